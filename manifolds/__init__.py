@@ -1,0 +1,39 @@
+"""The catalog of statistical manifolds and the object a person holds in the REPL.
+
+>>> from manifolds import Normal
+>>> Normal().fisher_metric()
+Matrix([
+[sigma**(-2),           0],
+[          0, 2/sigma**2]])
+"""
+from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
+
+from .base import StatisticalManifold
+from .catalog import (
+    CATALOG,
+    Bernoulli,
+    Beta,
+    Binomial,
+    Categorical,
+    Cauchy,
+    Dirichlet,
+    Exponential,
+    Gamma,
+    Geometric,
+    InverseGaussian,
+    Laplace,
+    LogNormal,
+    MultivariateNormal,
+    Normal,
+    NormalMean,
+    Poisson,
+    StudentT,
+    VonMises,
+)
+
+__all__ = [
+    "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
+    "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
+    "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises",
+    "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
+]

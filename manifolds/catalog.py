@@ -1,0 +1,357 @@
+r"""The catalog: every family declared once.
+
+A declaration gives the parameters with their domains, the sample space and the
+log-density; an exponential family gives its sufficient statistics, natural parameters,
+log-partition and base measure instead, plus closed-form inverse maps where they exist.
+Everything else is derived. Coordinates and their order follow DESIGN.md.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from symbolic.model import Constraint, ExponentialFamily, SampleSpace, StatisticalModel, parameter
+
+from .base import StatisticalManifold
+
+__all__ = [
+    "Bernoulli", "Binomial", "Geometric", "Poisson", "Exponential", "NormalMean", "Normal",
+    "Gamma", "Beta", "Dirichlet", "Categorical", "InverseGaussian", "LogNormal", "Cauchy",
+    "StudentT", "Laplace", "VonMises", "MultivariateNormal", "CATALOG",
+]
+
+_real = dict(real=True)
+
+
+def _x(**assumptions):
+    return sp.Symbol("x", **(assumptions or _real))
+
+
+def _fixed(name, value, **assumptions):
+    """A fixed constant of a family: a number if given, else a symbol with assumptions."""
+    return sp.Symbol(name, **assumptions) if value is None else sp.sympify(value)
+
+
+def _logit(p):
+    return sp.log(p / (1 - p))
+
+
+def _normal_log_partition(th):
+    return -th[0] ** 2 / (4 * th[1]) - sp.log(-2 * th[1]) / 2 + sp.log(2 * sp.pi) / 2
+
+
+class Bernoulli(StatisticalManifold):
+    """Bernoulli(p) on {0, 1}."""
+
+    def __init__(self):
+        p, x = parameter("p", 0, 1, typical=(0.1, 0.9)), _x(integer=True)
+        th = sp.Symbol("theta1", real=True)
+        super().__init__(ExponentialFamily(
+            "Bernoulli", [p], SampleSpace.finite(x, [0, 1]), [x], [_logit(p.symbol)],
+            lambda t: sp.log(1 + sp.exp(t[0])),
+            from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[sp.Symbol("eta1", real=True)]))
+
+
+class Binomial(StatisticalManifold):
+    """Binomial(n, p) on {0, ..., n}; ``n`` is fixed (a number, or a symbol when omitted)."""
+
+    def __init__(self, n=None):
+        n = _fixed("n", n, positive=True, integer=True)
+        p, x = parameter("p", 0, 1, typical=(0.1, 0.9)), _x(integer=True, nonnegative=True)
+        th, eta = sp.Symbol("theta1", real=True), sp.Symbol("eta1", real=True)
+        space = SampleSpace.finite(x, range(int(n) + 1)) if n.is_Integer else SampleSpace.integers(x, 0, n)
+        super().__init__(ExponentialFamily(
+            f"Binomial({n})", [p], space, [x], [_logit(p.symbol)],
+            lambda t: n * sp.log(1 + sp.exp(t[0])), sp.log(sp.binomial(n, x)),
+            from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[eta / n],
+            constants={} if n.is_Integer else {n: 10}))
+
+
+class Geometric(StatisticalManifold):
+    """Geometric(p): the number of failures before the first success, on {0, 1, ...}."""
+
+    def __init__(self):
+        p, x = parameter("p", 0, 1, typical=(0.1, 0.9)), _x(integer=True, nonnegative=True)
+        th, eta = sp.Symbol("theta1", real=True), sp.Symbol("eta1", real=True)
+        super().__init__(ExponentialFamily(
+            "Geometric", [p], SampleSpace.integers(x), [x], [sp.log(1 - p.symbol)],
+            lambda t: -sp.log(1 - sp.exp(t[0])),
+            from_natural=[1 - sp.exp(th)], from_expectation=[1 / (1 + eta)]))
+
+
+class Poisson(StatisticalManifold):
+    """Poisson(lam) on {0, 1, ...}."""
+
+    def __init__(self):
+        lam, x = parameter("lam", 0, typical=(0.5, 5)), _x(integer=True, nonnegative=True)
+        th, eta = sp.Symbol("theta1", real=True), sp.Symbol("eta1", real=True)
+        super().__init__(ExponentialFamily(
+            "Poisson", [lam], SampleSpace.integers(x), [x], [sp.log(lam.symbol)],
+            lambda t: sp.exp(t[0]), -sp.log(sp.factorial(x)),
+            from_natural=[sp.exp(th)], from_expectation=[eta]))
+
+
+class Exponential(StatisticalManifold):
+    """Exponential(lam), rate parametrisation, on x > 0."""
+
+    def __init__(self):
+        lam, x = parameter("lam", 0, typical=(0.5, 3)), _x(positive=True)
+        th, eta = sp.Symbol("theta1", negative=True), sp.Symbol("eta1", real=True)
+        super().__init__(ExponentialFamily(
+            "Exponential", [lam], SampleSpace.interval(x, 0, sp.oo), [x], [-lam.symbol],
+            lambda t: -sp.log(-t[0]), theta=[th],
+            from_natural=[-th], from_expectation=[1 / eta]))
+
+
+class NormalMean(StatisticalManifold):
+    """Normal(mu, sigma) with known standard deviation ``sigma``."""
+
+    def __init__(self, sigma=None):
+        s = _fixed("sigma", sigma, positive=True)
+        mu, x = parameter("mu"), _x()
+        th, eta = sp.Symbol("theta1", real=True), sp.Symbol("eta1", real=True)
+        super().__init__(ExponentialFamily(
+            f"NormalMean({s})", [mu], SampleSpace.interval(x), [x], [mu.symbol / s**2],
+            lambda t: s**2 * t[0] ** 2 / 2, -x**2 / (2 * s**2) - sp.log(s) - sp.log(2 * sp.pi) / 2,
+            from_natural=[s**2 * th], from_expectation=[eta], location_scale=(mu.symbol, s),
+            constants={} if s.is_number else {s: 1.3}))
+
+
+class Normal(StatisticalManifold):
+    """Normal(mu, sigma), sigma the standard deviation."""
+
+    def __init__(self):
+        mu, sigma, x = parameter("mu"), parameter("sigma", 0, typical=(0.5, 2)), _x()
+        t1, t2 = sp.Symbol("theta1", real=True), sp.Symbol("theta2", negative=True)
+        e1, e2 = sp.Symbol("eta1", real=True), sp.Symbol("eta2", positive=True)
+        m, s = mu.symbol, sigma.symbol
+        super().__init__(ExponentialFamily(
+            "Normal", [mu, sigma], SampleSpace.interval(x), [x, x**2], [m / s**2, -1 / (2 * s**2)],
+            _normal_log_partition, theta=[t1, t2],
+            from_natural=[-t1 / (2 * t2), sp.sqrt(-1 / (2 * t2))],
+            from_expectation=[e1, sp.sqrt(e2 - e1**2)], location_scale=(m, s)))
+
+
+class LogNormal(StatisticalManifold):
+    """LogNormal(mu, sigma): log x ~ Normal(mu, sigma)."""
+
+    def __init__(self):
+        mu, sigma, x = parameter("mu"), parameter("sigma", 0, typical=(0.5, 2)), _x(positive=True)
+        t1, t2 = sp.Symbol("theta1", real=True), sp.Symbol("theta2", negative=True)
+        e1, e2 = sp.Symbol("eta1", real=True), sp.Symbol("eta2", positive=True)
+        m, s = mu.symbol, sigma.symbol
+        super().__init__(ExponentialFamily(
+            "LogNormal", [mu, sigma], SampleSpace.interval(x, 0, sp.oo), [sp.log(x), sp.log(x) ** 2],
+            [m / s**2, -1 / (2 * s**2)], _normal_log_partition, -sp.log(x), theta=[t1, t2],
+            from_natural=[-t1 / (2 * t2), sp.sqrt(-1 / (2 * t2))],
+            from_expectation=[e1, sp.sqrt(e2 - e1**2)]))
+
+
+class Gamma(StatisticalManifold):
+    """Gamma(a, b), a the shape and b the rate, on x > 0."""
+
+    def __init__(self):
+        a, b, x = parameter("a", 0, typical=(0.5, 4)), parameter("b", 0, typical=(0.5, 3)), _x(positive=True)
+        t1, t2 = sp.Symbol("theta1", real=True), sp.Symbol("theta2", negative=True)
+        super().__init__(ExponentialFamily(
+            "Gamma", [a, b], SampleSpace.interval(x, 0, sp.oo), [sp.log(x), x], [a.symbol - 1, -b.symbol],
+            lambda t: sp.loggamma(t[0] + 1) - (t[0] + 1) * sp.log(-t[1]), theta=[t1, t2],
+            from_natural=[t1 + 1, -t2]))
+
+
+class Beta(StatisticalManifold):
+    """Beta(a, b) on (0, 1)."""
+
+    def __init__(self):
+        a, b, x = parameter("a", 0, typical=(0.5, 4)), parameter("b", 0, typical=(0.5, 4)), _x(positive=True)
+        t1, t2 = sp.Symbol("theta1", real=True), sp.Symbol("theta2", real=True)
+        super().__init__(ExponentialFamily(
+            "Beta", [a, b], SampleSpace.interval(x, 0, 1), [sp.log(x), sp.log(1 - x)],
+            [a.symbol - 1, b.symbol - 1],
+            lambda t: sp.loggamma(t[0] + 1) + sp.loggamma(t[1] + 1) - sp.loggamma(t[0] + t[1] + 2),
+            theta=[t1, t2], from_natural=[t1 + 1, t2 + 1]))
+
+
+class Dirichlet(StatisticalManifold):
+    """Dirichlet(a1, ..., ak) on the (k-1)-simplex."""
+
+    def __init__(self, k=3):
+        if int(k) != k or k < 2:
+            raise ValueError(f"k must be an integer >= 2, got {k!r}")
+        k = int(k)
+        ps = [parameter(f"a{i + 1}", 0, typical=(0.5, 4)) for i in range(k)]
+        xs = sp.symbols(f"x1:{k + 1}", positive=True)
+        ths = sp.symbols(f"theta1:{k + 1}", real=True)
+        super().__init__(ExponentialFamily(
+            f"Dirichlet({k})", ps, SampleSpace.simplex(xs), [sp.log(v) for v in xs], [p.symbol - 1 for p in ps],
+            lambda t: sum(sp.loggamma(ti + 1) for ti in t) - sp.loggamma(sum(t) + k),
+            theta=ths, from_natural=[t + 1 for t in ths]))
+
+
+class Categorical(StatisticalManifold):
+    """Categorical(k) on {1, ..., k} with coordinates p1, ..., p(k-1); p_k = 1 - sum."""
+
+    def __init__(self, k=3):
+        if int(k) != k or k < 2:
+            raise ValueError(f"k must be an integer >= 2, got {k!r}")
+        k = int(k)
+        ps = [parameter(f"p{i + 1}", 0, 1, typical=(0.3 / k, 1.6 / k)) for i in range(k - 1)]
+        x = _x(integer=True)
+        last = 1 - sum(p.symbol for p in ps)
+        ths = sp.symbols(f"theta1:{k}", real=True)
+        etas = sp.symbols(f"eta1:{k}", real=True)
+        total = 1 + sum(sp.exp(t) for t in ths)
+        super().__init__(ExponentialFamily(
+            f"Categorical({k})", ps, SampleSpace.finite(x, range(1, k + 1)),
+            [sp.KroneckerDelta(x, i + 1) for i in range(k - 1)], [sp.log(p.symbol / last) for p in ps],
+            lambda t: sp.log(1 + sum(sp.exp(ti) for ti in t)), theta=ths,
+            from_natural=[sp.exp(t) / total for t in ths], from_expectation=list(etas),
+            constraints=[Constraint(last, f"p{k} = 1 - p1 - ... - p{k - 1} > 0")]))
+
+
+class InverseGaussian(StatisticalManifold):
+    """InverseGaussian(mu, lam): mean mu, shape lam, on x > 0."""
+
+    def __init__(self):
+        mu, lam, x = parameter("mu", 0, typical=(0.5, 3)), parameter("lam", 0, typical=(0.5, 3)), _x(positive=True)
+        t1, t2 = sp.Symbol("theta1", negative=True), sp.Symbol("theta2", negative=True)
+        e1, e2 = sp.Symbol("eta1", positive=True), sp.Symbol("eta2", positive=True)
+        m, l = mu.symbol, lam.symbol
+        super().__init__(ExponentialFamily(
+            "InverseGaussian", [mu, lam], SampleSpace.interval(x, 0, sp.oo), [x, 1 / x],
+            [-l / (2 * m**2), -l / 2],
+            lambda t: -2 * sp.sqrt(t[0] * t[1]) - sp.log(-2 * t[1]) / 2 + sp.log(2 * sp.pi) / 2,
+            -3 * sp.log(x) / 2, theta=[t1, t2],
+            from_natural=[sp.sqrt(t2 / t1), -2 * t2], from_expectation=[e1, 1 / (e2 - 1 / e1)]))
+
+
+class VonMises(StatisticalManifold):
+    """VonMises(mu, kappa) on the circle (-pi, pi)."""
+
+    def __init__(self):
+        mu, kappa = parameter("mu", typical=(-2.5, 2.5)), parameter("kappa", 0, typical=(0.5, 4))
+        x = _x()
+        t1, t2 = sp.symbols("theta1 theta2", real=True)
+        m, k = mu.symbol, kappa.symbol
+        super().__init__(ExponentialFamily(
+            "VonMises", [mu, kappa], SampleSpace.interval(x, -sp.pi, sp.pi), [sp.cos(x), sp.sin(x)],
+            [k * sp.cos(m), k * sp.sin(m)],
+            lambda t: sp.log(2 * sp.pi * sp.besseli(0, sp.sqrt(t[0] ** 2 + t[1] ** 2))), theta=[t1, t2],
+            from_natural=[sp.atan2(t2, t1), sp.sqrt(t1**2 + t2**2)]))
+
+
+class Cauchy(StatisticalManifold):
+    """Cauchy(x0, gamma): location x0, scale gamma."""
+
+    def __init__(self):
+        x0, g, x = parameter("x0"), parameter("gamma", 0, typical=(0.5, 2)), _x()
+        super().__init__(StatisticalModel(
+            "Cauchy", [x0, g], SampleSpace.interval(x),
+            sp.log(g.symbol) - sp.log(sp.pi) - sp.log(g.symbol**2 + (x - x0.symbol) ** 2),
+            location_scale=(x0.symbol, g.symbol)))
+
+
+class StudentT(StatisticalManifold):
+    r"""Student's t with ``nu`` degrees of freedom (fixed), location mu and scale sigma.
+
+    The metric is declared in closed form,
+    :math:`\mathrm{diag}\big(\tfrac{\nu+1}{(\nu+3)\sigma^2}, \tfrac{2\nu}{(\nu+3)\sigma^2}\big)`
+    (Lange, Little & Taylor, JASA 84, 1989, sec. 3), because sympy cannot integrate the
+    score for a symbolic ``nu``; so is the Amari-Chentsov tensor, derived with
+    :math:`B = (u^2/\nu)/(1 + u^2/\nu) \sim \mathrm{Beta}(1/2, \nu/2)` for the standardised
+    :math:`u`: :math:`T_{\mu\mu\sigma} = 2(\nu+1)(\nu-1)/((\nu+3)(\nu+5)\sigma^3)`,
+    :math:`T_{\sigma\sigma\sigma} = 8\nu(\nu-1)/((\nu+3)(\nu+5)\sigma^3)`, the others zero
+    (Normal limit 2 and 8; Cauchy, nu = 1, zero). Tests compare both with Monte Carlo.
+    """
+
+    def __init__(self, nu=None):
+        nu = _fixed("nu", nu, positive=True)
+        mu, sigma, x = parameter("mu"), parameter("sigma", 0, typical=(0.5, 2)), _x()
+        m, s = mu.symbol, sigma.symbol
+        logp = (sp.loggamma((nu + 1) / 2) - sp.loggamma(nu / 2) - sp.log(nu * sp.pi) / 2 - sp.log(s)
+                - (nu + 1) / 2 * sp.log(1 + (x - m) ** 2 / (nu * s**2)))
+        metric = sp.diag((nu + 1) / ((nu + 3) * s**2), 2 * nu / ((nu + 3) * s**2))
+        t112 = 2 * (nu + 1) * (nu - 1) / ((nu + 3) * (nu + 5) * s**3)
+        t222 = 8 * nu * (nu - 1) / ((nu + 3) * (nu + 5) * s**3)
+        skew = sp.ImmutableDenseNDimArray([0, t112, t112, 0, t112, 0, 0, t222], (2, 2, 2))
+        super().__init__(StatisticalModel(
+            f"StudentT({nu})", [mu, sigma], SampleSpace.interval(x), logp, location_scale=(m, s),
+            closed_forms={"fisher_metric": metric, "amari_chentsov": skew},
+            constants={} if nu.is_number else {nu: 4.5}))
+
+
+class Laplace(StatisticalManifold):
+    """Laplace(mu, b) with known scale ``b``; coordinate mu."""
+
+    def __init__(self, b=None):
+        b = _fixed("b", b, positive=True)
+        mu, x = parameter("mu"), _x()
+        super().__init__(StatisticalModel(
+            f"Laplace({b})", [mu], SampleSpace.interval(x), -sp.Abs(x - mu.symbol) / b - sp.log(2 * b),
+            location_scale=(mu.symbol, b), constants={} if b.is_number else {b: 1.5}))
+
+
+class MultivariateNormal(StatisticalManifold):
+    """MultivariateNormal(d): coordinates mu1..mud, then the lower triangle of the
+    covariance row by row (sigma11, sigma21, sigma22, ...)."""
+
+    def __init__(self, d=2):
+        if int(d) != d or d < 1:
+            raise ValueError(f"d must be a positive integer, got {d!r}")
+        d = int(d)
+        mus = [parameter(f"mu{i + 1}") for i in range(d)]
+        tri = [(i, j) for i in range(d) for j in range(i + 1)]
+        sig = {(i, j): parameter(f"sigma{i + 1}{j + 1}", 0, typical=(1.0, 2.0)) if i == j
+               else parameter(f"sigma{i + 1}{j + 1}", typical=(-0.4, 0.4)) for i, j in tri}
+        S = sp.Matrix(d, d, lambda i, j: sig[(max(i, j), min(i, j))].symbol)
+        mu = sp.Matrix([p.symbol for p in mus])
+        P = S.inv()
+        xs = sp.Matrix(sp.symbols(f"x1:{d + 1}", real=True))
+        stats = list(xs) + [xs[i] * xs[j] for i, j in tri]
+        Pmu = P * mu
+        natural = [sp.factor(v) for v in Pmu] + [sp.factor(-P[i, j] / 2 if i == j else -P[i, j]) for i, j in tri]
+        th = sp.symbols(f"theta1:{d + len(tri) + 1}", real=True)
+        eta = sp.symbols(f"eta1:{d + len(tri) + 1}", real=True)
+        pos = {(i, j): d + k for k, (i, j) in enumerate(tri)}
+
+        def precision(t):
+            return sp.Matrix(d, d, lambda i, j: -2 * t[pos[(i, i)]] if i == j else -t[pos[(max(i, j), min(i, j))]])
+
+        def log_partition(t):
+            Pt = precision(t)
+            m = sp.Matrix(t[:d])
+            return (m.T * Pt.inv() * m)[0] / 2 - sp.log(Pt.det()) / 2 + d * sp.log(2 * sp.pi) / 2
+
+        Pt = precision(th)
+        cov_from_theta = Pt.inv()
+        mean_from_theta = cov_from_theta * sp.Matrix(th[:d])
+        from_natural = list(mean_from_theta) + [sp.factor(cov_from_theta[i, j]) for i, j in tri]
+        from_expectation = list(eta[:d]) + [eta[pos[(i, j)]] - eta[i] * eta[j] for i, j in tri]
+        minors = [Constraint(S[:k, :k].det(), f"the leading {k}x{k} minor of the covariance > 0") for k in range(2, d + 1)]
+        super().__init__(ExponentialFamily(
+            f"MultivariateNormal({d})", mus + [sig[t] for t in tri], SampleSpace.product(tuple(xs)),
+            stats, natural, log_partition, -0 * xs[0], theta=th,
+            from_natural=from_natural, from_expectation=from_expectation, constraints=minors))
+
+
+#: The catalog with typical constructor arguments, driving the test battery, the tour and
+#: the benchmarks.
+CATALOG = [
+    ("Bernoulli", Bernoulli, ()),
+    ("Binomial", Binomial, ()),
+    ("Geometric", Geometric, ()),
+    ("Poisson", Poisson, ()),
+    ("Exponential", Exponential, ()),
+    ("NormalMean", NormalMean, ()),
+    ("Normal", Normal, ()),
+    ("Gamma", Gamma, ()),
+    ("Beta", Beta, ()),
+    ("Dirichlet(3)", Dirichlet, (3,)),
+    ("Categorical(3)", Categorical, (3,)),
+    ("InverseGaussian", InverseGaussian, ()),
+    ("LogNormal", LogNormal, ()),
+    ("Cauchy", Cauchy, ()),
+    ("StudentT", StudentT, ()),
+    ("Laplace", Laplace, ()),
+    ("VonMises", VonMises, ()),
+    ("MultivariateNormal(2)", MultivariateNormal, (2,)),
+]

@@ -1,0 +1,22 @@
+"""Numerics: sympy expressions compiled into cached numba kernels, and what runs on them.
+
+``numeric`` never imports ``manifolds`` (imports go one way: manifolds -> symbolic, numeric).
+"""
+from . import blocks, landscape, special, supervised
+from .codegen import Kernel, compile_kernel, compile_kernels
+from .integrate import GeodesicSolver, IntegrationError, Solution, Status, compile_geodesic
+
+__all__ = [
+    "GeodesicSolver",
+    "IntegrationError",
+    "Kernel",
+    "Solution",
+    "Status",
+    "compile_geodesic",
+    "compile_kernel",
+    "compile_kernels",
+    "special",
+    "blocks",
+    "landscape",
+    "supervised",
+]

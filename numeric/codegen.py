@@ -1,0 +1,696 @@
+"""Compile sympy expressions into numba kernels, cached on disk.
+
+A kernel evaluates one quantity (a scalar, a Matrix or an N-dimensional Array) at points of
+a manifold. :func:`compile_kernel` runs common-subexpression elimination jointly over all
+entries, prints the result with :class:`KernelPrinter` (scalar ``math``-module code that
+numba can type; special functions map to :mod:`numeric.special`) and writes a Python module
+holding two ``@njit(cache=True)`` functions per quantity:
+
+``<name>_core(x, p, out)``
+    the scalar core: ``x`` the coordinates (1-d, length n), ``p`` the parameters (1-d),
+    ``out`` a preallocated array of shape :attr:`Kernel.core_shape` that it fills. It
+    allocates nothing, so other ``njit`` code (an integrator, say) can call it in a loop.
+``<name>_batch(x, p, out)``
+    ``x`` of shape (m, n), ``out`` of shape (m, *core_shape); a ``prange`` loop over
+    the m points.
+
+The module's name is a hash of the inputs and of the toolchain (see :mod:`numeric._cache`),
+so a second process finds the module, and numba's compiled code beside it, without
+eliminating subexpressions, printing or compiling again.
+
+:func:`build_module` is the building block underneath: it also generates boolean cores
+(``inside_core(x, p)`` from a condition such as ``sigma > 0``) and appends further code, so
+that :mod:`numeric.integrate` compiles its integrator in the same cached module as the
+Christoffel core it calls.
+
+Conventions: batch axes first, coordinates last (``x.shape == (..., n)``); coordinate order
+is the order of ``args``; output entries keep the index order of the sympy object (for a
+Christoffel array ``out[k, i, j] = Γ^k_ij``).
+"""
+import itertools
+import keyword
+from collections.abc import Mapping
+
+import numpy as np
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from ._cache import load_generated_module, module_key
+
+__all__ = [
+    "Kernel",
+    "KernelPrinter",
+    "besseli_scaled",
+    "build_module",
+    "compile_kernel",
+    "compile_kernels",
+    "log_besseli0",
+    "rewrite_bessel",
+]
+
+# Local names the generated functions use themselves; user symbols must not shadow them.
+_RESERVED = frozenset({
+    "x", "p", "out", "i", "math", "njit", "prange", "abs", "min", "max", "int", "float",
+    "range", "True", "False", "None",
+})
+# Integers beyond this are not exactly representable in float64 and overflow int64 typing.
+_EXACT_INT = 2 ** 53
+
+
+class besseli_scaled(sympy.Function):
+    """Exponentially scaled modified Bessel function ``exp(-|x|) I_nu(x)`` (integer ``nu``).
+
+    Only a code-generation device: :func:`rewrite_bessel` writes ``besseli(nu, x)`` as
+    ``exp(|x|) * besseli_scaled(nu, x)`` so that the exponential factors cancel symbolically in
+    ratios, and :class:`KernelPrinter` prints it as :func:`numeric.special.bessel_ine`.
+    """
+
+    nargs = 2
+
+
+class log_besseli0(sympy.Function):
+    """``log(besseli(0, x))``, printed as :func:`numeric.special.log_bessel_i0`."""
+
+    nargs = 1
+
+
+def rewrite_bessel(expr):
+    """Rewrite modified Bessel functions so that kernels stay finite for large arguments.
+
+    ``I_nu(x)`` overflows for ``|x| > 713`` although the quantities built from it (``I1/I0``,
+    ``log I0``, Fisher metrics of the von Mises family) are moderate. This writes
+    ``log(besseli(0, x))`` as :class:`log_besseli0`, ``log(besseli(nu, x))`` as
+    ``|x| + log(besseli_scaled(nu, x))`` and every other ``besseli(nu, x)`` as
+    ``exp(|x|) besseli_scaled(nu, x)``, then pulls common factors out of sums
+    (``sympy.factor_terms``) so that the exponentials cancel wherever the expression is a
+    ratio.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+
+    Returns
+    -------
+    sympy.Expr
+        ``expr`` itself if it contains no ``besseli``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> k = sympy.Symbol("kappa", positive=True)
+    >>> rewrite_bessel(sympy.diff(sympy.besseli(1, k) / sympy.besseli(0, k), k))
+    (besseli_scaled(0, kappa)/2 + besseli_scaled(2, kappa)/2 - besseli_scaled(1, kappa)**2/besseli_scaled(0, kappa))/besseli_scaled(0, kappa)
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.besseli):
+        return expr
+
+    def is_log_of_bessel(e):
+        return isinstance(e, sympy.log) and isinstance(e.args[0], sympy.besseli)
+
+    def log_of_bessel(e):
+        nu, z = e.args[0].args
+        if nu == 0:
+            return log_besseli0(z)
+        return sympy.Abs(z) + sympy.log(besseli_scaled(nu, z))
+
+    expr = expr.replace(is_log_of_bessel, log_of_bessel)
+    expr = expr.replace(
+        sympy.besseli, lambda nu, z: sympy.exp(sympy.Abs(z)) * besseli_scaled(nu, z)
+    )
+    return sympy.factor_terms(expr)
+
+
+class KernelPrinter(PythonCodePrinter):
+    """Print sympy expressions as scalar Python code that numba's ``njit`` compiles.
+
+    It prints ``math``-module calls (numpy-style printing gives ``select`` and vectorised
+    ``Piecewise`` that numba cannot type), ``Piecewise`` as nested conditional expressions
+    (``nan`` where no condition holds), and maps special functions to :mod:`numeric.special`:
+
+    ================================  ==================================================
+    sympy                             printed as
+    ================================  ==================================================
+    ``polygamma(0, x)`` (digamma)     ``_sp_digamma(x)``
+    ``polygamma(1, x)`` (trigamma)    ``_sp_trigamma(x)``
+    ``polygamma(n, x)``, integer n    ``_sp_polygamma(n, x)``
+    ``loggamma(x)``, ``gamma(x)``     ``math.lgamma(x)``, ``math.gamma(x)``
+    ``besseli(0, x)``, ``(1, x)``     ``_sp_bessel_i0(x)``, ``_sp_bessel_i1(x)``
+    ``besseli(n, x)``, integer n      ``_sp_bessel_in(n, x)`` (stable at small ``x``,
+                                      unlike forward recurrence from I0 and I1)
+    ``besseli_scaled(n, x)``          ``_sp_bessel_i0e`` / ``_sp_bessel_i1e`` / ``_sp_bessel_ine``
+    ``log_besseli0(x)``               ``_sp_log_bessel_i0(x)``
+    ================================  ==================================================
+
+    The names ``_sp_*`` are collected in :attr:`special_functions`, to be imported by the
+    generated module. Symbols print under the names given in the ``symbol_names`` setting
+    (a dict from Symbol to str); any other symbol is an error. Unsupported functions raise
+    (``strict`` printing) instead of producing partial code.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> printer = KernelPrinter({"symbol_names": {a: "a", b: "b"}})
+    >>> printer.doprint(sympy.polygamma(1, a) + sympy.besseli(2, b))
+    '_sp_bessel_in(2, b) + _sp_trigamma(a)'
+    >>> printer.doprint(sympy.Piecewise((a, a < 1), (a**2, b > 2)))
+    '((a) if (a < 1) else ((a**2) if (b > 2) else math.nan))'
+    >>> sorted(printer.special_functions)
+    ['bessel_in', 'trigamma']
+    """
+
+    printmethod = "_numba_kernel_code"
+    language = "Python (numba njit)"
+    _default_settings = dict(
+        PythonCodePrinter._default_settings, strict=True, symbol_names={}
+    )
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.special_functions = set()
+
+    def _special(self, function, *args):
+        self.special_functions.add(function)
+        return f"_sp_{function}({', '.join(args)})"
+
+    def _print_Symbol(self, expr):
+        try:
+            return self._settings["symbol_names"][expr]
+        except KeyError:
+            raise ValueError(
+                f"symbol {expr} is neither a coordinate nor a parameter of the kernel"
+            ) from None
+
+    def _print_Integer(self, expr):
+        if abs(expr.p) < _EXACT_INT:
+            return str(expr.p)
+        return self._print_huge(expr)
+
+    def _print_Rational(self, expr):
+        if abs(expr.p) < _EXACT_INT and expr.q < _EXACT_INT:
+            return f"{expr.p}/{expr.q}"
+        return self._print_huge(expr)
+
+    def _print_huge(self, expr):
+        try:
+            return repr(float(expr))
+        except OverflowError:
+            raise ValueError(f"the number {expr} does not fit in a float64") from None
+
+    def _print_ImaginaryUnit(self, expr):
+        raise ValueError("kernels are real-valued: the expression contains the imaginary unit I")
+
+    def _print_Piecewise(self, expr):
+        branches = []
+        otherwise = "math.nan"
+        for value, condition in expr.args:
+            if condition is sympy.true:
+                otherwise = self._print(value)
+                break
+            test = self._print(condition)
+            if not isinstance(condition, sympy.core.relational.Relational):
+                test = f"({test})"  # relationals already print parenthesised
+            branches.append((self._print(value), test))
+        code = otherwise
+        for value, test in reversed(branches):
+            code = f"(({value}) if {test} else {code})"
+        return code
+
+    def _print_polygamma(self, expr):
+        order, z = expr.args
+        if not (order.is_Integer and order >= 0):
+            raise ValueError(
+                f"polygamma needs a constant non-negative integer order, got {order}"
+            )
+        if order == 0:
+            return self._special("digamma", self._print(z))
+        if order == 1:
+            return self._special("trigamma", self._print(z))
+        return self._special("polygamma", str(int(order)), self._print(z))
+
+    def _integer_order(self, nu, function):
+        if not nu.is_Integer:
+            raise ValueError(f"{function} needs a constant integer order, got {nu}")
+        return abs(int(nu))  # I_{-n} = I_n
+
+    def _print_besseli(self, expr):
+        n = self._integer_order(expr.args[0], "besseli")
+        z = self._print(expr.args[1])
+        if n <= 1:
+            return self._special(f"bessel_i{n}", z)
+        return self._special("bessel_in", str(n), z)
+
+    def _print_besseli_scaled(self, expr):
+        n = self._integer_order(expr.args[0], "besseli_scaled")
+        z = self._print(expr.args[1])
+        if n <= 1:
+            return self._special(f"bessel_i{n}e", z)
+        return self._special("bessel_ine", str(n), z)
+
+    def _print_log_besseli0(self, expr):
+        return self._special("log_bessel_i0", self._print(expr.args[0]))
+
+
+class Kernel:
+    """A compiled quantity, evaluated at points given as an array of shape ``(..., n)``.
+
+    Made by :func:`compile_kernel` or :func:`compile_kernels`; not constructed directly.
+
+    Attributes
+    ----------
+    name : str
+    args : tuple of sympy.Symbol
+        The coordinates, in the order of the last axis of ``x``.
+    params : tuple of sympy.Symbol
+        Extra scalar parameters, passed after ``x`` (positionally or by name).
+    shape : tuple of int
+        Shape of the quantity at one point (``()`` for a scalar).
+    core_shape : tuple of int
+        Shape of the ``out`` argument of :attr:`core`: :attr:`shape`, or ``(1,)`` for a
+        scalar.
+    core : numba dispatcher
+        ``core(x, p, out)`` (see :mod:`numeric.codegen`), for use inside other ``njit`` code.
+    batch : numba dispatcher
+        ``batch(x, p, out)`` with ``x`` of shape ``(m, n)``, parallel over the m points.
+    source : str
+        The generated module's source.
+    path : str
+        Where that source lives in the cache folder.
+    """
+
+    def __init__(self, name, args, params, shape, module):
+        self.name = name
+        self.args = tuple(args)
+        self.params = tuple(params)
+        self.shape = tuple(shape)
+        self.core_shape = self.shape or (1,)
+        self.core = getattr(module, f"{name}_core")
+        self.batch = getattr(module, f"{name}_batch")
+        self.path = module.__file__
+        self._param_names = [str(s) for s in self.params]
+
+    @property
+    def source(self):
+        with open(self.path, encoding="utf-8") as handle:
+            return handle.read()
+
+    def __repr__(self):
+        return (
+            f"Kernel(name={self.name!r}, args={self.args}, params={self.params}, "
+            f"shape={self.shape})"
+        )
+
+    def _parameter_array(self, values, named):
+        values = list(values)
+        if len(values) > len(self.params):
+            raise ValueError(
+                f"{self.name} takes {len(self.params)} parameter(s) "
+                f"{tuple(self._param_names)}, got {len(values)}"
+            )
+        for key in named:
+            if key not in self._param_names:
+                raise ValueError(
+                    f"{self.name} has no parameter {key!r}; its parameters are "
+                    f"{tuple(self._param_names)}"
+                )
+        p = np.empty(len(self.params))
+        for k, pname in enumerate(self._param_names):
+            if k < len(values):
+                if pname in named:
+                    raise ValueError(f"parameter {pname} given twice")
+                value = values[k]
+            elif pname in named:
+                value = named[pname]
+            else:
+                raise ValueError(f"missing parameter {pname} of {self.name}")
+            try:
+                value = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"{pname} must be a real number, got {value!r}"
+                ) from exc
+            if not np.isfinite(value):
+                raise ValueError(f"{pname} must be finite, got {value}")
+            p[k] = value
+        return p
+
+    def _coordinates(self, x, name="x"):
+        """``x`` as a float64 array of shape (..., n), or a ValueError naming ``name``."""
+        n = len(self.args)
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+            raise ValueError(f"{name} must be an array of shape (..., {n}): {exc}") from exc
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+        x = x.astype(np.float64, copy=False)
+        if x.ndim == 0 and n == 1:
+            x = x.reshape(1)
+        if x.ndim == 0 or x.shape[-1] != n:
+            names = ", ".join(map(str, self.args))
+            raise ValueError(
+                f"{name} must have shape (..., {n}), the last axis holding the coordinates "
+                f"({names}); got shape {x.shape}"
+            )
+        finite = np.isfinite(x)
+        if not finite.all():
+            where = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise ValueError(f"{name} must be finite, got {name}[{where}] = {x[where]}")
+        return x
+
+    def __call__(self, x, *params, **named):
+        """Evaluate at the points ``x``.
+
+        Parameters
+        ----------
+        x : array_like, shape (..., n)
+            Points (a scalar is accepted when n = 1).
+        *params, **named : float
+            The kernel's parameters, in the order of :attr:`params` or by name.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., *shape)
+            float64; a numpy scalar for a scalar quantity at a single point.
+        """
+        x = self._coordinates(x)
+        p = self._parameter_array(params, named)
+        batch_shape = x.shape[:-1]
+        points = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+        out = np.empty((points.shape[0],) + self.core_shape)
+        if points.shape[0] == 1:
+            # skip the parallel launch for a single point
+            self.core(points[0], p, out[0])
+        elif points.shape[0] > 1:
+            self.batch(points, p, out)
+        result = out.reshape(batch_shape + self.shape)
+        return result[()] if result.ndim == 0 else result
+
+
+def _as_sympy_array(expr):
+    """(shape, flat entries in row-major order) of a scalar, Matrix, Array or nested list."""
+    if isinstance(expr, (list, tuple)):
+        expr = sympy.Array(expr)
+    if isinstance(expr, (sympy.MatrixBase, sympy.NDimArray)):
+        shape = tuple(int(s) for s in expr.shape)
+        entries = [sympy.sympify(expr[idx]) for idx in itertools.product(*map(range, shape))]
+        return shape, entries
+    expr = sympy.sympify(expr)
+    if not isinstance(expr, sympy.Expr):
+        raise ValueError(f"expr must be a sympy expression, Matrix or Array, got {expr!r}")
+    return (), [expr]
+
+
+def _local_names(args, params):
+    """Readable, collision-free Python names for the coordinate and parameter symbols."""
+    names = {}
+    used = set()
+    for prefix, symbols in (("_x", args), ("_p", params)):
+        for k, s in enumerate(symbols):
+            name = str(s)
+            clash = (
+                not name.isidentifier()
+                or keyword.iskeyword(name)
+                or name.startswith("_")
+                or name in _RESERVED
+                or name in used
+            )
+            names[s] = f"{prefix}{k}" if clash else name
+            used.add(names[s])
+    return names
+
+
+def _check_symbols(kind, symbols):
+    symbols = tuple(symbols)
+    for s in symbols:
+        if not isinstance(s, sympy.Symbol):
+            raise ValueError(f"{kind} must be sympy Symbols, got {s!r}")
+    if len(set(symbols)) != len(symbols):
+        raise ValueError(f"{kind} contains a symbol twice: {symbols}")
+    return symbols
+
+
+def _function_source(name, args, params, shape, entries):
+    """Source lines of ``<name>_core`` and ``<name>_batch``, plus the specials they use."""
+    names = _local_names(args, params)
+    free = set().union(*(e.free_symbols for e in entries)) if entries else set()
+    unknown = free - set(names)
+    if unknown:
+        raise ValueError(
+            f"expression for {name!r} has free symbols {sorted(map(str, unknown))} that are "
+            f"neither args {args} nor params {params}"
+        )
+    replacements, reduced = sympy.cse(
+        entries, symbols=sympy.numbered_symbols("_t"), order="none"
+    )
+    symbol_names = dict(names)
+    symbol_names.update({t: str(t) for t, _ in replacements})
+    printer = KernelPrinter({"symbol_names": symbol_names})
+
+    def code(e):
+        try:
+            return printer.doprint(e)
+        except ValueError:
+            raise
+        except NotImplementedError as exc:  # sympy's PrintMethodNotImplementedError
+            raise ValueError(f"cannot compile {name!r}: {exc}") from exc
+
+    lines = [
+        "",
+        "@njit(cache=True, error_model='numpy')",
+        f"def {name}_core(x, p, out):",
+    ]
+    body = []
+    for array, symbols in (("x", args), ("p", params)):
+        for k, s in enumerate(symbols):
+            renamed = f"  # {s}" if names[s] != str(s) else ""
+            body.append(f"{names[s]} = {array}[{k}]{renamed}")
+    for t, value in replacements:
+        body.append(f"{t} = {code(value)}")
+    indices = list(itertools.product(*map(range, shape))) if shape else [(0,)]
+    for idx, value in zip(indices, reduced):
+        target = ", ".join(map(str, idx))
+        body.append(f"out[{target}] = {code(value)}")
+    lines += ["    " + line for line in body]
+    lines += [
+        "",
+        "",
+        "@njit(cache=True, error_model='numpy', parallel=True)",
+        f"def {name}_batch(x, p, out):",
+        "    for i in prange(x.shape[0]):",
+        f"        {name}_core(x[i], p, out[i])",
+        "",
+    ]
+    return lines, printer.special_functions
+
+
+def _predicate_source(name, args, params, condition):
+    """Source lines of ``<name>_core(x, p) -> bool`` from a sympy condition."""
+    names = _local_names(args, params)
+    condition = sympy.sympify(condition)
+    if not isinstance(condition, sympy.logic.boolalg.Boolean):
+        raise ValueError(f"{name} must be a sympy condition (e.g. sigma > 0), got {condition!r}")
+    unknown = condition.free_symbols - set(names)
+    if unknown:
+        raise ValueError(
+            f"condition {name!r} has free symbols {sorted(map(str, unknown))} that are "
+            f"neither args {args} nor params {params}"
+        )
+    printer = KernelPrinter({"symbol_names": names})
+    if condition is sympy.true:
+        test = "True"
+    elif condition is sympy.false:
+        test = "False"
+    else:
+        test = printer.doprint(condition)
+    body = []
+    for array, symbols in (("x", args), ("p", params)):
+        for k, s in enumerate(symbols):
+            if s in condition.free_symbols:
+                body.append(f"{names[s]} = {array}[{k}]")
+    body.append(f"return {test}")
+    lines = [
+        "",
+        "@njit(cache=True, error_model='numpy')",
+        f"def {name}_core(x, p):",
+        *("    " + line for line in body),
+        "",
+    ]
+    return lines, printer.special_functions
+
+
+def _module_source(args, params, outputs, predicates, extra_source, extra_imports):
+    header = [
+        '"""Generated by numeric.codegen; do not edit (the file name is a content hash)."""',
+        f"# coordinates: {', '.join(map(str, args)) or '-'}",
+        f"# parameters:  {', '.join(map(str, params)) or '-'}",
+    ]
+    bodies = []
+    specials = set()
+    for name, (shape, entries) in outputs.items():
+        header.append(f"# {name}: shape {shape}")
+        lines, used = _function_source(name, args, params, shape, entries)
+        bodies += ["", *lines]
+        specials |= used
+    for name, condition in predicates.items():
+        header.append(f"# {name}: {condition}")
+        lines, used = _predicate_source(name, args, params, condition)
+        bodies += ["", *lines]
+        specials |= used
+    header += ["import math", "", "import numpy as np", "from numba import njit, prange"]
+    if specials:
+        imported = ", ".join(f"{f} as _sp_{f}" for f in sorted(specials))
+        header.append(f"from numeric.special import {imported}")
+    header += list(extra_imports)
+    return "\n".join(header + bodies + ["", extra_source]).rstrip() + "\n"
+
+
+def _prepare_outputs(exprs, rewrite):
+    if not isinstance(exprs, Mapping):
+        raise ValueError("exprs must be a mapping from names to expressions")
+    outputs = {}
+    for name, expr in exprs.items():
+        if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)):
+            raise ValueError(f"kernel name must be a Python identifier, got {name!r}")
+        shape, entries = _as_sympy_array(expr)
+        if rewrite:
+            entries = [rewrite_bessel(e) for e in entries]
+        outputs[name] = (shape, entries)
+    return outputs
+
+
+def build_module(args, params, exprs, predicates=None, rewrite=True, extra_source="",
+                 extra_imports=(), depends_on=()):
+    """Generate, cache and import a module of kernel cores plus optional extra code.
+
+    The building block of :func:`compile_kernels`, also used by integrators that must be
+    compiled in the same module as the cores they call (numba caches a function only
+    together with the module that defines it; a core passed as an argument is typed by its
+    identity and recompiled in every process).
+
+    Parameters
+    ----------
+    args, params : sequence of sympy.Symbol
+    exprs : mapping of str to sympy expression, Matrix or Array
+        Each gives ``<name>_core(x, p, out)`` and ``<name>_batch(x, p, out)``.
+    predicates : mapping of str to sympy condition, optional
+        Each gives ``<name>_core(x, p) -> bool`` (e.g. a domain test ``sigma > 0``).
+    rewrite : bool
+        Apply :func:`rewrite_bessel` to ``exprs``.
+    extra_source : str
+        Python source appended to the module; it may call the generated cores by name.
+    extra_imports : sequence of str
+        Import lines for the extra source.
+    depends_on : sequence of str
+        Further files of the ``numeric`` package whose content the extra source depends on
+        (part of the cache key).
+
+    Returns
+    -------
+    (module, outputs)
+        The imported module, and ``{name: (shape, entries)}`` of the prepared ``exprs``.
+    """
+    args = _check_symbols("args", args)
+    params = _check_symbols("params", params)
+    if set(args) & set(params):
+        raise ValueError(f"params {params} overlap with args {args}")
+    outputs = _prepare_outputs(exprs, rewrite)
+    predicates = {k: sympy.sympify(v) for k, v in (predicates or {}).items()}
+    for name in predicates:
+        if name in outputs or not name.isidentifier():
+            raise ValueError(f"predicate name {name!r} is not a free Python identifier")
+    key = module_key(
+        [sympy.srepr(args), sympy.srepr(params)]
+        + [f"{name}{shape}{sympy.srepr(entries)}" for name, (shape, entries) in outputs.items()]
+        + [f"{name}:{sympy.srepr(c)}" for name, c in predicates.items()]
+        + [extra_source, *extra_imports],
+        depends_on=("special.py", "codegen.py", "_cache.py", *depends_on),
+    )
+    module = load_generated_module(
+        key,
+        lambda: _module_source(args, params, outputs, predicates, extra_source, extra_imports),
+    )
+    return module, outputs
+
+
+def compile_kernels(args, exprs, params=(), rewrite=True):
+    """Compile several named quantities into one cached module.
+
+    One module means one file and one import; each quantity still gets its own fused core
+    (one ``cse`` over all of its entries), and numba compiles a function only when it is
+    first called, so unused quantities cost nothing.
+
+    Parameters
+    ----------
+    args : sequence of sympy.Symbol
+        Coordinates; their order is the order of the last axis of ``x``.
+    exprs : mapping of str to sympy expression, Matrix or Array
+        Quantities by name; names must be Python identifiers.
+    params : sequence of sympy.Symbol, optional
+        Extra scalar parameters (e.g. ``alpha``).
+    rewrite : bool, optional
+        Apply :func:`rewrite_bessel` first (default), so Bessel ratios stay finite.
+
+    Returns
+    -------
+    dict of str to Kernel
+
+    Examples
+    --------
+    >>> import sympy
+    >>> mu, s = sympy.symbols("mu sigma", real=True)
+    >>> g = sympy.Matrix([[1 / s**2, 0], [0, 2 / s**2]])
+    >>> ks = compile_kernels([mu, s], {"metric": g, "volume": sympy.sqrt(g.det())})
+    >>> ks["metric"]([0.0, 2.0]).tolist(), float(ks["volume"]([0.0, 2.0]))
+    ([[0.25, 0.0], [0.0, 0.5]], 0.3535533905932738)
+    """
+    if not isinstance(exprs, Mapping) or not exprs:
+        raise ValueError("exprs must be a non-empty mapping from names to expressions")
+    module, outputs = build_module(args, params, exprs, rewrite=rewrite)
+    return {
+        name: Kernel(name, tuple(args), tuple(params), shape, module)
+        for name, (shape, _) in outputs.items()
+    }
+
+
+def compile_kernel(args, expr, name="kernel", params=(), rewrite=True):
+    """Compile a sympy scalar, Matrix or Array into a batched numba kernel.
+
+    Parameters
+    ----------
+    args : sequence of sympy.Symbol
+        Coordinates; their order is the order of the last axis of ``x``.
+    expr : sympy expression, Matrix, Array or nested list
+        The quantity. Supported: arithmetic, powers, ``exp``, ``log``, ``sqrt``,
+        trigonometric and hyperbolic functions, ``Abs``, ``sign``, ``Min``, ``Max``,
+        ``Piecewise``, ``Heaviside``, ``gamma``, ``loggamma``, ``polygamma`` (so ``digamma``
+        and ``trigamma``), ``besseli`` of integer order, ``erf``.
+    name : str, optional
+        A Python identifier, used for the generated functions.
+    params : sequence of sympy.Symbol, optional
+        Extra scalar parameters, passed after ``x`` when calling the kernel.
+    rewrite : bool, optional
+        Apply :func:`rewrite_bessel` first (default).
+
+    Returns
+    -------
+    Kernel
+        ``K(x, *params)`` for ``x`` of shape ``(..., n)`` returns shape ``(..., *K.shape)``.
+
+    Raises
+    ------
+    ValueError
+        If a symbol is neither in ``args`` nor ``params``, or a function is not supported.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> K = compile_kernel([a, b], sympy.polygamma(1, a) - sympy.polygamma(1, a + b),
+    ...                    name="beta_g00")
+    >>> K.shape, round(float(K([1.0, 1.0])), 12)    # pi**2/6 - (pi**2/6 - 1)
+    ((), 1.0)
+    >>> K([[1.0, 1.0], [2.0, 3.0]]).shape
+    (2,)
+    """
+    return compile_kernels(args, {name: expr}, params=params, rewrite=rewrite)[name]

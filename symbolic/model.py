@@ -1,0 +1,350 @@
+r"""Model types: parameters with domains, sample spaces, statistical models and exponential
+families. Derivations take these as input; the catalog in ``manifolds`` declares instances.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .conventions import EXPECTATION_PREFIX, NATURAL_PREFIX, SECOND_POINT_SUFFIX
+from .errors import DomainError
+
+__all__ = [
+    "Parameter",
+    "parameter",
+    "SampleSpace",
+    "StatisticalModel",
+    "ExponentialFamily",
+    "Constraint",
+]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A coordinate with its domain: the open interval ``(lower, upper)``.
+
+    Parameters
+    ----------
+    symbol : Symbol
+        The sympy symbol, carrying assumptions (``positive=True`` etc.) that match the domain.
+    lower, upper : float or None
+        Open bounds of the domain; ``None`` means unbounded.
+    typical : (float, float)
+        A range of typical values, used to draw random test points.
+    """
+
+    symbol: sp.Symbol
+    lower: float | None = None
+    upper: float | None = None
+    typical: tuple = (-2.0, 2.0)
+
+    @property
+    def name(self):
+        return self.symbol.name
+
+    def domain_text(self):
+        lo, hi = self.lower, self.upper
+        if lo is None and hi is None:
+            return "real"
+        if hi is None:
+            return f"> {lo:g}"
+        if lo is None:
+            return f"< {hi:g}"
+        return f"in ({lo:g}, {hi:g})"
+
+    def check(self, value):
+        """Raise :class:`DomainError` unless ``value`` lies in the domain."""
+        try:
+            v = complex(value)
+        except TypeError as exc:
+            raise DomainError(f"{self.name} must be a number, got {value!r}") from exc
+        if v.imag != 0 or not math.isfinite(v.real):
+            raise DomainError(f"{self.name} must be a finite real number, got {value!r}")
+        v = v.real
+        if (self.lower is not None and not v > self.lower) or (self.upper is not None and not v < self.upper):
+            raise DomainError(f"{self.name} must be {self.domain_text()}, got {value!r}")
+        return v
+
+
+def parameter(name, lower=None, upper=None, typical=None, **assumptions):
+    """Declare a parameter; the symbol's assumptions follow from the domain.
+
+    Examples
+    --------
+    >>> p = parameter("sigma", lower=0, typical=(0.5, 2))
+    >>> p.symbol.is_positive, p.domain_text()
+    (True, '> 0')
+    """
+    if not assumptions:
+        if lower is not None and lower >= 0:
+            assumptions = {"positive": True}
+        elif upper is not None and upper <= 0:
+            assumptions = {"negative": True}
+        else:
+            assumptions = {"real": True}
+    if typical is None:
+        lo = -2.0 if lower is None else lower + 0.25
+        hi = 2.0 if upper is None else upper - 0.25
+        if lower is not None and upper is None:
+            hi = lo + 3.0
+        if upper is not None and lower is None:
+            lo = hi - 3.0
+        typical = (lo, hi)
+    return Parameter(sp.Symbol(name, **assumptions), lower, upper, tuple(typical))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A joint condition ``expr > 0`` on the coordinates, with its description."""
+
+    expr: sp.Expr
+    text: str
+
+
+@dataclass(frozen=True)
+class SampleSpace:
+    """Where the observation lives, and how expectations over it are taken.
+
+    ``kind`` is one of ``finite`` (``values`` lists the points), ``integers`` (``lower``
+    to ``upper`` inclusive, ``upper`` may be ``oo``), ``interval`` (``lower`` to ``upper``, the
+    real line when both are infinite), ``simplex`` (the variables are barycentric coordinates
+    summing to one; expectations integrate over all but the last) and ``product`` (each
+    variable over ``(lower, upper)``).
+    """
+
+    kind: str
+    variables: tuple
+    lower: sp.Expr = -sp.oo
+    upper: sp.Expr = sp.oo
+    values: tuple = ()
+
+    @classmethod
+    def finite(cls, x, values):
+        return cls("finite", (x,), values=tuple(values))
+
+    @classmethod
+    def integers(cls, x, lower=0, upper=sp.oo):
+        return cls("integers", (x,), sp.sympify(lower), sp.sympify(upper))
+
+    @classmethod
+    def interval(cls, x, lower=-sp.oo, upper=sp.oo):
+        return cls("interval", (x,), sp.sympify(lower), sp.sympify(upper))
+
+    @classmethod
+    def simplex(cls, xs):
+        return cls("simplex", tuple(xs), sp.Integer(0), sp.Integer(1))
+
+    @classmethod
+    def product(cls, xs, lower=-sp.oo, upper=sp.oo):
+        return cls("product", tuple(xs), sp.sympify(lower), sp.sympify(upper))
+
+    def describe(self):
+        x = ", ".join(v.name for v in self.variables)
+        if self.kind == "finite":
+            return f"{x} in {{{', '.join(map(str, self.values))}}}"
+        if self.kind == "integers":
+            return f"{x} in {{{self.lower}, {self.lower + 1}, ..., {self.upper}}}"
+        if self.kind == "simplex":
+            return f"({x}) in the simplex"
+        return f"{x} in ({self.lower}, {self.upper})" + ("^d" if self.kind == "product" else "")
+
+
+def _symbols_like(params, suffix):
+    return [sp.Symbol(p.name + suffix, **p.symbol.assumptions0) for p in params]
+
+
+class StatisticalModel:
+    r"""A parametric family of densities :math:`p(x; \xi)` given by its log-density.
+
+    Parameters
+    ----------
+    name : str
+    parameters : sequence of Parameter
+        The coordinates :math:`\xi`, in order.
+    space : SampleSpace
+    log_density : Expr
+        :math:`\log p(x; \xi)` with respect to the counting or Lebesgue measure.
+    constraints : sequence of Constraint
+        Joint conditions on the coordinates beyond the per-parameter domains.
+    location_scale : (Expr, Expr) or None
+        A hint for exact integration: the observation is ``location + scale * u`` with a
+        parameter-free law of ``u``; integrals are taken over ``u``.
+    closed_forms : mapping
+        Optional known results (``"fisher_metric"``, ...) that derivations use instead of the
+        generic route; tests compare them with the generic route.
+    constants : mapping
+        Fixed values of symbols that are not coordinates (``n`` of a Binomial, ...), for
+        display and numerics.
+    """
+
+    def __init__(self, name, parameters, space, log_density, constraints=(), location_scale=None,
+                 closed_forms=None, constants=None, description=""):
+        self.name = name
+        self.parameters = tuple(parameters)
+        self.space = space
+        self.log_density = sp.sympify(log_density)
+        self.constraints = tuple(constraints)
+        self.location_scale = location_scale
+        self.closed_forms = dict(closed_forms or {})
+        self.constants = dict(constants or {})
+        self.description = description
+
+    # -- coordinates ---------------------------------------------------------------------
+    @property
+    def coordinates(self):
+        return tuple(p.symbol for p in self.parameters)
+
+    @property
+    def dim(self):
+        return len(self.parameters)
+
+    def second_point(self):
+        """Coordinates of a second point, named with the suffix ``_2``."""
+        return tuple(_symbols_like(self.parameters, SECOND_POINT_SUFFIX))
+
+    def validate(self, point):
+        """Check a point against the domain; return it as a tuple of floats.
+
+        Raises
+        ------
+        DomainError
+            naming the offending parameter (or constraint) and its domain.
+        """
+        values = self._as_values(point)
+        out = tuple(p.check(v) for p, v in zip(self.parameters, values))
+        subs = dict(zip(self.coordinates, out))
+        for c in self.constraints:
+            val = float(c.expr.subs(subs))
+            if not val > 0:
+                raise DomainError(f"the point {out} violates the constraint {c.text}")
+        return out
+
+    def _as_values(self, point):
+        if isinstance(point, Mapping):
+            missing = [p.name for p in self.parameters if p.symbol not in point and p.name not in point]
+            if missing:
+                raise DomainError(f"missing value for {', '.join(missing)}")
+            return [point[p.symbol] if p.symbol in point else point[p.name] for p in self.parameters]
+        values = list(np.atleast_1d(np.asarray(point, dtype=object)).ravel())
+        if len(values) != self.dim:
+            raise DomainError(
+                f"a point of {self.name} has {self.dim} coordinates "
+                f"({', '.join(p.name for p in self.parameters)}), got {len(values)}"
+            )
+        return values
+
+    def random_point(self, rng=None):
+        """A random point in the typical range of every parameter that meets the constraints."""
+        rng = np.random.default_rng(rng)
+        for _ in range(1000):
+            point = [rng.uniform(*p.typical) for p in self.parameters]
+            try:
+                return self.validate(point)
+            except DomainError:
+                continue
+        raise RuntimeError(f"could not draw a point of {self.name} inside its constraints")
+
+    def substitutions(self, point):
+        """``{symbol: value}`` for a point (validated) plus the model's constants."""
+        return {**dict(zip(self.coordinates, self.validate(point))), **self.constants}
+
+    def __repr__(self):
+        coords = ", ".join(p.name for p in self.parameters)
+        return f"{type(self).__name__}({self.name}; {coords})"
+
+
+class ExponentialFamily(StatisticalModel):
+    r"""An exponential family
+    :math:`\log p(x;\xi) = \theta(\xi)\cdot T(x) - F(\theta(\xi)) + \log h(x)`.
+
+    Parameters
+    ----------
+    statistics : sequence of Expr
+        Sufficient statistics :math:`T(x)`.
+    natural : sequence of Expr
+        Natural parameters :math:`\theta(\xi)` as expressions of the coordinates.
+    log_partition : callable or Expr
+        :math:`F` as a function of the list of natural-parameter symbols
+        (``theta1, theta2, ...``), or an expression in those symbols.
+    log_base : Expr
+        :math:`\log h(x)`.
+    from_natural, from_expectation : sequence of Expr, optional
+        The coordinates as expressions of ``theta1, ...`` or ``eta1, ...``, where a closed
+        form exists. Tests check that they invert the forward maps.
+    theta : sequence of Symbol, optional
+        The natural-parameter symbols (by default ``theta1, ...`` with a sign inferred from
+        :math:`\theta(\xi)`).
+    """
+
+    def __init__(self, name, parameters, space, statistics, natural, log_partition, log_base=0,
+                 from_natural=None, from_expectation=None, theta=None, **kwargs):
+        self.parameters = tuple(parameters)
+        self.statistics = tuple(sp.sympify(t) for t in statistics)
+        self.natural = tuple(sp.sympify(t) for t in natural)
+        m = len(self.natural)
+        self.theta = tuple(theta) if theta is not None else tuple(
+            self._dual_symbol(NATURAL_PREFIX, a, e) for a, e in enumerate(self.natural))
+        F = log_partition(list(self.theta)) if callable(log_partition) else sp.sympify(log_partition)
+        self.log_partition = F
+        self.log_base = sp.sympify(log_base)
+        self.from_natural = None if from_natural is None else tuple(sp.sympify(e) for e in from_natural)
+        self.from_expectation = None if from_expectation is None else tuple(sp.sympify(e) for e in from_expectation)
+        # the declaration's own eta symbols (with their assumptions) are the family's
+        declared = {s.name: s for e in (self.from_expectation or ()) for s in e.free_symbols}
+        self.eta = tuple(declared.get(f"{EXPECTATION_PREFIX}{a + 1}", sp.Symbol(f"{EXPECTATION_PREFIX}{a + 1}", real=True))
+                         for a in range(m))
+        log_density = sum(t * s for t, s in zip(self.natural, self.statistics)) - self.log_partition_at_coordinates() + self.log_base
+        super().__init__(name, parameters, space, log_density, **kwargs)
+
+    @staticmethod
+    def _dual_symbol(prefix, a, expr):
+        if expr.is_positive:
+            return sp.Symbol(f"{prefix}{a + 1}", positive=True)
+        if expr.is_negative:
+            return sp.Symbol(f"{prefix}{a + 1}", negative=True)
+        return sp.Symbol(f"{prefix}{a + 1}", real=True)
+
+    def at_coordinates(self, expr):
+        r"""An expression of the natural parameters evaluated at :math:`\theta(\xi)`, in
+        canonical form. Roots of the natural parameters (the von Mises
+        :math:`\sqrt{\theta_1^2+\theta_2^2}`) are simplified once each and cached, which is
+        far cheaper than simplifying every expression they appear in."""
+        from .algebra import canonical_functions
+
+        roots = self.__dict__.setdefault("_roots_at_coordinates", {})
+        at = dict(zip(self.theta, self.natural))
+
+        def root_value(e):
+            root = sp.Pow(e.base, sp.Rational(1, e.exp.q))
+            if root not in roots:
+                roots[root] = canonical_functions(root.subs(at, simultaneous=True))
+            return roots[root] ** e.exp.p
+
+        expr = sp.sympify(expr).replace(
+            lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer and e.base.has(*self.theta),
+            root_value)
+        return canonical_functions(expr.subs(at, simultaneous=True))
+
+    def log_partition_at_coordinates(self):
+        """:math:`F(\\theta(\\xi))` as an expression of the coordinates."""
+        from .algebra import canonical_functions, simplify_entries
+
+        if "_F_at_coordinates" not in self.__dict__:
+            F = self.at_coordinates(self.log_partition)
+            # a cancelled form keeps its derivatives small
+            self._F_at_coordinates = simplify_entries([sp.expand(F)], self.coordinates, factor=False)[0]
+        return self._F_at_coordinates
+
+    def statistic_symbols(self):
+        """Symbols ``t1, t2, ...`` standing for the sufficient statistics in moment algebra."""
+        return tuple(sp.Symbol(f"t{a + 1}", real=True) for a in range(len(self.statistics)))
+
+    def log_density_in_statistics(self):
+        """:math:`\\theta(\\xi)\\cdot t - F(\\theta(\\xi))`: the log-density up to
+        :math:`\\log h`, as a polynomial in the statistic symbols."""
+        t = self.statistic_symbols()
+        return sum(th * ts for th, ts in zip(self.natural, t)) - self.log_partition_at_coordinates()

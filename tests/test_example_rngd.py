@@ -1,0 +1,24 @@
+"""examples/rngd_digits.py runs (small) and RNGD lowers the training loss."""
+import importlib.util
+import json
+import os
+
+import numpy as np
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                       "rngd_digits.py")
+
+
+def test_rngd_digits_small(tmp_path):
+    spec = importlib.util.spec_from_file_location("rngd_digits_example", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    results = example.main(["--small", "--out", str(tmp_path)])
+    assert (tmp_path / "rngd_digits.png").stat().st_size > 10_000
+    with open(tmp_path / "rngd_digits.json") as fh:
+        saved = json.load(fh)
+    assert set(saved) == {"SGD", "Adam", "RNGD"}
+    for curve in results["RNGD"]["train_loss"]:          # one per seed
+        assert np.isfinite(curve).all()
+        assert curve[-1] < 0.8 * curve[0], curve
+    assert np.allclose(saved["RNGD"]["train_loss"], results["RNGD"]["train_loss"])
