@@ -5,6 +5,7 @@ import sympy as sp
 
 from symbolic import (
     NotClosedFormError,
+    RationalAlgebra,
     alpha_connection,
     amari_chentsov_tensor,
     curvature_chain,
@@ -92,7 +93,14 @@ class StatisticalManifold:
         return self._cached(("metric", method), lambda: fisher_metric(self.model, method))
 
     def inverse_metric(self):
-        return self._cached("inverse_metric", lambda: sp.simplify(self.fisher_metric().inv()))
+        """The inverse metric g^ij (cancelled, through the rational-function field)."""
+        def compute():
+            g = self.fisher_metric()
+            A = RationalAlgebra(self.coordinates, list(g), order=0)
+            inv = A.inverse(A.matrix(g))
+            return sp.Matrix(self.dim, self.dim, [A.expr(v, factor=True) for row in inv for v in row])
+
+        return self._cached("inverse_metric", compute)
 
     def christoffel(self, kind=2, alpha=0):
         """Christoffel symbols: ``kind=2`` gives ``[k, i, j] = Γ^k_ij``, ``kind=1`` gives

@@ -79,7 +79,23 @@ class _Chain:
         flat = nested
         for _ in range(len(shape) - 1):
             flat = [v for row in flat for v in row]
-        return _array([self.A.expr(v, factor=True) for v in flat], shape)
+        # factoring dominates the cost of the chain; the Riemann tensor repeats each entry up
+        # to sign, so factor each value once
+        memo = {}
+
+        def expr(v):
+            if not v:
+                return sp.Integer(0)
+            key = (v.numer, v.denom)
+            if key in memo:
+                return memo[key]
+            neg = (-v.numer, v.denom)
+            if neg in memo:
+                return -memo[neg]
+            memo[key] = self.A.expr(v, factor=True)
+            return memo[key]
+
+        return _array([expr(v) for v in flat], shape)
 
 
 def curvature_chain(g, coordinates, skewness=None, alpha=0):

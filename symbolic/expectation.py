@@ -12,6 +12,7 @@ from __future__ import annotations
 from itertools import combinations_with_replacement
 
 import sympy as sp
+from sympy.integrals.rationaltools import ratint
 from sympy.utilities.iterables import multiset_partitions
 
 from .algebra import RationalAlgebra, canonical_functions, simplify_entries
@@ -85,7 +86,10 @@ def integrate_expectation(model, expr):
                 u = sp.Dummy("u", real=True)
                 integrand = sp.cancel(sp.expand(integrand.subs(x, loc + scale * u) * scale))
                 x = u
-            result = sp.integrate(integrand, (x, space.lower, space.upper), conds="none")
+            result = _integrate_real_line_rational(integrand, x) if (
+                space.lower == -sp.oo and space.upper == sp.oo) else None
+            if result is None:
+                result = sp.integrate(integrand, (x, space.lower, space.upper), conds="none")
         elif space.kind == "simplex":
             result = integrand.subs(space.variables[-1], 1 - sum(space.variables[:-1]))
             free = list(space.variables[:-1])
@@ -101,6 +105,19 @@ def integrate_expectation(model, expr):
     if result.has(sp.Integral, sp.Sum) or result.has(sp.nan, sp.zoo):
         raise DerivationError(_failure_text(model, expr, space))
     return result
+
+
+def _integrate_real_line_rational(integrand, u):
+    """Integral over the real line of a rational function of ``u`` (Cauchy-type laws after
+    standardisation): zero when odd, else a rational antiderivative (Hermite reduction,
+    ``ratint``) and its limits; several times faster than the general integrator. ``None``
+    when the integrand is not rational in ``u``."""
+    if not integrand.is_rational_function(u):
+        return None
+    if sp.cancel(integrand.subs(u, -u) + integrand) == 0:
+        return sp.Integer(0)
+    F = ratint(integrand, u)
+    return sp.limit(F, u, sp.oo) - sp.limit(F, u, -sp.oo)
 
 
 def _converged(value):

@@ -1,0 +1,16 @@
+"""The tour (README's first command) runs; here on a few families to keep CI short."""
+import runpy
+import sys
+
+
+def test_tour_runs_on_a_few_families(capsys):
+    sys.path.insert(0, "examples")
+    try:
+        tour = runpy.run_path("examples/tour.py")
+        tour["main"](["Normal", "Poisson", "Gamma", "Categorical(3)"])
+    finally:
+        sys.path.remove("examples")
+    out = capsys.readouterr().out
+    assert "=== Normal" in out and "scalar curvature R: -1" in out
+    assert "Gaussian curvature K = R/2: 1/4" in out  # Categorical(3)
+    assert "dual potential F*(eta): η₁⋅log(η₁) - η₁" in out  # Poisson
