@@ -5,7 +5,9 @@ scalar curvature, and for exponential families the natural parameters, the log-p
 the dual potential.
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import sympy as sp
 
@@ -42,13 +44,22 @@ def tour_family(name, M):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("families", nargs="*", help="names from the catalog (default: all)")
+    parser.add_argument("--out", default="out", help="folder for the figures (default: out)")
+    parser.add_argument("--symbolic-only", action="store_true", help="skip geodesics and optimisation")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     for name, cls, ctor in CATALOG:
         if args.families and name not in args.families and cls.__name__ not in args.families:
             continue
         tour_family(name, cls(*ctor))
-    print(f"\nderived the whole catalog in {time.perf_counter() - start:.1f} s")
+    print(f"\nderived the catalog in {time.perf_counter() - start:.1f} s")
+    if args.symbolic_only:
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from geodesics import tour_geodesics
+
+    print("\n=== Geodesics and Fisher-Rao distances (compiled kernels, cached on disk) ===")
+    tour_geodesics(args.out)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 ``numeric`` never imports ``manifolds`` (imports go one way: manifolds -> symbolic, numeric).
 """
-from . import blocks, landscape, special, supervised
+from . import blocks, distances, landscape, shooting, special, supervised
 from .codegen import Kernel, compile_kernel, compile_kernels
-from .integrate import GeodesicSolver, IntegrationError, Solution, Status, compile_geodesic
+from .integrate import GeodesicSolver, IntegrationError, Solution, Status, VariationalSolution, compile_geodesic
+from .shooting import ShootingError, ShootingResult, ShootingStatus, shoot
 
 __all__ = [
     "GeodesicSolver",
@@ -19,4 +20,11 @@ __all__ = [
     "blocks",
     "landscape",
     "supervised",
+    "distances",
+    "shooting",
+    "shoot",
+    "ShootingError",
+    "ShootingResult",
+    "ShootingStatus",
+    "VariationalSolution",
 ]

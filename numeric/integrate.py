@@ -836,7 +836,7 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
     >>> import sympy
     >>> x, y = sympy.symbols("x y", real=True)
     >>> G = sympy.Array([[[0, -1/y], [-1/y, 0]], [[1/y, 0], [0, -1/y]]])
-    >>> solve = compile_geodesic([x, y], G, domain=y > 0)
+    >>> solve = compile_geodesic([x, y], G, domain=y > 0, variational=True)
     >>> sol = solve([0.0, 1.0], [0.0, 1.0], t1=1.0)
     >>> Status(sol.status).name, round(float(sol.x[-1, 1]), 8), round(float(sol.x[-1, 0]), 8)
     ('SUCCESS', 2.71828183, 0.0)

@@ -7,7 +7,7 @@ def test_tour_runs_on_a_few_families(capsys):
     sys.path.insert(0, "examples")
     try:
         tour = runpy.run_path("examples/tour.py")
-        tour["main"](["Normal", "Poisson", "Gamma", "Categorical(3)"])
+        tour["main"](["Normal", "Poisson", "Gamma", "Categorical(3)", "--symbolic-only"])
     finally:
         sys.path.remove("examples")
     out = capsys.readouterr().out

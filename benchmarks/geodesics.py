@@ -1,0 +1,164 @@
+"""Geodesics benchmark: this toolkit against scipy (and geomstats when importable).
+
+Same random points for every contender. Reports throughput, accuracy against the mpmath
+reference (numeric.reference, a few pairs) and ratios, for:
+  10,000 Beta exp maps, 1,000 Beta distances, 1,000 Gamma distances, 1,000 Dirichlet(3)
+  distances (scale with --n), plus the time a new process with a warm kernel cache takes to
+  compute its first Beta distance, imports included.
+
+scipy contender: solve_ivp (DOP853, rtol 1e-10) with a numpy right-hand side made by
+sympy.lambdify from the same Christoffel symbols, one point at a time; distances by
+solve_bvp on the geodesic equation (initial mesh the straight segment).
+
+geomstats needs numpy<2.4, so it lives in its own environment:
+    python -m venv .venv-geomstats
+    .venv-geomstats/bin/pip install -e . -r benchmarks/requirements-geomstats.txt
+    .venv-geomstats/bin/python benchmarks/geodesics.py
+It is skipped when not importable.
+
+Usage: python benchmarks/geodesics.py [--n 1.0] [--reference 3]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from manifolds import Beta, Dirichlet, Gamma  # noqa: E402
+
+
+def timed(f, *args, **kw):
+    t = time.perf_counter()
+    out = f(*args, **kw)
+    return out, time.perf_counter() - t
+
+
+def scipy_rhs(M):
+    import sympy
+
+    G = M.christoffel(kind=2)
+    n = M.dim
+    f = sympy.lambdify(M.coordinates, [G[k, i, j] for k in range(n) for i in range(n)
+                                       for j in range(n)], "scipy")
+
+    def rhs(t, y):
+        x, v = y[:n], y[n:]
+        gamma = np.array(f(*x), dtype=float).reshape(n, n, n)
+        return np.concatenate([v, -np.einsum("kij,i,j->k", gamma, v, v)])
+
+    def rhs_vec(t, y):  # (2n, m) for solve_bvp
+        x, v = y[:n], y[n:]
+        gamma = np.array([np.broadcast_to(e, x.shape[1:]) for e in f(*x)]).reshape(n, n, n, -1)
+        return np.concatenate([v, -np.einsum("kijm,im,jm->km", gamma, v, v)])
+
+    return rhs, rhs_vec
+
+
+def scipy_exp(rhs, x, v):
+    from scipy.integrate import solve_ivp
+
+    out = np.empty_like(x)
+    for k in range(len(x)):
+        sol = solve_ivp(rhs, (0, 1), np.concatenate([x[k], v[k]]), method="DOP853",
+                        rtol=1e-10, atol=1e-12)
+        out[k] = sol.y[: x.shape[1], -1]
+    return out
+
+
+def scipy_distance(rhs_vec, metric, x, y):
+    from scipy.integrate import solve_bvp
+
+    n = x.shape[1]
+    out = np.full(len(x), np.nan)
+    t = np.linspace(0, 1, 11)
+    for k in range(len(x)):
+        guess = np.concatenate([x[k][:, None] + t * (y[k] - x[k])[:, None],
+                                np.repeat((y[k] - x[k])[:, None], t.size, axis=1)])
+
+        def bc(ya, yb, k=k):
+            return np.concatenate([ya[:n] - x[k], yb[:n] - y[k]])
+
+        sol = solve_bvp(rhs_vec, bc, t, guess, tol=1e-8, max_nodes=5000)
+        if sol.status == 0:
+            v = sol.y[n:, 0]
+            out[k] = np.sqrt(v @ metric(x[k]) @ v)
+    return out
+
+
+def first_distance_in_new_process():
+    code = ("import time; t = time.perf_counter(); from manifolds import Beta; "
+            "d = Beta().numeric.distance([1.0, 2.0], [3.0, 1.5]); "
+            "print(time.perf_counter() - t)")
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return float(out.stdout.strip()), time.perf_counter() - t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=float, default=1.0, help="scale the problem sizes")
+    parser.add_argument("--reference", type=int, default=3, help="pairs checked with mpmath")
+    parser.add_argument("--scipy-n", type=int, default=100, help="points timed for scipy")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    try:
+        import geomstats  # noqa: F401
+        have_geomstats = True
+    except ImportError:
+        have_geomstats = False
+    print(f"numpy {np.__version__}; geomstats {'available' if have_geomstats else 'not importable: skipped'}")
+    print(f"{'task':34s} {'toolkit/s':>10s} {'per item':>10s} {'scipy per item':>15s} "
+          f"{'ratio':>8s} {'max rel err vs mpmath':>22s}")
+
+    # exp maps
+    M = Beta()
+    K = M.numeric
+    m = int(10_000 * args.n)
+    x = rng.uniform(0.5, 4, (m, 2))
+    v = rng.normal(size=(m, 2)) * x * 0.3
+    K.exp(x[:2], v[:2])  # load/compile outside the timing
+    ends, t_fast = timed(K.exp, x, v)
+    rhs, rhs_vec = scipy_rhs(M)
+    ms = min(args.scipy_n, m)
+    ends_scipy, t_scipy = timed(scipy_exp, rhs, x[:ms], v[:ms])
+    ref = K.reference(dps=20)
+    err = max(np.max(np.abs(ends[k] - np.array([float(c) for c in ref.exp(x[k], v[k])]))
+                     / np.abs(ends[k])) for k in range(args.reference))
+    err_s = np.max(np.abs(ends_scipy - ends[:ms]) / np.abs(ends[:ms]))
+    print(f"{f'Beta exp maps ({m})':34s} {t_fast:10.3f} {t_fast / m * 1e6:8.1f}us "
+          f"{t_scipy / ms * 1e6:13.1f}us {t_scipy / ms / (t_fast / m):8.0f}x {err:22.1e}"
+          f"   (scipy differs by {err_s:.1e})")
+
+    for name, Mk, count in (("Beta", Beta(), 1000), ("Gamma", Gamma(), 1000),
+                            ("Dirichlet(3)", Dirichlet(3), 1000)):
+        Kk = Mk.numeric
+        m = int(count * args.n)
+        x = np.array([Mk.random_point(rng) for _ in range(m)])
+        y = np.array([Mk.random_point(rng) for _ in range(m)])
+        Kk.distance(x[:2], y[:2])
+        d, t_fast = timed(Kk.distance, x, y)
+        ms = min(args.scipy_n // 2, m)
+        _, rv = scipy_rhs(Mk)
+        d_s, t_scipy = timed(scipy_distance, rv, Kk.metric, x[:ms], y[:ms])
+        refk = Kk.reference(dps=20)
+        vs = Kk.log(x[:args.reference], y[:args.reference])
+        errs = [abs(d[k] - float(refk.distance(x[k], y[k], guess=vs[k]))) / d[k]
+                for k in range(args.reference)]
+        failed = int(np.isnan(d_s).sum())
+        err_s = np.nanmax(np.abs(d_s - d[:ms]) / d[:ms])
+        print(f"{f'{name} distances ({m})':34s} {t_fast:10.3f} {t_fast / m * 1e3:8.2f}ms "
+              f"{t_scipy / ms * 1e3:13.2f}ms {t_scipy / ms / (t_fast / m):8.0f}x "
+              f"{max(errs):22.1e}   (scipy solve_bvp differs by {err_s:.1e}, {failed} of {ms} failed)")
+
+    inner, outer = first_distance_in_new_process()
+    print(f"new process, warm cache: first Beta distance {inner:.2f} s after interpreter start "
+          f"(imports included); {outer:.2f} s wall for the whole subprocess")
+
+
+if __name__ == "__main__":
+    main()

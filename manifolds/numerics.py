@@ -1,0 +1,448 @@
+"""Compiled numerics of a statistical manifold: ``M.numeric``.
+
+:class:`NumericManifold` turns the exact geometry of a manifold of the catalog into batched
+numba kernels and integrators. Everything is compiled lazily, on first use, and cached on
+disk (see :mod:`numeric.codegen`), so a second process only loads it:
+
+- ``metric(x)``, ``inverse_metric(x)``: one module, compiled on the first call of either;
+- ``christoffel(x)``, ``geodesic``, ``exp``, ``log``, ``distance``: one module holding the
+  Christoffel symbols, their derivatives and a DOP853 integrator of the geodesic equation
+  with its variational equations (:func:`numeric.integrate.compile_geodesic`); the
+  variational part gives the Jacobian of the exp map for the shooting log map
+  (:mod:`numeric.shooting`);
+- ``christoffel(x, alpha=a)``, ``geodesic(..., alpha=a)``: the same for the α-connection,
+  with α a run-time parameter (one compilation serves every α);
+- ``natural(x)``, ``expectation(x)`` and the e- and m-geodesics of exponential families.
+
+Conventions (DESIGN.md): batch axes first, coordinates last (``x.shape == (..., n)``) in the
+manifold's declaration order; ``christoffel(x)[..., k, i, j] = Γ^k_ij``; the Fisher metric
+without a factor 4, so ``distance`` is the Fisher-Rao geodesic distance. Constants of a
+family (``n`` of ``Binomial()``) take the values in ``M.model.constants``.
+
+Input is checked at this boundary: wrong shapes, NaN or infinity raise ``ValueError``, points
+outside the domain raise :class:`symbolic.errors.DomainError` naming the parameter and its
+domain. Integration failures are returned as status codes (``throw=False``) or raised.
+
+Examples
+--------
+>>> from manifolds import Normal
+>>> K = Normal().numeric
+>>> K.metric([0.0, 2.0]).tolist()
+[[0.25, 0.0], [0.0, 0.5]]
+>>> round(float(K.distance([0.0, 1.0], [0.0, 2.0])), 12)   # closed form: sqrt(2) log 2
+0.980258143469
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from numeric import distances as closed
+from numeric.codegen import compile_kernels
+from numeric.integrate import compile_geodesic
+from numeric.shooting import ShootingStatus, shoot
+from symbolic.errors import DomainError
+
+__all__ = ["NumericManifold"]
+
+
+class NumericManifold:
+    """Batched compiled kernels, geodesics, exp/log maps and distances of a manifold.
+
+    Parameters
+    ----------
+    manifold : manifolds.StatisticalManifold
+
+    Notes
+    -----
+    Made by ``M.numeric`` (cached on ``M``); building it compiles nothing.
+    """
+
+    def __init__(self, manifold):
+        self.manifold = manifold
+        self.coordinates = tuple(manifold.coordinates)
+        self.dim = len(self.coordinates)
+        self._constants = dict(manifold.model.constants)
+
+    def __repr__(self):
+        return f"NumericManifold({self.manifold.name})"
+
+    # -- symbolic inputs, constants substituted ------------------------------------------
+    def _subs(self, expr):
+        if not self._constants:
+            return expr
+        if isinstance(expr, (sp.MatrixBase, sp.NDimArray)):
+            return expr.applyfunc(lambda e: sp.sympify(e).subs(self._constants))
+        return sp.sympify(expr).subs(self._constants)
+
+    @functools.cached_property
+    def domain(self):
+        """The domain as a sympy condition (per-parameter bounds and the joint constraints)."""
+        # evaluate=False: the symbols carry their domain (sigma is positive), so sympy would
+        # turn sigma > 0 into True and the integrator would not stop at the boundary
+        conditions = []
+        for p in self.manifold.parameters:
+            if p.lower is not None:
+                conditions.append(sp.StrictGreaterThan(p.symbol, p.lower, evaluate=False))
+            if p.upper is not None:
+                conditions.append(sp.StrictLessThan(p.symbol, p.upper, evaluate=False))
+        for c in self.manifold.model.constraints:
+            conditions.append(sp.StrictGreaterThan(self._subs(c.expr), 0, evaluate=False))
+        if not conditions:
+            return sp.true
+        return sp.And(*conditions, evaluate=False) if len(conditions) > 1 else conditions[0]
+
+    @functools.cached_property
+    def _constraint_functions(self):
+        return [(sp.lambdify(self.coordinates, self._subs(c.expr), "numpy"), c.text)
+                for c in self.manifold.model.constraints]
+
+    # -- input checks ------------------------------------------------------------------------
+    def validate(self, x, name="x"):
+        """``x`` as a float64 array of shape (..., n) inside the domain.
+
+        Raises
+        ------
+        ValueError
+            wrong shape, non-numeric, NaN or infinite entries.
+        DomainError
+            a point outside the domain; the message names the parameter and its domain.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().numeric.validate([[0.0, 1.0], [0.0, -1.0]])
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: x[1]: sigma must be > 0, got -1.0
+        """
+        n = self.dim
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be an array of shape (..., {n}): {exc}") from exc
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.ndim == 0 and n == 1:
+            arr = arr.reshape(1)
+        if arr.ndim == 0 or arr.shape[-1] != n:
+            names = ", ".join(p.name for p in self.manifold.parameters)
+            raise ValueError(
+                f"{name} must have shape (..., {n}), the last axis holding the coordinates "
+                f"({names}) of {self.manifold.name}; got shape {arr.shape}")
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name} must be finite, got {name}[{where}] = {arr[where]}")
+
+        def label(index):
+            where = np.unravel_index(index, arr.shape[:-1]) if arr.ndim > 1 else ()
+            return f"{name}[{', '.join(str(int(i)) for i in where)}]" if where else name
+
+        flat = arr.reshape(-1, n)
+        for k, p in enumerate(self.manifold.parameters):
+            values = flat[:, k]
+            inside = np.ones(values.shape, dtype=bool)
+            if p.lower is not None:
+                inside &= values > p.lower
+            if p.upper is not None:
+                inside &= values < p.upper
+            if not inside.all():
+                i = int(np.flatnonzero(~inside)[0])
+                raise DomainError(
+                    f"{label(i)}: {p.name} must be {p.domain_text()}, got {float(values[i])!r}")
+        for function, text in self._constraint_functions:
+            values = np.broadcast_to(function(*flat.T), flat.shape[:1])
+            if not (values > 0).all():
+                i = int(np.flatnonzero(~(values > 0))[0])
+                raise DomainError(
+                    f"{label(i)}: the point {flat[i].tolist()} violates the constraint {text}")
+        return arr
+
+    # -- kernels ---------------------------------------------------------------------------
+    @functools.cached_property
+    def _metric_kernels(self):
+        g = self._subs(self.manifold.fisher_metric())
+        return compile_kernels(self.coordinates, {
+            "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
+
+    def metric(self, x):
+        """Fisher metric ``g_ij``, shape (..., n, n)."""
+        return self._metric_kernels["metric"](self.validate(x))
+
+    def inverse_metric(self, x):
+        """Inverse metric ``g^ij``, shape (..., n, n)."""
+        return self._metric_kernels["inverse_metric"](self.validate(x))
+
+    @functools.cached_property
+    def _alpha_symbol(self):
+        names = {s.name for s in self.coordinates} | {str(s) for s in self._constants}
+        name = "alpha"
+        while name in names:
+            name += "_"
+        return sp.Symbol(name, real=True)
+
+    @functools.lru_cache(maxsize=None)
+    def _solver(self, with_alpha):
+        """Geodesic integrator with variational equations; α a parameter if ``with_alpha``."""
+        if with_alpha:
+            a = self._alpha_symbol
+            gamma = self._subs(self.manifold.alpha_connection(a, kind=2))
+            params = (a,)
+        else:
+            gamma = self._subs(self.manifold.christoffel(kind=2))
+            params = ()
+        return compile_geodesic(self.coordinates, sp.Array(gamma), self.domain, params=params,
+                                variational=True)
+
+    def _solver_for(self, alpha):
+        try:
+            alpha = float(alpha)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"alpha must be a real number, got {alpha!r}") from exc
+        if not np.isfinite(alpha):
+            raise ValueError(f"alpha must be finite, got {alpha}")
+        if alpha == 0.0:
+            return self._solver(False), ()
+        return self._solver(True), (alpha,)
+
+    def christoffel(self, x, alpha=0.0):
+        """Christoffel symbols ``[..., k, i, j] = Γ^k_ij`` of the α-connection (α = 0:
+        Levi-Civita), shape (..., n, n, n)."""
+        solver, params = self._solver_for(alpha)
+        return solver.christoffel(self.validate(x), *params)
+
+    @functools.cached_property
+    def _density_kernels(self):
+        model = self.manifold.model
+        data = tuple(model.space.variables)
+        logp = self._subs(model.log_density)
+        if logp.has(sp.binomial, sp.factorial):
+            logp = logp.rewrite(sp.gamma)  # printed through math.lgamma after expand_log
+            logp = sp.expand_log(logp, force=True).replace(
+                lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
+                lambda e: sp.loggamma(e.args[0].args[0]))
+        score = sp.Matrix([sp.diff(logp, c) for c in self.coordinates])
+        return data, compile_kernels(self.coordinates + data, {"log_density": logp,
+                                                              "score": score})
+
+    def _density_args(self, x, data):
+        names, _ = self._density_kernels
+        x = self.validate(x)
+        d = np.asarray(data, dtype=np.float64)
+        if len(names) == 1 and (d.ndim == 0 or d.shape[-1] != 1):
+            d = d[..., None]  # scalar observations may come without their trailing axis
+        if d.shape[-1] != len(names):
+            raise ValueError(f"data must have shape (..., {len(names)}) (observations "
+                             f"{', '.join(map(str, names))}), got shape {d.shape}")
+        batch = np.broadcast_shapes(x.shape[:-1], d.shape[:-1])
+        return np.concatenate([np.broadcast_to(x, batch + x.shape[-1:]),
+                               np.broadcast_to(d, batch + d.shape[-1:])], axis=-1)
+
+    def log_density(self, x, data):
+        """``log p(data; x)``, batched over x and data (broadcast), shape (...).
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> round(float(Normal().numeric.log_density([0.0, 1.0], 0.0)), 12)  # -log(2 pi)/2
+        -0.918938533205
+        """
+        return self._density_kernels[1]["log_density"](self._density_args(x, data))
+
+    def score(self, x, data):
+        """``∂ log p(data; x) / ∂x``, shape (..., n)."""
+        return self._density_kernels[1]["score"](self._density_args(x, data))[..., 0]
+
+    # -- geodesics ---------------------------------------------------------------------------
+    def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=1e-12,
+                 max_steps=100_000, throw=False):
+        """Geodesics of the α-connection through ``x0`` with velocity ``v0`` (batched).
+
+        Parameters
+        ----------
+        x0, v0 : array_like, shape (..., n)
+        t1 : float
+        alpha : float
+            0 (default) for the Fisher-Rao (Levi-Civita) geodesics; 1 for e-, -1 for
+            m-geodesics.
+
+        Other Parameters
+        ----------------
+        t_eval, rtol, atol, max_steps, throw
+            As for :class:`numeric.integrate.GeodesicSolver`.
+
+        Returns
+        -------
+        numeric.integrate.Solution
+            ``x``, ``v`` of shape (..., m, n); ``status`` says where a geodesic left the
+            domain.
+        """
+        solver, params = self._solver_for(alpha)
+        return solver(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
+                      rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
+
+    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=1e-14):
+        """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
+        before t = 1 (:class:`numeric.integrate.IntegrationError`)."""
+        sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
+        return sol.x[..., -1, :]
+
+    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=1e-14,
+            **options):
+        """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
+
+        By shooting (:func:`numeric.shooting.shoot`): Newton's method on the exp map with
+        continuation.
+
+        Parameters
+        ----------
+        x, y : array_like, shape (..., n)
+        full_output : bool
+            Return the :class:`numeric.shooting.ShootingResult` (status, residual, ...).
+        throw : bool
+            Raise :class:`numeric.shooting.ShootingError` if a pair does not converge; with
+            ``throw=False`` the failed rows of the returned array are NaN (use
+            ``full_output`` to see why).
+
+        Returns
+        -------
+        ndarray, shape (..., n), or ShootingResult
+        """
+        x = self.validate(x, "x")
+        y = self.validate(y, "y")
+        result = shoot(self._solver(False), x, y, tol=tol, rtol=rtol, atol=atol,
+                       throw=throw, **options)
+        if full_output:
+            return result
+        v = np.array(result.v)
+        v[result.status != ShootingStatus.SUCCESS] = np.nan
+        return v
+
+    # -- distances ---------------------------------------------------------------------------
+    @functools.cached_property
+    def closed_form_distance(self):
+        """The closed-form distance function ``f(x, y)`` of this family, or None.
+
+        Used only when the family's metric is exactly the one the formula was derived for
+        (checked symbolically), so a reparametrised manifold falls back to shooting.
+        """
+        return _closed_form(self.manifold, self._subs(self.manifold.fisher_metric()))
+
+    def distance(self, x, y, *, method="auto", **options):
+        """Fisher-Rao distance, shape (...).
+
+        Parameters
+        ----------
+        x, y : array_like, shape (..., n)
+        method : {"auto", "closed_form", "numerical"}
+            ``auto`` uses the closed form where the family has one, else shooting:
+            ``sqrt(g_x(v, v))`` with ``v = log_x(y)``.
+        **options
+            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...).
+        """
+        if method not in ("auto", "closed_form", "numerical"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
+        x = self.validate(x, "x")
+        y = self.validate(y, "y")
+        f = self.closed_form_distance
+        if method == "closed_form" and f is None:
+            raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
+                             f"method='numerical'")
+        if f is not None and method != "numerical":
+            return f(x, y)
+        x, y = np.broadcast_arrays(x, y)
+        v = self.log(x, y, **options)
+        g = self._metric_kernels["metric"](x)
+        return np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
+
+    def reference(self, dps=30):
+        """High-precision geodesics, log map and distance (:mod:`numeric.reference`), to
+        certify the compiled path; slow."""
+        from numeric.reference import ReferenceGeodesics
+
+        return ReferenceGeodesics(self.coordinates, self._subs(self.manifold.christoffel(kind=2)),
+                                  self._subs(self.manifold.fisher_metric()), dps=dps)
+
+    # -- exponential families: e- and m-geodesics ----------------------------------------------
+    @functools.cached_property
+    def _dual_kernels(self):
+        M = self.manifold
+        if not M.is_exponential_family:
+            raise ValueError(f"{M.name} is not an exponential family: it has no natural or "
+                             f"expectation parameters")
+        theta = self._subs(sp.Matrix(M.natural_parameters()))
+        eta = self._subs(sp.Matrix(M.expectation_parameters()))
+        c = sp.Matrix(self.coordinates)
+        return compile_kernels(self.coordinates, {
+            "natural": theta, "natural_jacobian": theta.jacobian(c),
+            "expectation": eta, "expectation_jacobian": eta.jacobian(c)})
+
+    def natural(self, x):
+        """Natural parameters θ(x), shape (..., n)."""
+        return self._dual_kernels["natural"](self.validate(x))[..., 0]
+
+    def expectation(self, x):
+        """Expectation parameters η(x), shape (..., n)."""
+        return self._dual_kernels["expectation"](self.validate(x))[..., 0]
+
+    def _straight(self, which, x0, v0, t):
+        x0 = self.validate(x0, "x0")
+        v0 = np.asarray(v0, dtype=np.float64)
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        k = self._dual_kernels
+        start = k[which](x0)[..., 0]
+        velocity = np.einsum("...ij,...j->...i", k[which + "_jacobian"](x0), v0)
+        return start[..., None, :] + t[:, None] * velocity[..., None, :]
+
+    def e_geodesic(self, x0, v0, t):
+        """The e-geodesic (α = 1) through x0 with velocity v0, in natural parameters:
+        ``θ(t) = θ(x0) + t ∂θ/∂x v0``, shape (..., len(t), n)."""
+        return self._straight("natural", x0, v0, t)
+
+    def m_geodesic(self, x0, v0, t):
+        """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
+        return self._straight("expectation", x0, v0, t)
+
+
+def _number(expr):
+    expr = sp.nsimplify(sp.simplify(expr)) if not expr.is_number else expr
+    return float(expr) if expr.is_number else None
+
+
+def _closed_form(M, g):
+    """The closed-form distance of a catalog family, after checking its metric."""
+    family = type(M).__name__
+    c = M.coordinates
+
+    def matches(expected):
+        return sp.simplify(g - sp.Matrix(expected)) == sp.zeros(*g.shape)
+
+    if family in ("Poisson",) and matches([[1 / c[0]]]):
+        return closed.poisson_distance
+    if family == "Exponential" and matches([[1 / c[0] ** 2]]):
+        return closed.exponential_distance
+    if family in ("Bernoulli", "Binomial"):
+        n = _number(g[0, 0] * c[0] * (1 - c[0]))
+        if n is not None and matches([[n / (c[0] * (1 - c[0]))]]):
+            return functools.partial(closed.bernoulli_distance, n=n)
+    if family == "Geometric" and matches([[1 / (c[0] ** 2 * (1 - c[0]))]]):
+        return closed.geometric_distance
+    if family in ("NormalMean", "Laplace"):
+        s2 = _number(1 / g[0, 0])
+        if s2 is not None and s2 > 0:
+            return functools.partial(closed.location_distance, scale=float(np.sqrt(s2)))
+    if family in ("Normal", "LogNormal", "Cauchy", "StudentT"):
+        A, B = _number(g[0, 0] * c[1] ** 2), _number(g[1, 1] * c[1] ** 2)
+        if A and B and A > 0 and B > 0 and matches([[A / c[1] ** 2, 0], [0, B / c[1] ** 2]]):
+            return functools.partial(closed.location_scale_distance, A=A, B=B)
+    if family == "Categorical":
+        return closed.categorical_distance
+    if family == "InverseGaussian" and matches(
+            [[c[1] / c[0] ** 3, 0], [0, 1 / (2 * c[1] ** 2)]]):
+        return closed.inverse_gaussian_distance
+    return None
+

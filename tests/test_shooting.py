@@ -1,0 +1,86 @@
+"""numeric.shooting: the log map by Newton's method with continuation.
+
+Uses the compiled geodesic module of Normal() (shared with tests/test_numeric_manifold.py
+through the disk cache), whose distance has a closed form, and Beta() for far-apart points.
+"""
+import numpy as np
+import pytest
+
+from manifolds import Beta, Normal
+from numeric.distances import location_scale_distance
+from numeric.shooting import ShootingError, ShootingStatus, shoot
+
+
+@pytest.fixture(scope="module")
+def normal():
+    return Normal().numeric._solver(False)
+
+
+@pytest.fixture(scope="module")
+def beta():
+    return Beta().numeric._solver(False)
+
+
+def speed(x, v):
+    return np.sqrt((v[..., 0] ** 2 + 2 * v[..., 1] ** 2)) / x[..., 1]
+
+
+def test_normal_log_map_gives_closed_form_distance(normal):
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(0.3, 3, 50)])
+    y = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(0.3, 3, 50)])
+    r = shoot(normal, x, y, tol=1e-11)
+    assert r.ok, r.message
+    assert (r.residual <= 1e-11).all()
+    np.testing.assert_allclose(speed(x, r.v), location_scale_distance(x, y), rtol=1e-9)
+    end = normal(x, r.v, 1.0, rtol=1e-12, atol=1e-14).x[:, -1]
+    np.testing.assert_allclose(end, y, rtol=1e-9, atol=1e-12)
+
+
+def test_far_points_need_continuation(beta):
+    r = shoot(beta, [1.0, 10.0], [10.0, 1.0], tol=1e-11)
+    assert r.ok and r.status == ShootingStatus.SUCCESS
+    assert r.iterations > 5  # the straight first guess alone does not converge
+    end = beta([1.0, 10.0], r.v, 1.0, rtol=1e-12, atol=1e-14).x[-1]
+    np.testing.assert_allclose(end, [10.0, 1.0], rtol=1e-10)
+
+
+def test_same_point_is_zero(normal):
+    r = shoot(normal, [[0.0, 1.0], [1.0, 2.0]], [[0.0, 1.0], [1.5, 2.0]])
+    assert r.ok and r.v.shape == (2, 2)
+    assert (r.v[0] == 0.0).all() and r.iterations[0] == 0
+
+
+def test_unconverged_is_never_reported_as_converged(beta):
+    r = shoot(beta, [1.0, 10.0], [10.0, 1.0], max_rounds=2)
+    assert not r.ok and r.status == ShootingStatus.NOT_CONVERGED
+    assert np.isinf(r.residual)
+    assert "NOT_CONVERGED" in r.message and "tol" in r.message
+    with pytest.raises(ShootingError, match="NOT_CONVERGED"):
+        shoot(beta, [1.0, 10.0], [10.0, 1.0], max_rounds=2, throw=True)
+
+
+def test_tolerance_below_integration_error_fails_cleanly(normal):
+    r = shoot(normal, [0.0, 1.0], [3.0, 0.5], tol=1e-18, min_step=0.1)
+    assert r.status == ShootingStatus.NOT_CONVERGED
+
+
+@pytest.mark.parametrize("call, error", [
+    (dict(x=[0.0, 1.0], y=[0.0, -1.0]), "outside the domain"),
+    (dict(x=[0.0, -1.0], y=[0.0, 1.0]), "outside the domain"),
+    (dict(x=[0.0, 1.0], y=[0.0, np.nan]), "y must be finite"),
+    (dict(x=[0.0, 1.0, 2.0], y=[0.0, 1.0]), r"shape \(\.\.\., 2\)"),
+    (dict(x=[[0.0, 1.0]] * 3, y=[[0.0, 1.0]] * 2), "do not broadcast"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], tol=0.0), "tol must be a positive"),
+])
+def test_bad_input(normal, call, error):
+    with pytest.raises(ValueError, match=error):
+        shoot(normal, **call)
+
+
+def test_needs_variational_solver():
+    class Plain:
+        has_variational = False
+
+    with pytest.raises(ValueError, match="variational=True"):
+        shoot(Plain(), [0.0, 1.0], [0.0, 2.0])
