@@ -9,6 +9,7 @@ Matrix([
 from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
 
 from .base import StatisticalManifold
+from .neuron import Neuron
 from .catalog import (
     CATALOG,
     Bernoulli,
@@ -34,6 +35,6 @@ from .catalog import (
 __all__ = [
     "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
-    "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises",
+    "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
     "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
 ]

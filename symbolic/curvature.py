@@ -36,7 +36,13 @@ class _Chain:
         seeds = list(g) + ([] if skewness is None else flat(skewness)) + [sp.sympify(alpha)]
         A = self.A = RationalAlgebra(coordinates, seeds, order=2)
         G = A.matrix(g)
-        self.ginv = A.inverse(G)
+        try:
+            self.ginv = A.inverse(G)
+        except ZeroDivisionError:
+            raise ValueError(
+                "the metric is singular (rank-deficient), so it has no Levi-Civita connection or "
+                "curvature; a single stochastic neuron with one fixed input has a rank-one metric "
+                "(average it over inputs first)") from None
         dG = [[[A.diff(G[i][j], k) for k in range(n)] for j in range(n)] for i in range(n)]
         half = A.element(sp.Rational(1, 2))
         first = [[[half * (dG[j][k][i] + dG[i][k][j] - dG[i][j][k]) for k in range(n)] for j in range(n)] for i in range(n)]

@@ -1,0 +1,56 @@
+"""The stochastic neuron of [1]_ (sec. 3.1) as a statistical manifold.
+
+References
+----------
+.. [1] K. Sun and F. Nielsen, "Relative Fisher information and natural gradient for learning
+   large modular models", ICML 2017.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from symbolic.neuron import neuron_model
+
+from .base import StatisticalManifold
+
+__all__ = ["Neuron"]
+
+
+class Neuron(StatisticalManifold):
+    r"""A stochastic neuron: coordinates ``w1 .. wd`` then the bias ``b``; the input ``x`` is fixed.
+
+    The metric is the RFIM :math:`\nu_f(h)\,\tilde x\tilde x^\top` of :mod:`symbolic.neuron`
+    (declared as the model's closed form; ``fisher_metric(method="score")`` derives it from
+    the log-density).
+
+    Parameters
+    ----------
+    activation : str, Expr, Lambda or callable
+        See :func:`symbolic.neuron.activation`.
+    noise : {"bernoulli", "symmetric", "gaussian"}
+    d : int
+        Number of inputs, >= 1.
+    sigma : positive number or Symbol, optional
+        Gaussian noise only (the symbol ``sigma`` when omitted).
+
+    Other Parameters
+    ----------------
+    x : sequence, optional
+        The input; symbols ``x1 .. xd`` when omitted.
+    slope, alpha, omega
+        See :func:`symbolic.neuron.activation`.
+
+    Examples
+    --------
+    >>> M = Neuron("tanh", "symmetric", d=1, x=[2])
+    >>> M.coordinates
+    (w1, b)
+    >>> M.fisher_metric()
+    Matrix([
+    [4 - 4*tanh(b + 2*w1)**2, 2 - 2*tanh(b + 2*w1)**2],
+    [2 - 2*tanh(b + 2*w1)**2,     1 - tanh(b + 2*w1)**2]])
+    """
+
+    def __init__(self, activation, noise, d=2, sigma=None, *, x=None, slope=sp.Rational(1, 4), alpha=1,
+                 omega=None):
+        super().__init__(neuron_model(activation, noise, d, x, sigma, slope=slope, alpha=alpha, omega=omega))
