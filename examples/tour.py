@@ -60,6 +60,10 @@ def main(argv=None):
 
     print("\n=== Geodesics and Fisher-Rao distances (compiled kernels, cached on disk) ===")
     tour_geodesics(args.out)
+    from invariance import tour_natural_gradient
+
+    print("\n=== Natural gradient against plain gradient ===")
+    tour_natural_gradient()
 
 
 if __name__ == "__main__":

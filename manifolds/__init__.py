@@ -8,6 +8,7 @@ Matrix([
 """
 from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
 
+from . import optim
 from .base import StatisticalManifold
 from .neuron import Neuron
 from .catalog import (
@@ -36,5 +37,5 @@ __all__ = [
     "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
     "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
-    "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
+    "optim", "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
 ]

@@ -2,7 +2,7 @@
 
 ``numeric`` never imports ``manifolds`` (imports go one way: manifolds -> symbolic, numeric).
 """
-from . import blocks, distances, landscape, shooting, special, supervised
+from . import blocks, distances, landscape, natural_gradient, shooting, special, supervised
 from .codegen import Kernel, compile_kernel, compile_kernels
 from .integrate import GeodesicSolver, IntegrationError, Solution, Status, VariationalSolution, compile_geodesic
 from .shooting import ShootingError, ShootingResult, ShootingStatus, shoot
@@ -21,6 +21,7 @@ __all__ = [
     "landscape",
     "supervised",
     "distances",
+    "natural_gradient",
     "shooting",
     "shoot",
     "ShootingError",
