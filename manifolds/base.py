@@ -246,7 +246,6 @@ class StatisticalManifold:
         """The names an answer may use: coordinates, second point, natural and expectation symbols."""
         names = {s.name: s for s in self.coordinates}
         names.update({s.name: s for s in self.model.second_point()})
-        names.update({s.name: s for s in self.model.constants_symbols()} if hasattr(self.model, "constants_symbols") else {})
         for s in self.model.log_density.free_symbols:
             names.setdefault(s.name, s)
         if self.is_exponential_family:
