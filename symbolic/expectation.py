@@ -108,7 +108,7 @@ def integrate_expectation(model, expr):
 
 
 def _integrate_real_line_rational(integrand, u):
-    """Integral over the real line of a rational function of ``u`` (Cauchy-type laws after
+    r"""Integral over the real line of a rational function of ``u`` (Cauchy-type laws after
     standardisation). ``None`` when the integrand is not rational in ``u``.
 
     When the denominator's roots are known exactly (the parameters factor out of it, as for a
