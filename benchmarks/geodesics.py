@@ -99,11 +99,32 @@ def first_distance_in_new_process():
     return float(out.stdout.strip()), time.perf_counter() - t
 
 
+def geomstats_contender(x, v, xs, ys, tight):
+    """geomstats 2.8's Beta metric: exp maps (solve_ivp) and distances (solve_bvp), with its
+    default tolerances or tightened ones (DOP853 rtol 1e-10 / atol 1e-12; BVP tol 1e-8)."""
+    from geomstats.information_geometry.beta import BetaDistributions
+
+    metric = BetaDistributions().metric
+    if tight:
+        metric.exp_solver.integrator.method = "DOP853"
+        metric.exp_solver.integrator.options = {"rtol": 1e-10, "atol": 1e-12}
+        metric.log_solver.integrator.tol = 1e-8
+        metric.log_solver.integrator.max_nodes = 100_000
+    t = time.perf_counter()
+    ends = np.array([np.asarray(metric.exp(vk, xk)) for xk, vk in zip(x, v)])
+    t_exp = time.perf_counter() - t
+    t = time.perf_counter()
+    dists = np.array([float(metric.dist(a, b)) for a, b in zip(xs, ys)])
+    t_dist = time.perf_counter() - t
+    return ends, t_exp, dists, t_dist
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=float, default=1.0, help="scale the problem sizes")
     parser.add_argument("--reference", type=int, default=3, help="pairs checked with mpmath")
     parser.add_argument("--scipy-n", type=int, default=100, help="points timed for scipy")
+    parser.add_argument("--geomstats-n", type=int, default=20, help="points timed for geomstats")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     try:
@@ -133,6 +154,21 @@ def main():
     print(f"{f'Beta exp maps ({m})':34s} {t_fast:10.3f} {t_fast / m * 1e6:8.1f}us "
           f"{t_scipy / ms * 1e6:13.1f}us {t_scipy / ms / (t_fast / m):8.0f}x {err:22.1e}"
           f"   (scipy differs by {err_s:.1e})")
+    if have_geomstats:
+        Mb = Beta()
+        xs = np.array([[1.0, 10.0]] + [Mb.random_point(rng) for _ in range(args.geomstats_n - 1)])
+        ys = np.array([[10.0, 1.0]] + [Mb.random_point(rng) for _ in range(args.geomstats_n - 1)])
+        d_ours = K.distance(xs, ys)
+        gn = min(args.geomstats_n, m)
+        for tight in (False, True):
+            g_ends, t_ge, g_d, t_gd = geomstats_contender(x[:gn], v[:gn], xs, ys, tight)
+            e_exp = np.max(np.abs(g_ends - ends[:gn]) / np.abs(ends[:gn]))
+            e_d = np.max(np.abs(g_d - d_ours) / d_ours)
+            label = "tight" if tight else "default"
+            print(f"  geomstats ({label} tolerances): exp {t_ge / gn * 1e6:10.1f}us each "
+                  f"({t_ge / gn / (t_fast / m):.0f}x ours), max rel diff {e_exp:.1e}; "
+                  f"distance {t_gd / len(xs) * 1e3:8.1f}ms each; max rel diff {e_d:.1e}; "
+                  f"Beta (1,10)-(10,1): geomstats {g_d[0]:.6f}, ours {d_ours[0]:.12f}")
 
     for name, Mk, count in (("Beta", Beta(), 1000), ("Gamma", Gamma(), 1000),
                             ("Dirichlet(3)", Dirichlet(3), 1000)):
