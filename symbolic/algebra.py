@@ -94,9 +94,8 @@ def _normalise_radicals(expr):
 
     def rule(e):
         negs = {s: -sp.Dummy(positive=True) for s in e.base.free_symbols if s.is_negative}
-        back = {-v: k for k, v in negs.items()}
         value = sp.expand_power_base(sp.Pow(e.base.xreplace(negs), e.exp), force=False)
-        return value.xreplace({d: -k for d, k in ((-v, k) for k, v in negs.items())})
+        return value.xreplace({-v: -k for k, v in negs.items()})
 
     return expr.replace(is_root, rule)
 
