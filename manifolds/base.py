@@ -4,7 +4,6 @@ from __future__ import annotations
 import sympy as sp
 
 from symbolic import (
-    NotClosedFormError,
     RationalAlgebra,
     alpha_connection,
     amari_chentsov_tensor,

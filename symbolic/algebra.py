@@ -22,7 +22,6 @@ algebraically related atoms become the same generator:
 """
 from __future__ import annotations
 
-from functools import reduce
 
 import sympy as sp
 from sympy.polys.fields import field as _make_field

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import numpy as np
 import sympy as sp
 
 from .algebra import simplify_array, simplify_entries

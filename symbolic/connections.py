@@ -14,7 +14,6 @@ import sympy as sp
 
 from .algebra import RationalAlgebra, flat, simplify_array
 from .expectation import expectation_frame
-from .fisher import natural_jacobian
 from .model import ExponentialFamily
 
 __all__ = [

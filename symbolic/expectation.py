@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.integrals.rationaltools import ratint
 from sympy.utilities.iterables import multiset_partitions
 
-from .algebra import RationalAlgebra, canonical_functions, simplify_entries
+from .algebra import RationalAlgebra, simplify_entries
 from .errors import DerivationError
 from .model import ExponentialFamily
 

@@ -43,7 +43,6 @@ def expectation_parameters(family):
     Matrix([[mu, mu**2 + sigma**2]])
     """
     _need_family(family)
-    at = dict(zip(family.theta, family.natural))
     grad = [family.at_coordinates(sp.diff(family.log_partition, th)) for th in family.theta]
     return sp.Matrix(simplify_entries(grad, family.coordinates))
 

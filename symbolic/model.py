@@ -4,8 +4,8 @@ families. Derivations take these as input; the catalog in ``manifolds`` declares
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import sympy as sp
@@ -331,7 +331,7 @@ class ExponentialFamily(StatisticalModel):
 
     def log_partition_at_coordinates(self):
         """:math:`F(\\theta(\\xi))` as an expression of the coordinates."""
-        from .algebra import canonical_functions, simplify_entries
+        from .algebra import simplify_entries
 
         if "_F_at_coordinates" not in self.__dict__:
             F = self.at_coordinates(self.log_partition)

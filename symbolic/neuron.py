@@ -616,7 +616,7 @@ def rfim_table(sigma=1):
             except ValueError:
                 continue
             nu = neuron_nu(name, noise, sigma if noise == "gaussian" else None, **options)
-            paper, matches, note = None, None, ""
+            paper, matches = None, None
             if name in lines:
                 paper, value = lines[name]
                 matches = _equal_off_zero(nu, value)

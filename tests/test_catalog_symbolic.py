@@ -44,11 +44,6 @@ def _numerically_zero(exprs, M, points=3):
     return True
 
 
-def _constants(M):
-    return {s.name: float(v) for s, v in M.model.constants.items()} | {
-        s.name: float(s) for s in () if s.is_number}
-
-
 def _family_constants(M):
     out = {}
     for s, v in M.model.constants.items():

@@ -82,7 +82,6 @@ def himmelblau_grad(v):
 
 
 def himmelblau_hess(v):
-    a, b = v[0] ** 2 + v[1] - 11, v[0] + v[1] ** 2 - 7
     return np.array([[12 * v[0] ** 2 + 4 * v[1] - 42, 4 * (v[0] + v[1])],
                      [4 * (v[0] + v[1]), 4 * v[0] + 12 * v[1] ** 2 - 26]])
 

@@ -21,7 +21,6 @@ from manifolds import (Bernoulli, Beta, Binomial, Categorical, Cauchy, DomainErr
                        Gamma, Geometric, InverseGaussian, Laplace, LogNormal, Normal, NormalMean,
                        Poisson, StudentT)
 from numeric.integrate import IntegrationError, Status
-from numeric.reference import ReferenceGeodesics
 from numeric.shooting import ShootingError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
