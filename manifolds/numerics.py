@@ -95,6 +95,20 @@ class NumericManifold:
         return sp.And(*conditions, evaluate=False) if len(conditions) > 1 else conditions[0]
 
     @functools.cached_property
+    def _bounds(self):
+        """(n, 2) lower and upper bound of each coordinate, ±inf where there is none."""
+        bounds = np.tile([-np.inf, np.inf], (self.dim, 1))
+        index = {c: k for k, c in enumerate(self.coordinates)}
+        for p in self.manifold.parameters:
+            k = index.get(p.symbol)
+            if k is None:
+                continue
+            for side, value in ((0, p.lower), (1, p.upper)):
+                if value is not None and sp.sympify(value).is_finite:
+                    bounds[k, side] = float(value)
+        return bounds
+
+    @functools.cached_property
     def _constraint_functions(self):
         return [(sp.lambdify(self.coordinates, self._subs(c.expr), "numpy"), c.text)
                 for c in self.manifold.model.constraints]
@@ -314,6 +328,7 @@ class NumericManifold:
         """
         x = self.validate(x, "x")
         y = self.validate(y, "y")
+        options.setdefault("bounds", self._bounds)
         result = shoot(self._solver(False), x, y, tol=tol, rtol=rtol, atol=atol,
                        throw=throw, **options)
         if full_output:

@@ -430,6 +430,44 @@ def _check_symbols(kind, symbols):
     return symbols
 
 
+# Highest order with a fused implementation in numeric.special (polygamma_upto<m>).
+_FUSED_POLYGAMMA_MAX = 4
+
+
+def _fuse_polygammas(entries):
+    """Share the polygammas of one argument: where ``polygamma(n, z)`` occurs for two or more
+    orders ``1 <= n <= 4`` of the same ``z`` (a metric's ``trigamma`` and the ``polygamma(2,
+    z)`` of its Christoffel symbols, say), replace them by symbols that one call of
+    :func:`numeric.special.polygamma_upto2` (``3``, ``4``) computes together, at about the
+    cost of one separate call.
+
+    Returns
+    -------
+    (entries, fused)
+        The rewritten entries, and ``[(symbols, z), ...]``: ``symbols[n - 1]`` stands for
+        ``polygamma(n, z)``, ``n = 1 .. len(symbols)``.
+    """
+    orders = {}
+    for e in entries:
+        for call in e.atoms(sympy.polygamma):
+            n, z = call.args
+            if n.is_Integer and 1 <= n <= _FUSED_POLYGAMMA_MAX:
+                orders.setdefault(z, set()).add(int(n))
+    mapping = {}
+    fused = []
+    for z in sorted(orders, key=sympy.default_sort_key):
+        if len(orders[z]) < 2:
+            continue
+        g = len(fused)
+        symbols = tuple(sympy.Symbol(f"_pg{g}_{n}") for n in range(1, max(orders[z]) + 1))
+        for n in orders[z]:
+            mapping[sympy.polygamma(n, z)] = symbols[n - 1]
+        fused.append((symbols, z))
+    if mapping:
+        entries = [e.xreplace(mapping) for e in entries]
+    return entries, fused
+
+
 def _function_source(name, args, params, shape, entries):
     """Source lines of ``<name>_core`` and ``<name>_batch``, plus the specials they use."""
     names = _local_names(args, params)
@@ -440,11 +478,14 @@ def _function_source(name, args, params, shape, entries):
             f"expression for {name!r} has free symbols {sorted(map(str, unknown))} that are "
             f"neither args {args} nor params {params}"
         )
+    entries, fused = _fuse_polygammas(entries)
     replacements, reduced = sympy.cse(
         entries, symbols=sympy.numbered_symbols("_t"), order="none"
     )
     symbol_names = dict(names)
     symbol_names.update({t: str(t) for t, _ in replacements})
+    for symbols, _ in fused:
+        symbol_names.update({s: str(s) for s in symbols})
     printer = KernelPrinter({"symbol_names": symbol_names})
 
     def code(e):
@@ -465,6 +506,10 @@ def _function_source(name, args, params, shape, entries):
         for k, s in enumerate(symbols):
             renamed = f"  # {s}" if names[s] != str(s) else ""
             body.append(f"{names[s]} = {array}[{k}]{renamed}")
+    for symbols, z in fused:
+        function = f"polygamma_upto{len(symbols)}"
+        printer.special_functions.add(function)
+        body.append(f"{', '.join(map(str, symbols))} = _sp_{function}({code(z)})")
     for t, value in replacements:
         body.append(f"{t} = {code(value)}")
     indices = list(itertools.product(*map(range, shape))) if shape else [(0,)]

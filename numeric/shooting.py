@@ -126,9 +126,259 @@ def _first_guess(solver, xs, delta, params):
     return v
 
 
+class _BoxChart:
+    """Per-coordinate unbounded chart of a box ``lower < x < upper`` in which shooting
+    measures its residual: ``log(x - lower)`` for a lower bound only, ``-log(upper - x)``
+    for an upper bound only, ``log((x - lower) / (upper - x))`` for both, ``x`` for none.
+
+    Newton's method on ``exp_x(v) = y`` converges in fewer iterations when the residual is
+    taken in this chart: the Fisher metrics of scale-like parameters (Beta, Gamma,
+    Dirichlet, the Normal's sigma) are nearly homogeneous in ``log x``, so ``exp_x(v)`` is
+    far closer to linear there (measured on 300 random Beta pairs: 5.1 Newton iterations
+    on average with the residual in coordinates, 4.0 in this chart, and a much shorter
+    tail).
+    """
+
+    def __init__(self, bounds):
+        bounds = np.asarray(bounds, dtype=np.float64)
+        self.lower = bounds[:, 0]
+        self.upper = bounds[:, 1]
+        self.has_lower = np.isfinite(self.lower)
+        self.has_upper = np.isfinite(self.upper)
+
+    def value(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = np.log(np.where(self.has_lower, x - self.lower, 1.0))
+            above = np.log(np.where(self.has_upper, self.upper - x, 1.0))
+        plain = ~(self.has_lower | self.has_upper)
+        return np.where(plain, x, below - above)
+
+    def derivative(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = np.where(self.has_lower, 1.0 / (x - self.lower), 0.0)
+            above = np.where(self.has_upper, 1.0 / (self.upper - x), 0.0)
+        plain = ~(self.has_lower | self.has_upper)
+        return np.where(plain, 1.0, below + above)
+
+    def straight(self, x, y):
+        """Initial velocity of the straight line from x to y in this chart."""
+        return (self.value(y) - self.value(x)) / self.derivative(x)
+
+
+def _variational_ends(solver, xs, v, params, rtol, atol):
+    """exp_x(v), ∂exp_x(v)/∂v and the status of each row, each row integrated to its own
+    tolerances ``rtol[k]``, ``atol[k]`` (one integrator call per distinct pair)."""
+    m, n = xs.shape
+    status = np.empty(m, dtype=np.int64)
+    end = np.empty((m, n))
+    jac = np.empty((m, n, n))
+    pairs = np.stack([rtol, atol], axis=1)
+    for r, a in np.unique(pairs, axis=0):
+        rows = np.flatnonzero((rtol == r) & (atol == a))
+        sol = solver.variational(xs[rows], v[rows], 1.0, params=params, rtol=r, atol=a)
+        status[rows] = sol.status
+        end[rows] = sol.x[:, -1]
+        jac[rows] = sol.dx_dv0[:, -1]
+    return status, end, jac
+
+
+def _adaptive_tolerance(err_prev, rtol, atol, loosest):
+    """Inexact Newton: integrate to about 1e-2 of the residual the step is expected to
+    reach (err_prev^2), within [rtol, loosest], rounded up to a power of ten so that rows
+    share integrator calls."""
+    with np.errstate(divide="ignore", over="ignore"):
+        wanted = np.clip(1e-2 * err_prev * err_prev, rtol, loosest)
+        wanted = np.where(wanted > rtol, 10.0 ** np.floor(np.log10(wanted)), rtol)
+    wanted = np.maximum(wanted, rtol)
+    return wanted, np.maximum(atol, wanted * (atol / rtol))
+
+
+def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton, min_step,
+                         max_rounds, loosest=None, chart=None, step_when_done=False):
+    """Newton with continuation (the module docstring) for the rows of xs, ys, starting at
+    the guess v. Returns (v, status, residual, rounds, jac): jac is ∂exp_x(v)/∂v at the
+    returned v for converged rows (NaN elsewhere).
+
+    With ``loosest`` the integrations far from convergence run at looser tolerances (down
+    to ``loosest``), tightening as the residual falls (:func:`_adaptive_tolerance`); a row
+    is declared converged only from an integration at ``rtol``. With ``step_when_done``
+    a converged row takes one more Newton step (its residual then about squares), so the
+    returned v is no longer the one the residual was measured at: for the coarse phase,
+    whose result is checked again.
+    """
+    m, n = xs.shape
+    scale = np.maximum(np.abs(xs), np.abs(ys))
+    scale[scale == 0.0] = 1.0
+    delta = ys - xs
+    v = v.copy()
+    # continuation state: v_done solves the target at s_done; v is the current iterate
+    s_done = np.zeros(m)
+    v_done = np.zeros((m, n))
+    dv_ds = delta.copy()  # J = identity at v = 0 (exp_x(v) = x + v + O(|v|^2))
+    step = np.ones(m)
+    s_try = np.ones(m)
+    newton = np.zeros(m, dtype=np.int64)
+    err_prev = np.full(m, np.inf)
+    status = np.full(m, -1, dtype=np.int64)
+    residual = np.full(m, np.inf)
+    rounds = np.zeros(m, dtype=np.int64)
+    jacobian = np.full((m, n, n), np.nan)
+    left_domain = np.zeros(m, dtype=bool)
+    reached = np.zeros(m, dtype=bool)  # some integration ended inside the domain
+    at_zero = np.all(delta == 0.0, axis=1)
+    status[at_zero] = ShootingStatus.SUCCESS
+    residual[at_zero] = 0.0
+    v[at_zero] = 0.0
+    jacobian[at_zero] = np.eye(n)
+
+    while True:
+        active = np.flatnonzero(status < 0)
+        if active.size == 0:
+            break
+        if loosest is None:
+            rt = np.full(active.size, rtol)
+            at = np.full(active.size, atol)
+        else:
+            rt, at = _adaptive_tolerance(err_prev[active], rtol, atol, loosest)
+        code, end, jac = _variational_ends(solver, xs[active], v[active], params, rt, at)
+        rounds[active] += 1
+        ok = code == Status.SUCCESS
+        left_domain[active] |= code == Status.LEFT_DOMAIN
+        reached[active] |= ok
+        target = xs[active] + s_try[active, None] * delta[active]
+        r = end - target
+        with np.errstate(invalid="ignore"):
+            err = np.max(np.abs(r) / scale[active], axis=1)
+        good = ok & np.isfinite(err)
+        if chart is not None:
+            # Newton's step from the residual in the box chart (see _BoxChart)
+            with np.errstate(invalid="ignore"):
+                r_step = np.where(good[:, None], chart.value(end) - chart.value(target), 0.0)
+                jac_step = chart.derivative(end)[:, :, None] * jac
+        else:
+            r_step, jac_step = r, jac
+        jac_ok = good & np.isfinite(jac_step).all(axis=(1, 2)) & np.isfinite(r_step).all(axis=1)
+        jac_ok[jac_ok] = np.abs(np.linalg.det(jac_step[jac_ok])) > 0.0
+
+        # the final target must be met to tol by an integration at rtol; intermediate ones
+        # are only starting points for the next continuation step
+        final_target = s_try[active] >= 1.0
+        converged = good & np.where(final_target, (err <= tol) & (rt <= rtol),
+                                    err <= max(tol, _INTERMEDIATE_TOL))
+        retreat = ~converged & (
+            ~jac_ok | (err >= err_prev[active]) | (newton[active] >= max_newton)
+        )
+        proceed = ~converged & ~retreat
+
+        # converged at the final target: done
+        idx = active[converged]
+        final = s_try[idx] >= 1.0
+        done = idx[final]
+        status[done] = ShootingStatus.SUCCESS
+        residual[done] = err[converged][final]
+        jacobian[done] = jac[converged][final]
+        if step_when_done and done.size:
+            last = np.flatnonzero(converged)[final]
+            v[done] -= np.linalg.solve(jac_step[last], r_step[last][..., None])[..., 0]
+        # converged at an intermediate target: advance along the segment
+        mid = idx[~final]
+        if mid.size:
+            j = jac[converged][~final]
+            s_done[mid] = s_try[mid]
+            v_done[mid] = v[mid]
+            dv_ds[mid] = np.linalg.solve(j, delta[mid][..., None])[..., 0]
+            step[mid] = np.minimum(2.0 * step[mid], 1.0 - s_done[mid])
+            s_try[mid] = np.minimum(1.0, s_done[mid] + step[mid])
+            v[mid] = v_done[mid] + (s_try[mid] - s_done[mid])[:, None] * dv_ds[mid]
+            newton[mid] = 0
+            err_prev[mid] = np.inf
+        # Newton step on the current target
+        idx = active[proceed]
+        if idx.size:
+            dv = np.linalg.solve(jac_step[proceed], r_step[proceed][..., None])[..., 0]
+            v[idx] -= dv
+            newton[idx] += 1
+            # a residual measured at a loose tolerance is known only to about 100 rt
+            err_prev[idx] = np.maximum(err[proceed], 100.0 * rt[proceed])
+        # failed step: shorten it, restart from the last solved target
+        idx = active[retreat]
+        if idx.size:
+            step[idx] *= 0.25
+            s_try[idx] = s_done[idx] + step[idx]
+            v[idx] = v_done[idx] + step[idx][:, None] * dv_ds[idx]
+            newton[idx] = 0
+            err_prev[idx] = np.inf
+            give_up = idx[step[idx] < min_step]
+            status[give_up] = np.where(
+                left_domain[give_up] & ~reached[give_up],
+                ShootingStatus.UNREACHABLE, ShootingStatus.NOT_CONVERGED)
+            v[give_up] = v_done[give_up]
+        over = np.flatnonzero((status < 0) & (rounds >= max_rounds))
+        status[over] = ShootingStatus.NOT_CONVERGED
+        v[over] = v_done[over]
+    return v, status, residual, rounds, jacobian
+
+
+def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish):
+    """Chord iterations at the tight tolerances: integrate exp_x(v) (without variational
+    equations) and correct v with the Jacobian ``jac`` kept from the coarse phase, until the
+    residual meets tol. Returns (v, converged, residual, rounds); a row whose residual stops
+    shrinking by at least half per iteration is left unconverged (for the full method)."""
+    m = xs.shape[0]
+    scale = np.maximum(np.abs(xs), np.abs(ys))
+    scale[scale == 0.0] = 1.0
+    v = v.copy()
+    converged = np.zeros(m, dtype=bool)
+    residual = np.full(m, np.inf)
+    rounds = np.zeros(m, dtype=np.int64)
+    err_prev = np.full(m, np.inf)
+    active = np.arange(m)
+    for _ in range(max_polish):
+        if active.size == 0:
+            break
+        sol = solver(xs[active], v[active], 1.0, params=params, rtol=rtol, atol=atol)
+        rounds[active] += 1
+        r = sol.x[:, -1] - ys[active]
+        with np.errstate(invalid="ignore"):
+            err = np.max(np.abs(r) / scale[active], axis=1)
+        good = (sol.status == Status.SUCCESS) & np.isfinite(err)
+        done = good & (err <= tol)
+        converged[active[done]] = True
+        residual[active[done]] = err[done]
+        go_on = good & ~done & (err <= 0.5 * err_prev[active])
+        idx = active[go_on]
+        if idx.size:
+            v[idx] -= np.linalg.solve(jac[idx], r[go_on][..., None])[..., 0]
+            err_prev[idx] = err[go_on]
+        active = idx
+    return v, converged, residual, rounds
+
+
+# Intermediate continuation targets are solved to this residual only.
+_INTERMEDIATE_TOL = 1e-4
+
+# The coarse phase of shoot: inexact Newton, integrating the variational equations to
+# 1e-2 of the residual expected after the step (_adaptive_tolerance), from _LOOSEST_RTOL
+# far from the solution down to the caller's rtol; a row whose residual is below
+# _HANDOVER_TOL at an integration at rtol takes a last Newton step and goes to the
+# chord iterations (_polish), which usually only confirm it with one integration of the
+# geodesic alone. Measured on 1,000 random Beta pairs (benchmarks/geodesics.py): 7.0
+# variational integrations at rtol per pair with plain Newton, 6.2 integrations of which
+# most are cheap ones with this scheme, 447 -> 51 us per log map with the other changes.
+_LOOSEST_RTOL = 1e-5
+_HANDOVER_TOL = 1e-6
+_MAX_POLISH = 4
+
+
 def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_newton=8,
-          min_step=2.0 ** -12, max_rounds=400, throw=False):
+          min_step=2.0 ** -12, max_rounds=400, bounds=None, coarse=True, throw=False):
     """Solve ``exp_x(v) = y`` for ``v`` (the log map) by Newton's method with continuation.
+
+    With ``coarse`` (the default) Newton's method first runs with the variational equations
+    integrated to loose tolerances (rtol 1e-9), then chord iterations with the integrator at
+    ``rtol``/``atol`` and the Jacobian kept from the coarse phase bring the residual below
+    ``tol``; rows where either phase fails are solved again by the full method at the tight
+    tolerances. Every reported solution was checked by an integration at ``rtol``/``atol``.
 
     Parameters
     ----------
@@ -150,7 +400,16 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_new
     min_step : float
         Shortest continuation step (fraction of the segment) before giving up.
     max_rounds : int
-        Total integrations per pair.
+        Integrations per pair and phase.
+    bounds : array_like, shape (n, 2), optional
+        Lower and upper bound of each coordinate (``±inf`` for none), e.g. ``[[0, inf]]``
+        for a scale parameter: Newton's method then measures the residual in the chart
+        ``log(x - lower)`` (``_BoxChart``), where the exp maps of statistical manifolds are
+        closer to linear, and starts from the straight line of that chart. Only the
+        iteration changes; convergence is still tested in the coordinates.
+    coarse : bool
+        Start with the coarse phase; ``False`` runs the full method at ``rtol``/``atol``
+        only (slower, the same answers).
     throw : bool
         Raise :class:`ShootingError` if a pair fails.
 
@@ -194,95 +453,52 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_new
         except ValueError as exc:
             raise ValueError(str(exc).replace("x0", "y", 1)) from exc
     m = xs.shape[0]
-    scale = np.maximum(np.abs(xs), np.abs(ys))
-    scale[scale == 0.0] = 1.0
-    delta = ys - xs
-
-    # continuation state: v_done solves the target at s_done; v is the current iterate
-    s_done = np.zeros(m)
-    v_done = np.zeros((m, n))
-    dv_ds = delta.copy()  # J = identity at v = 0 (exp_x(v) = x + v + O(|v|^2))
-    step = np.ones(m)
-    s_try = np.ones(m)
-    v = _first_guess(solver, xs, delta, params)
-    newton = np.zeros(m, dtype=np.int64)
-    err_prev = np.full(m, np.inf)
+    chart = None
+    if bounds is not None:
+        bounds = np.asarray(bounds, dtype=np.float64)
+        if bounds.shape != (n, 2) or np.isnan(bounds).any() or np.any(bounds[:, 0] >= bounds[:, 1]):
+            raise ValueError(f"bounds must be an array of shape ({n}, 2) of lower < upper "
+                             f"(±inf for none), got {bounds.tolist()}")
+        chart = _BoxChart(bounds)
+    if chart is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            guess = chart.straight(xs, ys)
+        bad = ~np.isfinite(guess).all(axis=1)
+        guess[bad] = (ys - xs)[bad]
+    else:
+        guess = _first_guess(solver, xs, ys - xs, params)
+    options = dict(max_newton=max_newton, min_step=min_step, max_rounds=max_rounds,
+                   chart=chart)
+    v = guess.copy()
     status = np.full(m, -1, dtype=np.int64)
     residual = np.full(m, np.inf)
     rounds = np.zeros(m, dtype=np.int64)
-    left_domain = np.zeros(m, dtype=bool)
-    reached = np.zeros(m, dtype=bool)  # some integration ended inside the domain
-    at_zero = np.all(delta == 0.0, axis=1)
-    status[at_zero] = ShootingStatus.SUCCESS
-    residual[at_zero] = 0.0
-    v[at_zero] = 0.0
-
-    while True:
-        active = np.flatnonzero(status < 0)
-        if active.size == 0:
-            break
-        sol = solver.variational(xs[active], v[active], 1.0, params=params, rtol=rtol, atol=atol)
-        rounds[active] += 1
-        ok = sol.status == Status.SUCCESS
-        left_domain[active] |= sol.status == Status.LEFT_DOMAIN
-        reached[active] |= ok
-        end = sol.x[:, -1]
-        jac = sol.dx_dv0[:, -1]
-        target = xs[active] + s_try[active, None] * delta[active]
-        r = end - target
-        with np.errstate(invalid="ignore"):
-            err = np.max(np.abs(r) / scale[active], axis=1)
-        good = ok & np.isfinite(err)
-        jac_ok = good & np.isfinite(jac).all(axis=(1, 2))
-        jac_ok[jac_ok] = np.abs(np.linalg.det(jac[jac_ok])) > 0.0
-
-        converged = good & (err <= tol)
-        retreat = ~converged & (
-            ~jac_ok | (err >= err_prev[active]) | (newton[active] >= max_newton)
-        )
-        proceed = ~converged & ~retreat
-
-        # converged at the final target: done
-        idx = active[converged]
-        final = s_try[idx] >= 1.0
-        done = idx[final]
-        status[done] = ShootingStatus.SUCCESS
-        residual[done] = err[converged][final]
-        # converged at an intermediate target: advance along the segment
-        mid = idx[~final]
-        if mid.size:
-            j = jac[converged][~final]
-            s_done[mid] = s_try[mid]
-            v_done[mid] = v[mid]
-            dv_ds[mid] = np.linalg.solve(j, delta[mid][..., None])[..., 0]
-            step[mid] = np.minimum(2.0 * step[mid], 1.0 - s_done[mid])
-            s_try[mid] = np.minimum(1.0, s_done[mid] + step[mid])
-            v[mid] = v_done[mid] + (s_try[mid] - s_done[mid])[:, None] * dv_ds[mid]
-            newton[mid] = 0
-            err_prev[mid] = np.inf
-        # Newton step on the current target
-        idx = active[proceed]
-        if idx.size:
-            dv = np.linalg.solve(jac[proceed], r[proceed][..., None])[..., 0]
-            v[idx] -= dv
-            newton[idx] += 1
-            err_prev[idx] = err[proceed]
-        # failed step: shorten it, restart from the last solved target
-        idx = active[retreat]
-        if idx.size:
-            step[idx] *= 0.25
-            s_try[idx] = s_done[idx] + step[idx]
-            v[idx] = v_done[idx] + step[idx][:, None] * dv_ds[idx]
-            newton[idx] = 0
-            err_prev[idx] = np.inf
-            give_up = idx[step[idx] < min_step]
-            status[give_up] = np.where(
-                left_domain[give_up] & ~reached[give_up],
-                ShootingStatus.UNREACHABLE, ShootingStatus.NOT_CONVERGED)
-            v[give_up] = v_done[give_up]
-        over = np.flatnonzero((status < 0) & (rounds >= max_rounds))
-        status[over] = ShootingStatus.NOT_CONVERGED
-        v[over] = v_done[over]
+    same = np.all(xs == ys, axis=1)
+    v[same] = 0.0
+    status[same] = ShootingStatus.SUCCESS
+    residual[same] = 0.0
+    todo = np.flatnonzero(~same)
+    if todo.size and coarse and rtol < _LOOSEST_RTOL and tol < _HANDOVER_TOL:
+        v_c, status_c, _, rounds_c, jac = _newton_continuation(
+            solver, xs[todo], ys[todo], guess[todo], params, _HANDOVER_TOL, rtol, atol,
+            loosest=_LOOSEST_RTOL, step_when_done=True, **options)
+        rounds[todo] += rounds_c
+        found = np.flatnonzero(status_c == ShootingStatus.SUCCESS)
+        rows = todo[found]
+        v_p, ok, res_p, rounds_p = _polish(solver, xs[rows], ys[rows], v_c[found],
+                                           jac[found], params, tol, rtol, atol, _MAX_POLISH)
+        rounds[rows] += rounds_p
+        v[rows] = v_p
+        status[rows[ok]] = ShootingStatus.SUCCESS
+        residual[rows[ok]] = res_p[ok]
+        todo = np.flatnonzero(status < 0)
+    if todo.size:
+        v_t, status_t, res_t, rounds_t, _ = _newton_continuation(
+            solver, xs[todo], ys[todo], v[todo], params, tol, rtol, atol, **options)
+        v[todo] = v_t
+        status[todo] = status_t
+        residual[todo] = res_t
+        rounds[todo] += rounds_t
 
     result = ShootingResult(
         v=v.reshape(batch + (n,)),

@@ -104,6 +104,14 @@ def test_kernel_matches_sympy(kernels, name, expr):
         np.testing.assert_allclose(value, reference(expr, point, 0.3), rtol=1e-12, atol=1e-13)
 
 
+def test_polygammas_of_one_argument_are_fused(kernels):
+    # trigamma and polygamma(2, .) of a, b and a + b: three fused calls, no separate ones;
+    # test_kernel_matches_sympy checks the values
+    source = kernels["christoffel"].source.split("def christoffel_core")[1].split("def ")[0]
+    assert source.count("_sp_polygamma_upto2(") == 3
+    assert "_sp_trigamma(" not in source and "_sp_polygamma(" not in source
+
+
 def test_christoffel_has_index_order_k_i_j(kernels):
     K = kernels["christoffel"]
     assert K.shape == (2, 2, 2)

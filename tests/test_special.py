@@ -123,6 +123,42 @@ def test_polygamma_large_order_stays_accurate():
         assert abs((S.polygamma(n, x) - ref) / ref) <= REL_TOL, (n, x)
 
 
+FUSED = [(2, S.polygamma_upto2), (3, S.polygamma_upto3), (4, S.polygamma_upto4)]
+
+
+@pytest.mark.parametrize("orders, fused", FUSED)
+def test_fused_polygammas_match_mpmath(orders, fused):
+    for n in range(1, orders + 1):
+        assert_relative(lambda x: fused(x)[n - 1], lambda x: mp.polygamma(n, x),
+                        GAMMA_GRID[::2])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(min_value=1e-8, max_value=1e6))
+def test_fused_polygammas_property(x):
+    for orders, fused in FUSED:
+        for n in range(1, orders + 1):
+            assert_relative(lambda t: fused(t)[n - 1], lambda t: mp.polygamma(n, t), [x])
+
+
+@pytest.mark.parametrize("orders, fused", FUSED)
+def test_fused_polygammas_outside_positive_axis_are_the_separate_calls(orders, fused):
+    for x in (-2.5, -0.3, 0.0, -3.0, math.inf, math.nan):
+        for n, value in enumerate(fused(x), start=1):
+            expected = S.polygamma(n, x)
+            assert value == expected or (math.isnan(value) and math.isnan(expected)), (n, x)
+
+
+def test_fused_tail_truncation_is_below_double_precision():
+    # the first omitted Euler-Maclaurin term, B_2K/(2K)! (n)_2K / a^2K with K = terms + 1,
+    # at the smallest a the fused functions use, for every order they return (DLMF 25.11.43)
+    for orders, a_min in ((2, S._FUSED_A_MIN_2), (3, S._FUSED_A_MIN_3), (4, S._FUSED_A_MIN_4)):
+        k = S._FUSED_TERMS + 1
+        for n in range(1, orders + 1):
+            term = abs(mp.bernoulli(2 * k) / mp.factorial(2 * k) * mp.rf(n, 2 * k)) / a_min ** (2 * k)
+            assert term < 2e-18, (orders, n, term)
+
+
 # ---- modified Bessel functions ------------------------------------------------------------
 def test_bessel_i0_i1_match_mpmath():
     assert_relative(S.bessel_i0, lambda x: mp.besseli(0, x), BESSEL_GRID_FINITE)
