@@ -504,6 +504,8 @@ def _function_source(name, args, params, shape, entries):
     body = []
     for array, symbols in (("x", args), ("p", params)):
         for k, s in enumerate(symbols):
+            if s not in free:
+                continue  # a core reads only what it uses: x may be shorter than args
             renamed = f"  # {s}" if names[s] != str(s) else ""
             body.append(f"{names[s]} = {array}[{k}]{renamed}")
     for symbols, z in fused:

@@ -211,20 +211,12 @@ _INITIAL_STEP_BOOST = 10.0
 
 # ----------------------------------------------------------------------------------------
 # Integrator template. These plain functions are copied into each generated geodesic module
-# and compiled there (see the module docstring); they call that module's christoffel_core,
-# christoffel_jet_core and inside_core. The stand-ins below only make this file
+# and compiled there (see the module docstring); they call that module's geodesic_field_core,
+# variational_field_core and inside_core. The stand-ins below only make this file
 # self-contained for readers and linters; they are never compiled.
 # ----------------------------------------------------------------------------------------
-def christoffel_core(x, p, out):  # pragma: no cover - replaced in generated modules
-    raise NotImplementedError("generated per metric by compile_geodesic")
-
-
 def inside_core(x, p):  # pragma: no cover - replaced in generated modules
     raise NotImplementedError("generated per domain by compile_geodesic")
-
-
-def christoffel_jet_core(x, p, out):  # pragma: no cover - replaced in generated modules
-    raise NotImplementedError("generated per metric by compile_geodesic(variational=True)")
 
 
 def prange(*args):  # pragma: no cover - numba's prange in generated modules
@@ -238,72 +230,46 @@ def prange(*args):  # pragma: no cover - numba's prange in generated modules
 # of the variational equations ride along on the geodesic's steps (measured on Gamma log
 # maps, controlling them too took 15 steps per geodesic instead of 10.5, for a Jacobian
 # that Newton's method needs to a few digits only; its accuracy is tested against finite
-# differences in tests/test_integrate.py).
+# differences in tests/test_shooting.py).
 _N = 1
 _DIM = 2
 _ERR_DIM = 2
 
 
+def geodesic_field_core(y, p, out):  # pragma: no cover - replaced in generated modules
+    raise NotImplementedError("generated per metric by compile_geodesic")
+
+
 def geodesic_workspace():
-    """Workspace of geodesic_rhs: room for Γ."""
-    return np.empty((_N, _N, _N))
+    """Workspace of geodesic_rhs: none (the generated field writes dy itself)."""
+    return np.empty(0)
 
 
-def geodesic_rhs(y, p, gamma, dy):
-    """dy = (v, -Γ^k_ij v^i v^j) for the state y = (x, v); gamma is workspace (n, n, n)."""
-    n = _N
-    christoffel_core(y, p, gamma)  # the core reads x = y[:n] only
-    for k in range(n):
-        dy[k] = y[n + k]
-        acc = 0.0
-        for i in range(n):
-            vi = y[n + i]
-            for j in range(n):
-                acc += gamma[k, i, j] * vi * y[n + j]
-        dy[n + k] = -acc
+def geodesic_rhs(y, p, ws, dy):
+    """dy = (v, -Γ^k_ij v^i v^j) for the state y = (x, v).
+
+    The field is generated symbolically (compile_geodesic), so that the contraction with v
+    shares subexpressions with Γ and symmetric pairs Γ^k_ij = Γ^k_ji are added once.
+    """
+    geodesic_field_core(y, p, dy)
+
+
+def variational_field_core(y, p, out):  # pragma: no cover - replaced in generated modules
+    raise NotImplementedError("generated per metric by compile_geodesic(variational=True)")
 
 
 def variational_workspace():
-    """Workspace of variational_rhs: Γ in [0], ∂Γ ([k, i, j, l] = ∂_l Γ^k_ij) in [1:]."""
-    return np.empty((_N + 1, _N, _N, _N))
+    """Workspace of variational_rhs: none."""
+    return np.empty(0)
 
 
-def variational_rhs(y, p, work, dy):
-    """The geodesic equation with its variational equations.
-
-    The state is y = (x, v, X, V) with X[k, m] = ∂x^k/∂v0^m and V = ∂v/∂v0 (row-major
-    n x n blocks): dX/dt = V and dV^k_m/dt = -∂_l Γ^k_ij v^i v^j X^l_m - Γ^k_ij (v^i V^j_m
-    + V^i_m v^j).
+def variational_rhs(y, p, ws, dy):
+    """The geodesic equation with its variational equations, for the state y = (x, v, X, V)
+    with X[k, m] = ∂x^k/∂v0^m and V = ∂v/∂v0 (row-major n x n blocks): dX/dt = V and
+    dV^k_m/dt = -∂_l Γ^k_ij v^i v^j X^l_m - Γ^k_ij (v^i V^j_m + V^i_m v^j). Generated
+    symbolically, with one elimination of subexpressions over Γ, ∂Γ and the contractions.
     """
-    n = _N
-    # Γ and ∂Γ from one core, so that their special functions are evaluated once
-    christoffel_jet_core(y, p, work)
-    gamma = work[0]
-    dgamma = work[1:]
-    for k in range(n):
-        dy[k] = y[n + k]
-        acc = 0.0
-        for i in range(n):
-            vi = y[n + i]
-            for j in range(n):
-                acc += gamma[k, i, j] * vi * y[n + j]
-        dy[n + k] = -acc
-    ox = 2 * n
-    ov = 2 * n + n * n
-    for k in range(n):
-        for m in range(n):
-            dy[ox + k * n + m] = y[ov + k * n + m]
-            acc = 0.0
-            for i in range(n):
-                vi = y[n + i]
-                for j in range(n):
-                    vj = y[n + j]
-                    g = gamma[k, i, j]
-                    acc += g * (vi * y[ov + j * n + m] + y[ov + i * n + m] * vj)
-                    c = vi * vj
-                    for l in range(n):
-                        acc += dgamma[k, i, j, l] * c * y[ox + l * n + m]
-            dy[ov + k * n + m] = -acc
+    variational_field_core(y, p, dy)
 
 
 # In a generated module ``rhs`` and ``rhs_workspace`` name geodesic_rhs or variational_rhs
@@ -878,6 +844,25 @@ def _output_times(t_eval, t0, t1):
     return np.ascontiguousarray(times)
 
 
+def _state_symbols(args, params, variational):
+    """Symbols of the integrator's state: the coordinates, then velocities (and the
+    variational blocks X, V), named so as not to clash with args or params."""
+    n = len(args)
+    taken = {str(s) for s in (*args, *params)}
+
+    def fresh(name):
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        return sympy.Symbol(name, real=True)
+
+    state = list(args) + [fresh(f"velocity_{k}") for k in range(n)]
+    if variational:
+        for block in ("jacobi_x", "jacobi_v"):
+            state += [fresh(f"{block}_{k}_{m}") for k in range(n) for m in range(n)]
+    return state
+
+
 def compile_geodesic(args, christoffel, domain=True, params=(), variational=False):
     """Compile a batched geodesic integrator for the given Christoffel symbols.
 
@@ -931,17 +916,42 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
             f"got shape {shape}"
         )
     domain = sympy.sympify(domain)
-    exprs = {"christoffel": christoffel}
+    # velocity symbols for the generated field; the module's cores take the state (x, v),
+    # and the Christoffel core reads only x
+    taken = {str(s) for s in (*args, *params)}
+    velocity = []
+    for k in range(n):
+        name = f"velocity_{k}"
+        while name in taken:
+            name += "_"
+        velocity.append(sympy.Symbol(name, real=True))
+    state = _state_symbols(args, params, variational)
+    v = state[n:2 * n]
+    acceleration = [-sum(christoffel[k, i, j] * v[i] * v[j] for i in range(n) for j in range(n))
+                    for k in range(n)]
+    exprs = {"christoffel": christoffel,
+             "geodesic_field": sympy.Array(list(v) + acceleration)}
     if variational:
-        # [0, k, i, j] = Γ^k_ij and [1 + k, i, j, l] = ∂_l Γ^k_ij: the layout of
-        # variational_workspace, filled by one core with one elimination of subexpressions
-        jet = [[[[christoffel[k, i, j] for j in range(n)] for i in range(n)]
-                for k in range(n)]]
-        jet += [[[[sympy.diff(christoffel[k, i, j], args[l]) for l in range(n)]
-                  for j in range(n)] for i in range(n)] for k in range(n)]
-        exprs["christoffel_jet"] = sympy.Array(jet)
+        # y = (x, v, X, V), X[k, m] = ∂x^k/∂v0^m and V = ∂v/∂v0 row-major:
+        # dX/dt = V, dV^k_m/dt = -∂_l Γ^k_ij v^i v^j X^l_m - Γ^k_ij (v^i V^j_m + V^i_m v^j)
+        X = [state[2 * n + k * n: 2 * n + (k + 1) * n] for k in range(n)]
+        V = [state[2 * n + n * n + k * n: 2 * n + n * n + (k + 1) * n] for k in range(n)]
+        dV = []
+        for k in range(n):
+            for m in range(n):
+                total = 0
+                for i in range(n):
+                    for j in range(n):
+                        g = christoffel[k, i, j]
+                        if g != 0:
+                            total += g * (v[i] * V[j][m] + V[i][m] * v[j])
+                        total += sum(sympy.diff(g, args[l]) * v[i] * v[j] * X[l][m]
+                                     for l in range(n))
+                dV.append(-total)
+        exprs["variational_field"] = sympy.Array(
+            list(v) + acceleration + [V[k][m] for k in range(n) for m in range(n)] + dV)
     module, _ = build_module(
-        args, params, exprs, predicates={"inside": domain},
+        tuple(state), params, exprs, predicates={"inside": domain},
         extra_source=_template_source(variational, n), extra_imports=_TEMPLATE_IMPORTS,
         depends_on=("integrate.py",),
     )
