@@ -468,11 +468,11 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys):
 
 
 def solve_batch(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop, steps):
-    """solve_one over the rows of y0 (shape (m, dim)) in parallel; steps[:, 0] accepted,
-    steps[:, 1] rejected."""
+    """solve_one over the rows of y0 (shape (m, dim)) in parallel, row b to the tolerances
+    rtol[b], atol[b]; steps[:, 0] accepted, steps[:, 1] rejected."""
     for b in prange(y0.shape[0]):
         code, t_end, n_ok, n_bad = solve_one(
-            y0[b], p, t0, t1, t_eval, rtol, atol, max_steps, ys[b])
+            y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b])
         status[b] = code
         t_stop[b] = t_end
         steps[b, 0] = n_ok
@@ -702,8 +702,9 @@ class GeodesicSolver:
             times, or an increasing (decreasing for ``t1 < t0``) array within ``[t0, t1]``.
         params : sequence of float or dict
             Values of the solver's ``params``.
-        rtol, atol : float
-            Relative and absolute tolerance of the local error, per component of (x, v).
+        rtol, atol : float or array_like
+            Relative and absolute tolerance of the local error, per component of (x, v);
+            arrays broadcast against the batch give each trajectory its own.
         max_steps : int
             Maximum number of (accepted plus rejected) steps per trajectory.
         throw : bool
@@ -747,8 +748,9 @@ class GeodesicSolver:
             ) from exc
         t0 = _finite_float("t0", t0)
         t1 = _finite_float("t1", t1)
-        rtol = _positive_float("rtol", rtol)
-        atol = _positive_float("atol", atol)
+        batch_shape = np.broadcast_shapes(x0.shape, v0.shape)[:-1]
+        rtol = _positive_tolerances("rtol", rtol, batch_shape)
+        atol = _positive_tolerances("atol", atol, batch_shape)
         if not (isinstance(max_steps, (int, np.integer)) and max_steps > 0):
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
         t_eval = _output_times(t_eval, t0, t1)
@@ -813,11 +815,20 @@ def _finite_float(name, value):
     return value
 
 
-def _positive_float(name, value):
-    value = _finite_float(name, value)
-    if value <= 0.0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
+def _positive_tolerances(name, value, batch):
+    """A tolerance (scalar or array broadcast against the batch) as a flat float64 array."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a positive number or array, got {value!r}") from exc
+    if not (np.isfinite(array).all() and (array > 0).all()):
+        raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
+    try:
+        array = np.broadcast_to(array, batch)
+    except ValueError as exc:
+        raise ValueError(f"{name} of shape {array.shape} does not broadcast against the "
+                         f"batch shape {batch}") from exc
+    return np.ascontiguousarray(array.reshape(-1))
 
 
 def _output_times(t_eval, t0, t1):

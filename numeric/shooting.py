@@ -167,25 +167,14 @@ class _BoxChart:
 
 def _variational_ends(solver, xs, v, params, rtol, atol):
     """exp_x(v), ∂exp_x(v)/∂v and the status of each row, each row integrated to its own
-    tolerances ``rtol[k]``, ``atol[k]`` (one integrator call per distinct pair)."""
-    m, n = xs.shape
-    status = np.empty(m, dtype=np.int64)
-    end = np.empty((m, n))
-    jac = np.empty((m, n, n))
-    pairs = np.stack([rtol, atol], axis=1)
-    for r, a in np.unique(pairs, axis=0):
-        rows = np.flatnonzero((rtol == r) & (atol == a))
-        sol = solver.variational(xs[rows], v[rows], 1.0, params=params, rtol=r, atol=a)
-        status[rows] = sol.status
-        end[rows] = sol.x[:, -1]
-        jac[rows] = sol.dx_dv0[:, -1]
-    return status, end, jac
+    tolerances ``rtol[k]``, ``atol[k]``."""
+    sol = solver.variational(xs, v, 1.0, params=params, rtol=rtol, atol=atol)
+    return sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
 
 
 def _adaptive_tolerance(err_prev, rtol, atol, loosest):
     """Inexact Newton: integrate to about 1e-2 of the residual the step is expected to
-    reach (err_prev^2), within [rtol, loosest], rounded up to a power of ten so that rows
-    share integrator calls."""
+    reach (err_prev^2), within [rtol, loosest], rounded to a power of ten."""
     with np.errstate(divide="ignore", over="ignore"):
         wanted = np.clip(1e-2 * err_prev * err_prev, rtol, loosest)
         wanted = np.where(wanted > rtol, 10.0 ** np.floor(np.log10(wanted)), rtol)

@@ -166,6 +166,8 @@ def test_messages_per_trajectory(solve):
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t_eval=[0.5, 0.2]), r"t_eval must be sorted"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t_eval=[0.5, 2.0]), r"t_eval must lie within"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], rtol=0.0), r"rtol must be > 0"),
+    (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], rtol=[1e-8, -1.0]), r"rtol must be > 0"),
+    (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], atol=[1e-8] * 3), r"atol of shape \(3,\) does"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t1=np.inf), r"t1 must be finite"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], max_steps=0), r"max_steps must be a positive"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], params={"lam": 1.0}), r"missing parameter ymin"),
@@ -174,6 +176,18 @@ def test_bad_input_raises(solve, call, message):
     call.setdefault("params", HALF_PLANE)
     with pytest.raises(ValueError, match=message):
         solve(**call)
+
+
+def test_each_trajectory_may_have_its_own_tolerances(solve):
+    x0 = np.array([[0.0, 1.0], [0.5, 2.0], [1.0, 0.5]])
+    v0 = np.array([[1.0, 0.3], [-0.5, 1.0], [0.2, -0.2]])
+    rtols = np.array([1e-6, 1e-12, 1e-9])
+    both = solve(x0, v0, 2.0, params=HALF_PLANE, rtol=rtols, atol=rtols * 1e-2)
+    for k in range(3):
+        one = solve(x0[k], v0[k], 2.0, params=HALF_PLANE, rtol=rtols[k], atol=rtols[k] * 1e-2)
+        np.testing.assert_array_equal(both.x[k], one.x)
+        assert both.n_steps[k] == one.n_steps
+    assert both.n_steps[1] > both.n_steps[0]  # the tighter tolerance took more steps
 
 
 def test_christoffel_shape_is_checked():
