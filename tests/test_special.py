@@ -133,6 +133,27 @@ def test_fused_polygammas_match_mpmath(orders, fused):
                         GAMMA_GRID[::2])
 
 
+def test_fused_polygammas_over_the_taylor_tables():
+    # every cell of the tables on [1, 13), edges and centres included, plus random points
+    cells = np.arange(S._TAYLOR_LO, S._TAYLOR_HI, 1.0 / S._TAYLOR_CELLS_PER_UNIT)
+    xs = np.concatenate([cells, cells + 0.5 / S._TAYLOR_CELLS_PER_UNIT,
+                         np.nextafter(cells[1:], 0.0), [np.nextafter(S._TAYLOR_HI, 0.0)],
+                         np.random.default_rng(5).uniform(0.5, 14.0, 300)])
+    for n in (1, 2, 3):
+        assert_relative(lambda x: S.polygamma_upto3(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+    for n in (1, 2):
+        assert_relative(lambda x: S.polygamma_upto2(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+
+
+def test_taylor_tables_match_mpmath():
+    # a_k = psi^(1+k)(x0)/k! at a few cell centres, in the order Horner's rule reads them
+    for j in (0, 7, 48, len(S._TAYLOR_CENTRES) - 1):
+        x0 = S._TAYLOR_CENTRES[j]
+        for k in range(S._TAYLOR_TERMS):
+            ref = mp.polygamma(1 + k, x0) / mp.factorial(k)
+            assert abs((S._TAYLOR1[j, -1 - k] - ref) / ref) <= 4e-15, (j, k)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.floats(min_value=1e-8, max_value=1e6))
 def test_fused_polygammas_property(x):
