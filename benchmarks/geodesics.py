@@ -107,24 +107,54 @@ def first_distance_in_new_process():
     return float(out.stdout.strip()), time.perf_counter() - t
 
 
-def geomstats_contender(x, v, xs, ys, tight):
-    """geomstats 2.8's Beta metric: exp maps (solve_ivp) and distances (solve_bvp), with its
-    default tolerances or tightened ones (DOP853 rtol 1e-10 / atol 1e-12; BVP tol 1e-8)."""
+def geomstats_exp(x, v, tight):
+    """geomstats 2.8's Beta exp maps (solve_ivp), with its default tolerances or tightened
+    ones (DOP853 rtol 1e-10 / atol 1e-12)."""
     from geomstats.information_geometry.beta import BetaDistributions
 
     metric = BetaDistributions().metric
     if tight:
         metric.exp_solver.integrator.method = "DOP853"
         metric.exp_solver.integrator.options = {"rtol": 1e-10, "atol": 1e-12}
-        metric.log_solver.integrator.tol = 1e-8
-        metric.log_solver.integrator.max_nodes = 100_000
     t = time.perf_counter()
     ends = np.array([np.asarray(metric.exp(vk, xk)) for xk, vk in zip(x, v)])
-    t_exp = time.perf_counter() - t
+    return ends, time.perf_counter() - t
+
+
+def geomstats_metric(name, tight):
+    """geomstats 2.8's metric of a family (default or tightened log solver, BVP tol 1e-8),
+    and the map from our coordinates to its (Gamma: our shape a, rate b -> kappa = a,
+    gamma = a / b, the mean; Beta and Dirichlet share ours)."""
+    from geomstats.information_geometry.beta import BetaDistributions
+    from geomstats.information_geometry.dirichlet import DirichletDistributions
+    from geomstats.information_geometry.gamma import GammaDistributions
+
+    if name == "Beta":
+        space, convert = BetaDistributions(), (lambda p: p)
+    elif name == "Gamma":
+        space, convert = GammaDistributions(), (lambda p: np.array([p[0], p[0] / p[1]]))
+    else:
+        space, convert = DirichletDistributions(dim=3), (lambda p: p)
+    metric = space.metric
+    metric.log_solver.integrator.save_result = True  # to read solve_bvp's success flag
+    if tight:
+        metric.log_solver.integrator.tol = 1e-8
+        metric.log_solver.integrator.max_nodes = 100_000
+    return metric, convert
+
+
+def geomstats_distances(name, xs, ys, tight):
+    """geomstats' distances, wall time and the number of pairs whose solve_bvp reported
+    failure (geomstats itself returns such a distance without a warning)."""
+    metric, convert = geomstats_metric(name, tight)
+    out = np.empty(len(xs))
+    failed = 0
     t = time.perf_counter()
-    dists = np.array([float(metric.dist(a, b)) for a, b in zip(xs, ys)])
-    t_dist = time.perf_counter() - t
-    return ends, t_exp, dists, t_dist
+    for k, (a, b) in enumerate(zip(xs, ys)):
+        out[k] = float(metric.dist(convert(a), convert(b)))
+        result = metric.log_solver.integrator.result_
+        failed += int(result is None or result.status != 0)
+    return out, time.perf_counter() - t, failed
 
 
 def main():
@@ -183,7 +213,8 @@ def main():
         _, t_d_ours = timed(K.distance, xs, ys, repeat=args.repeat)
         d_exact = float(ref.distance(xs[0], ys[0], guess=K.log(xs[0], ys[0])))
         for tight in (False, True):
-            g_ends, t_ge, g_d, t_gd = geomstats_contender(x[:gn], v[:gn], xs, ys, tight)
+            g_ends, t_ge = geomstats_exp(x[:gn], v[:gn], tight)
+            g_d, t_gd, g_failed = geomstats_distances("Beta", xs, ys, tight)
             e_exp = exp_error(g_ends) if gn >= nref else np.nan
             e_d = np.max(np.abs(g_d - d_ours) / d_ours)
             label = "tight" if tight else "default"
@@ -191,7 +222,8 @@ def main():
                   f"= {t_ge / gn / (t_fast / m):.0f}x ours ({t_ge / gn / (t_loose / m):.0f}x "
                   f"ours at rtol 3e-11), error vs mpmath {e_exp:.1e}; "
                   f"distance {t_gd / len(xs) * 1e3:8.1f}ms each = "
-                  f"{t_gd / t_d_ours:.0f}x ours, max rel diff from ours {e_d:.1e}; "
+                  f"{t_gd / t_d_ours:.0f}x ours on these {len(xs)} pairs, max rel diff from "
+                  f"ours {e_d:.1e}, solve_bvp failed on {g_failed}; "
                   f"Beta (1,10)-(10,1): geomstats {g_d[0]:.6f}, ours {d_ours[0]:.12f}, "
                   f"mpmath {d_exact:.12f}")
 
@@ -215,6 +247,15 @@ def main():
         print(f"{f'{name} distances ({m})':34s} {t_fast:10.3f} {t_fast / m * 1e3:8.2f}ms "
               f"{t_scipy / ms * 1e3:13.2f}ms {t_scipy / ms / (t_fast / m):8.0f}x "
               f"{max(errs):22.1e}   (scipy solve_bvp differs by {err_s:.1e}, {failed} of {ms} failed)")
+        if have_geomstats:
+            gn = min(args.geomstats_n, m)
+            for tight in (False, True):
+                g_d, t_g, g_failed = geomstats_distances(name, x[:gn], y[:gn], tight)
+                diff = np.max(np.abs(g_d - d[:gn]) / d[:gn])
+                label = "tight" if tight else "default"
+                print(f"  geomstats ({label} tolerances): {t_g / gn * 1e3:8.1f}ms each = "
+                      f"{t_g / gn / (t_fast / m):.0f}x ours; max rel diff from ours {diff:.1e}; "
+                      f"solve_bvp failed on {g_failed} of {gn}")
 
     inner, outer = first_distance_in_new_process()
     print(f"new process, warm cache: first Beta distance {inner:.2f} s after interpreter start "
