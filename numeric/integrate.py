@@ -433,20 +433,27 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys):
             if not all_finite(K[12]):
                 return _NON_FINITE, t, n_steps, n_rejected
             t_new = t1 if last else t + hs
-            if k_out < m and (t_eval[k_out] - t_new) * direction <= 0.0:
-                dop_dense(y, y_new, hs, K, work, p, ws, F)
-                while k_out < m and (t_eval[k_out] - t_new) * direction <= 0.0:
-                    theta = (t_eval[k_out] - t) / hs
-                    for d in range(dim):
-                        v = F[6, d]
-                        v = F[5, d] + v * theta
-                        v = F[4, d] + v * (1.0 - theta)
-                        v = F[3, d] + v * theta
-                        v = F[2, d] + v * (1.0 - theta)
-                        v = F[1, d] + v * theta
-                        v = F[0, d] + v * (1.0 - theta)
-                        ys[k_out, d] = y[d] + v * theta
+            dense_ready = False
+            while k_out < m and (t_eval[k_out] - t_new) * direction <= 0.0:
+                if t_eval[k_out] == t_new:
+                    # the end of the step (t1, say) needs no interpolant and its 3 stages
+                    ys[k_out, :] = y_new
                     k_out += 1
+                    continue
+                if not dense_ready:
+                    dop_dense(y, y_new, hs, K, work, p, ws, F)
+                    dense_ready = True
+                theta = (t_eval[k_out] - t) / hs
+                for d in range(dim):
+                    v = F[6, d]
+                    v = F[5, d] + v * theta
+                    v = F[4, d] + v * (1.0 - theta)
+                    v = F[3, d] + v * theta
+                    v = F[2, d] + v * (1.0 - theta)
+                    v = F[1, d] + v * theta
+                    v = F[0, d] + v * (1.0 - theta)
+                    ys[k_out, d] = y[d] + v * theta
+                k_out += 1
             t = t_new
             y[:] = y_new
             K[0, :] = K[12]
