@@ -386,21 +386,16 @@ def initial_step(y, f0, p, direction, span, rtol, atol, ws, y1, f1, scale):
     return min(100.0 * h0, h1 * _INITIAL_STEP_BOOST, span)
 
 
-def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys):
+def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, ws, y, y_new, work,
+              scale, F):
     """Integrate one state y0 = (x0, v0[, X0, V0]) from t0 to t1, writing y at t_eval
-    into ys.
+    into ys; K, ws, y, y_new, work, scale and F are workspace (see solve_batch).
 
     Returns (status, t_stop, n_steps, n_rejected). Rows of ys after t_stop keep the NaN
     the caller filled them with.
     """
     dim = _DIM
-    K = np.empty((16, dim))
-    ws = rhs_workspace()
-    y = y0.copy()
-    y_new = np.empty(dim)
-    work = np.empty(dim)
-    scale = np.empty(dim)
-    F = np.empty((7, dim))
+    y[:] = y0
     direction = 1.0 if t1 >= t0 else -1.0
     span = abs(t1 - t0)
     m = t_eval.shape[0]
@@ -480,14 +475,29 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys):
 
 def solve_batch(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop, steps):
     """solve_one over the rows of y0 (shape (m, dim)) in parallel, row b to the tolerances
-    rtol[b], atol[b]; steps[:, 0] accepted, steps[:, 1] rejected."""
-    for b in prange(y0.shape[0]):
-        code, t_end, n_ok, n_bad = solve_one(
-            y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b])
-        status[b] = code
-        t_stop[b] = t_end
-        steps[b, 0] = n_ok
-        steps[b, 1] = n_bad
+    rtol[b], atol[b]; steps[:, 0] accepted, steps[:, 1] rejected.
+
+    The rows go in contiguous chunks, each with its workspace allocated once (allocating
+    it per row cost about a tenth of a Beta exp map).
+    """
+    m = y0.shape[0]
+    chunks = min(m, 64)
+    for c in prange(chunks):
+        K = np.empty((16, _DIM))
+        ws = rhs_workspace()
+        y = np.empty(_DIM)
+        y_new = np.empty(_DIM)
+        work = np.empty(_DIM)
+        scale = np.empty(_DIM)
+        F = np.empty((7, _DIM))
+        for b in range(c * m // chunks, (c + 1) * m // chunks):
+            code, t_end, n_ok, n_bad = solve_one(
+                y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, ws, y,
+                y_new, work, scale, F)
+            status[b] = code
+            t_stop[b] = t_end
+            steps[b, 0] = n_ok
+            steps[b, 1] = n_bad
 
 
 def first_outside(x, p):
