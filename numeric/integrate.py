@@ -244,43 +244,10 @@ def geodesic_field_core(y, p, out):  # pragma: no cover - replaced in generated 
     raise NotImplementedError("generated per metric by compile_geodesic")
 
 
-def geodesic_workspace():
-    """Workspace of geodesic_rhs: none (the generated field writes dy itself)."""
-    return np.empty(0)
-
-
-def geodesic_rhs(y, p, ws, dy):
-    """dy = (v, -Γ^k_ij v^i v^j) for the state y = (x, v).
-
-    The field is generated symbolically (compile_geodesic), so that the contraction with v
-    shares subexpressions with Γ and symmetric pairs Γ^k_ij = Γ^k_ji are added once.
-    """
-    geodesic_field_core(y, p, dy)
-
-
-def variational_field_core(y, p, out):  # pragma: no cover - replaced in generated modules
-    raise NotImplementedError("generated per metric by compile_geodesic(variational=True)")
-
-
-def variational_workspace():
-    """Workspace of variational_rhs: none."""
-    return np.empty(0)
-
-
-def variational_rhs(y, p, ws, dy):
-    """The geodesic equation with its variational equations, for the state y = (x, v, X, V)
-    with X[k, m] = ∂x^k/∂v0^m and V = ∂v/∂v0 (row-major n x n blocks): dX/dt = V and
-    dV^k_m/dt = -∂_l Γ^k_ij v^i v^j X^l_m - Γ^k_ij (v^i V^j_m + V^i_m v^j). Generated
-    symbolically, with one elimination of subexpressions over Γ, ∂Γ and the contractions.
-    """
-    variational_field_core(y, p, dy)
-
-
-# In a generated module ``rhs`` and ``rhs_workspace`` name geodesic_rhs or variational_rhs
-# and their workspaces, and every function below that uses them (or _DIM) is copied once per
-# right-hand side under a suffixed name (see _template_source). Readers' stand-ins:
-rhs = geodesic_rhs
-rhs_workspace = geodesic_workspace
+# In a generated module ``rhs`` names geodesic_field_core or variational_field_core (the
+# generated fields, called directly), and every function below that uses it (or _DIM) is
+# copied once per field under a suffixed name (see _template_source). Readers' stand-in:
+rhs = geodesic_field_core
 
 
 def all_finite(a):
@@ -290,7 +257,7 @@ def all_finite(a):
     return True
 
 
-def dop_stages(y, hs, K, work, y_new, p, ws):
+def dop_stages(y, hs, K, work, y_new, p):
     """Stages 1-12 of a DOP853 step of size hs from y (K[0] = f(y) given): K[1..12] and the
     8th-order solution y_new. Returns False as soon as a stage point leaves the domain.
 
@@ -306,7 +273,7 @@ def dop_stages(y, hs, K, work, y_new, p, ws):
             target[d] = y[d] + hs * acc
         if not inside_core(target, p):
             return False
-        rhs(target, p, ws, K[s])
+        rhs(target, p, K[s])
     return True
 
 
@@ -331,7 +298,7 @@ def dop_error(y, y_new, K, h, rtol, atol):
     return h * err5 / math.sqrt((err5 + 0.01 * err3) * _ERR_DIM)
 
 
-def dop_dense(y, y_new, hs, K, work, p, ws, F):
+def dop_dense(y, y_new, hs, K, work, p, F):
     """Coefficients F of the degree-7 interpolant of the step: three more stages, then
     rows 3-6 from the stages and rows 0-2 from y, y_new, f and f_new."""
     for s in range(13, 16):
@@ -340,7 +307,7 @@ def dop_dense(y, y_new, hs, K, work, p, ws, F):
             for j in range(s):
                 acc += _A[s, j] * K[j, d]
             work[d] = y[d] + hs * acc
-        rhs(work, p, ws, K[s])
+        rhs(work, p, K[s])
     for d in range(_DIM):
         delta = y_new[d] - y[d]
         F[0, d] = delta
@@ -361,7 +328,7 @@ def rms_norm(a, scale):
     return math.sqrt(acc / a.shape[0])
 
 
-def initial_step(y, f0, p, direction, span, rtol, atol, ws, y1, f1, scale):
+def initial_step(y, f0, p, direction, span, rtol, atol, y1, f1, scale):
     """Starting step size by the algorithm of [1] (II.4), for an order-8 method."""
     for d in range(_DIM):
         scale[d] = atol + rtol * abs(y[d])
@@ -373,7 +340,7 @@ def initial_step(y, f0, p, direction, span, rtol, atol, ws, y1, f1, scale):
         y1[d] = y[d] + direction * h0 * f0[d]
     if not inside_core(y1, p):
         return h0
-    rhs(y1, p, ws, f1)
+    rhs(y1, p, f1)
     for d in range(_DIM):
         f1[d] -= f0[d]
     d2 = rms_norm(f1, scale) / h0
@@ -386,10 +353,10 @@ def initial_step(y, f0, p, direction, span, rtol, atol, ws, y1, f1, scale):
     return min(100.0 * h0, h1 * _INITIAL_STEP_BOOST, span)
 
 
-def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, ws, y, y_new, work,
-              scale, F):
+def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y_new, work, scale,
+              F):
     """Integrate one state y0 = (x0, v0[, X0, V0]) from t0 to t1, writing y at t_eval
-    into ys; K, ws, y, y_new, work, scale and F are workspace (see solve_batch).
+    into ys; K, y, y_new, work, scale and F are workspace (see solve_batch).
 
     Returns (status, t_stop, n_steps, n_rejected). Rows of ys after t_stop keep the NaN
     the caller filled them with.
@@ -408,10 +375,10 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, ws, y, y_new,
         k_out += 1
     if span == 0.0:
         return _SUCCESS, t, n_steps, n_rejected
-    rhs(y, p, ws, K[0])
+    rhs(y, p, K[0])
     if not all_finite(K[0]):
         return _NON_FINITE, t, n_steps, n_rejected
-    h = initial_step(y, K[0], p, direction, span, rtol, atol, ws, work, K[1], scale)
+    h = initial_step(y, K[0], p, direction, span, rtol, atol, work, K[1], scale)
     while (t1 - t) * direction > 0.0:
         if n_steps + n_rejected >= max_steps:
             return _MAX_STEPS, t, n_steps, n_rejected
@@ -422,7 +389,7 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, ws, y, y_new,
         # below this the new time would not differ from t in floating point
         h_min = 16.0 * 2.220446049250313e-16 * max(abs(t), span)
         hs = direction * h
-        outside = not dop_stages(y, hs, K, work, y_new, p, ws)
+        outside = not dop_stages(y, hs, K, work, y_new, p)
         err = math.inf if outside else dop_error(y, y_new, K, h, rtol, atol)
         if err <= 1.0:
             if not all_finite(K[12]):
@@ -436,7 +403,7 @@ def solve_one(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, ws, y, y_new,
                     k_out += 1
                     continue
                 if not dense_ready:
-                    dop_dense(y, y_new, hs, K, work, p, ws, F)
+                    dop_dense(y, y_new, hs, K, work, p, F)
                     dense_ready = True
                 theta = (t_eval[k_out] - t) / hs
                 for d in range(dim):
@@ -484,7 +451,6 @@ def solve_batch(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop
     chunks = min(m, 64)
     for c in prange(chunks):
         K = np.empty((16, _DIM))
-        ws = rhs_workspace()
         y = np.empty(_DIM)
         y_new = np.empty(_DIM)
         work = np.empty(_DIM)
@@ -492,8 +458,8 @@ def solve_batch(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop
         F = np.empty((7, _DIM))
         for b in range(c * m // chunks, (c + 1) * m // chunks):
             code, t_end, n_ok, n_bad = solve_one(
-                y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, ws, y,
-                y_new, work, scale, F)
+                y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, y, y_new,
+                work, scale, F)
             status[b] = code
             t_stop[b] = t_end
             steps[b, 0] = n_ok
@@ -509,7 +475,7 @@ def first_outside(x, p):
 
 
 # Functions copied once per module, then once per right-hand side (with a suffix, and with
-# rhs, rhs_workspace, _DIM and the per-copy function names substituted), as
+# rhs, _DIM, _ERR_DIM and the per-copy function names substituted), as
 # (function, njit options). dop_stages, dop_error and dop_dense are generated unrolled
 # instead of copied (_unrolled_source).
 _SHARED = ((all_finite, ""), (rms_norm, ""), (first_outside, ""))
@@ -533,14 +499,14 @@ def _unrolled_source(dim, err_dim):
     """dop_stages, dop_error and dop_dense with the tableau's nonzero coefficients as
     literals and the loops over stages unrolled: the same arithmetic as the readable loops
     above, without the multiplications by zero and the indexing into the tableau."""
-    out = [_DECORATOR.format(""), "def dop_stages(y, hs, K, work, y_new, p, ws):"]
+    out = [_DECORATOR.format(""), "def dop_stages(y, hs, K, work, y_new, p):"]
     for s in range(1, 13):
         target = "work" if s < 12 else "y_new"
         out += [f"    for d in range({dim}):",
                 f"        {target}[d] = y[d] + hs * ({_combination(_A[s, :s])})",
                 f"    if not inside_core({target}, p):",
                 "        return False",
-                f"    rhs({target}, p, ws, K[{s}])"]
+                f"    rhs({target}, p, K[{s}])"]
     out += ["    return True", "", ""]
     out += [_DECORATOR.format(""), "def dop_error(y, y_new, K, h, rtol, atol):",
             "    err5 = 0.0", "    err3 = 0.0",
@@ -551,11 +517,11 @@ def _unrolled_source(dim, err_dim):
             "        err5 += e5 * e5", "        err3 += e3 * e3",
             "    if err5 == 0.0 and err3 == 0.0:", "        return 0.0",
             f"    return h * err5 / math.sqrt((err5 + 0.01 * err3) * {err_dim})", "", ""]
-    out += [_DECORATOR.format(""), "def dop_dense(y, y_new, hs, K, work, p, ws, F):"]
+    out += [_DECORATOR.format(""), "def dop_dense(y, y_new, hs, K, work, p, F):"]
     for s in range(13, 16):
         out += [f"    for d in range({dim}):",
                 f"        work[d] = y[d] + hs * ({_combination(_A[s, :s])})",
-                f"    rhs(work, p, ws, K[{s}])"]
+                f"    rhs(work, p, K[{s}])"]
     out += [f"    for d in range({dim}):",
             "        delta = y_new[d] - y[d]",
             "        F[0, d] = delta",
@@ -567,7 +533,7 @@ def _unrolled_source(dim, err_dim):
 
 
 def _template_source(variational=False, n=1):
-    """Source of the integrator: the right-hand sides and one DOP853 per right-hand side.
+    """Source of the integrator: one DOP853 per generated field (right-hand side).
 
     The plain geodesic copy keeps the unsuffixed names (solve_batch, ...); with
     ``variational`` a second copy integrates the variational equations (solve_batch_var).
@@ -578,15 +544,12 @@ def _template_source(variational=False, n=1):
         return f"{_DECORATOR.format(options)}\n{inspect.getsource(function).rstrip()}\n"
 
     chunks = [f"_N = {int(n)}\n"]
-    variants = [("", "geodesic_rhs", "geodesic_workspace", 2 * n)]
-    chunks += [source(geodesic_workspace, ""), source(geodesic_rhs, "")]
+    variants = [("", "geodesic_field_core", 2 * n)]
     if variational:
-        variants.append(("_var", "variational_rhs", "variational_workspace", 2 * n + 2 * n * n))
-        chunks += [source(variational_workspace, ""), source(variational_rhs, "")]
+        variants.append(("_var", "variational_field_core", 2 * n + 2 * n * n))
     chunks += [source(f, options) for f, options in _SHARED]
-    for suffix, rhs_name, workspace_name, dim in variants:
-        names = {"rhs": rhs_name, "rhs_workspace": workspace_name, "_DIM": str(dim),
-                 "_ERR_DIM": str(2 * n)}
+    for suffix, rhs_name, dim in variants:
+        names = {"rhs": rhs_name, "_DIM": str(dim), "_ERR_DIM": str(2 * n)}
         names.update({name: name + suffix for name in _RENAMED})
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
         text = _unrolled_source(dim, 2 * n) + "\n\n" + "\n\n".join(
