@@ -8,7 +8,8 @@ Matrix([
 """
 from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
 
-from . import optim
+import importlib
+
 from .base import StatisticalManifold
 from .neuron import Neuron
 from .catalog import (
@@ -39,3 +40,12 @@ __all__ = [
     "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
     "optim", "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
 ]
+
+
+def __getattr__(name):
+    # manifolds.optim imports numeric.natural_gradient and with it scipy: on first use only
+    if name == "optim":
+        module = importlib.import_module(".optim", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
