@@ -165,22 +165,21 @@ class _BoxChart:
         return (self.value(y) - self.value(x)) / self.derivative(x)
 
 
-def _variational_ends(solver, xs, v, params, rtol, atol):
-    """exp_x(v), ∂exp_x(v)/∂v and the status of each row, each row integrated to its own
-    tolerances ``rtol[k]``, ``atol[k]``."""
-    sol = solver.variational(xs, v, 1.0, params=params, rtol=rtol, atol=atol)
-    return sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
+def _residual_scale(xs, ys):
+    """Per-coordinate scale of the convergence test: max(|x_k|, |y_k|), or 1 where both
+    are zero."""
+    scale = np.maximum(np.abs(xs), np.abs(ys))
+    scale[scale == 0.0] = 1.0
+    return scale
 
 
 def _adaptive_tolerance(err_prev, rtol, atol, loosest, tight):
-    """Inexact Newton: integrate to about 1e-2 of the residual the step is expected to
-    reach (err_prev^2), within [rtol, loosest], rounded to a power of ten; at rtol where
-    ``tight`` (the step is expected to converge, so its residual must be measured
-    exactly)."""
-    with np.errstate(divide="ignore", over="ignore"):
-        wanted = np.clip(1e-2 * err_prev * err_prev, rtol, loosest)
-        wanted = np.where(wanted > rtol, 10.0 ** np.floor(np.log10(wanted)), rtol)
-    wanted = np.where(tight, rtol, np.maximum(wanted, rtol))
+    """Inexact Newton: integrate to about 1e-3 of the residual the step is expected to
+    reach (err_prev^2), within [rtol, loosest]; at rtol where ``tight`` (the step is
+    expected to converge, so its residual must be measured exactly)."""
+    with np.errstate(over="ignore"):
+        wanted = np.clip(1e-3 * err_prev * err_prev, rtol, loosest)
+    wanted = np.where(tight, rtol, wanted)
     return wanted, np.maximum(atol, wanted * (atol / rtol))
 
 
@@ -198,8 +197,7 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     whose result is checked again.
     """
     m, n = xs.shape
-    scale = np.maximum(np.abs(xs), np.abs(ys))
-    scale[scale == 0.0] = 1.0
+    scale = _residual_scale(xs, ys)
     delta = ys - xs
     v = v.copy()
     # continuation state: v_done solves the target at s_done; v is the current iterate
@@ -235,7 +233,8 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
             expected = err_prev[active] * err_prev[active]
             tight = (expected <= tol) & (s_try[active] >= 1.0)
             rt, at = _adaptive_tolerance(err_prev[active], rtol, atol, loosest, tight)
-        code, end, jac = _variational_ends(solver, xs[active], v[active], params, rt, at)
+        sol = solver.variational(xs[active], v[active], 1.0, params=params, rtol=rt, atol=at)
+        code, end, jac = sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
         rounds[active] += 1
         ok = code == Status.SUCCESS
         left_domain[active] |= code == Status.LEFT_DOMAIN
@@ -320,8 +319,7 @@ def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish):
     residual meets tol. Returns (v, converged, residual, rounds); a row whose residual stops
     shrinking by at least half per iteration is left unconverged (for the full method)."""
     m = xs.shape[0]
-    scale = np.maximum(np.abs(xs), np.abs(ys))
-    scale[scale == 0.0] = 1.0
+    scale = _residual_scale(xs, ys)
     v = v.copy()
     converged = np.zeros(m, dtype=bool)
     residual = np.full(m, np.inf)

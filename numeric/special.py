@@ -87,13 +87,11 @@ _DIGAMMA_ASYMPTOTIC = np.array([float(_B2K[k] / (2 * k)) for k in range(1, 11)])
 _B2K_OVER_FACTORIAL = np.array(
     [float(_B2K[k] / math.factorial(2 * k)) for k in range(1, 31)]
 )
-# Fused polygammas (polygamma_upto4, and upto2/3 from 13 on): x is shifted to
-# a >= _FUSED_A_MIN_m, then the
-# bracket of the Euler-Maclaurin tail of each order n <= m, 1 + n/(2a) + sum_k c_nk / a^2k
-# with c_nk = B_2k/(2k)! (n)_2k (rising factorial), is summed with _FUSED_TERMS terms; the
-# first omitted term is below 2e-18 for every such n and a (tests/test_special.py checks).
-_FUSED_A_MIN_2 = 13.0
-_FUSED_A_MIN_3 = 13.0
+# Fused polygammas: the Euler-Maclaurin tail of each order n, bracket 1 + n/(2a) +
+# sum_k c_nk / a^2k with c_nk = B_2k/(2k)! (n)_2k (rising factorial), is summed with
+# _FUSED_TERMS terms at a >= _TAYLOR_HI (polygamma_upto2/3) or, after shifting x,
+# a >= _FUSED_A_MIN_4 (polygamma_upto4); the first omitted term is below 2e-18 for every
+# such n and a (tests/test_special.py checks).
 _FUSED_A_MIN_4 = 14.0
 _FUSED_TERMS = 11
 
@@ -440,9 +438,8 @@ def _horner(c, z):
 
 
 @_jit
-def _shift_sums(x, a_min, orders):
-    """(a, s1, s2, s3, s4): a = x + m >= a_min and s_n = sum_{i<m} (x+i)^-(n+1) for the
-    orders n <= ``orders`` (the higher sums stay 0)."""
+def _shift_sums(x, a_min):
+    """(a, s1, s2, s3, s4): a = x + m >= a_min and s_n = sum_{i<m} (x+i)^-(n+1)."""
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
@@ -453,13 +450,11 @@ def _shift_sums(x, a_min, orders):
         r = 1.0 / a
         r2 = r * r
         r3 = r2 * r
+        r4 = r3 * r
         s1 += r2
         s2 += r3
-        if orders >= 3:
-            r4 = r3 * r
-            s3 += r4
-            if orders >= 4:
-                s4 += r4 * r
+        s3 += r4
+        s4 += r4 * r
         m += 1
         a = x + m  # one rounding, rather than accumulating a += 1
     return a, s1, s2, s3, s4
@@ -580,7 +575,7 @@ def polygamma_upto4(x):
     """
     if not (x > 0.0 and x < math.inf):
         return polygamma(1, x), polygamma(2, x), polygamma(3, x), polygamma(4, x)
-    a, s1, s2, s3, s4 = _shift_sums(x, _FUSED_A_MIN_4, 4)
+    a, s1, s2, s3, s4 = _shift_sums(x, _FUSED_A_MIN_4)
     tail1, tail2, tail3, tail4 = _fused_tails(a, 4)
     return s1 + tail1, -(2.0 * s2 + tail2), 6.0 * s3 + tail3, -(24.0 * s4 + tail4)
 

@@ -173,7 +173,7 @@ def test_fused_polygammas_outside_positive_axis_are_the_separate_calls(orders, f
 def test_fused_tail_truncation_is_below_double_precision():
     # the first omitted Euler-Maclaurin term, B_2K/(2K)! (n)_2K / a^2K with K = terms + 1,
     # at the smallest a the fused functions use, for every order they return (DLMF 25.11.43)
-    for orders, a_min in ((2, S._FUSED_A_MIN_2), (3, S._FUSED_A_MIN_3), (4, S._FUSED_A_MIN_4)):
+    for orders, a_min in ((2, S._TAYLOR_HI), (3, S._TAYLOR_HI), (4, S._FUSED_A_MIN_4)):
         k = S._FUSED_TERMS + 1
         for n in range(1, orders + 1):
             term = abs(mp.bernoulli(2 * k) / mp.factorial(2 * k) * mp.rf(n, 2 * k)) / a_min ** (2 * k)
