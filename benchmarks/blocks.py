@@ -4,7 +4,7 @@ For a layer with ``n_in`` inputs and ``m`` neurons over ``N`` samples the blocks
 ``G_i = X~^T diag(nu_i) X~ / N`` (``D = n_in + 1``). Compared in the same run:
 
 accumulation
-  * toolkit: ``numeric.blocks`` CPU path (one GEMM of nu^T against the packed upper triangles
+  * toolkit: ``numeric.nn.blocks`` CPU path (one GEMM of nu^T against the packed upper triangles
     of the sample outer products, built in chunks by numba ``prange``);
   * BLAS loop: a Python loop of weighted Gram products ``(X~ * nu_i).T @ X~`` (one GEMM each);
   * chunked GEMM: nu^T against the full flattened outer products, formed by numpy in chunks;
@@ -34,8 +34,8 @@ import scipy.linalg
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from numeric import _blocks_cpu  # noqa: E402
-from numeric import blocks  # noqa: E402
+from numeric.nn import _cpu as _blocks_cpu  # noqa: E402
+from numeric.nn import blocks  # noqa: E402
 
 EPS = 1e-3
 
@@ -139,7 +139,7 @@ def bench_cpu(n_in, m, N, repeat, rng):
 def bench_gpu(n_in, m, N, repeat, rng):
     from numba import cuda
 
-    from numeric import cuda as gpu
+    from numeric.nn import cuda as gpu
 
     D = n_in + 1
     X = rng.standard_normal((N, n_in))
@@ -232,7 +232,7 @@ def run(args):
     rng = np.random.default_rng(0)
     for n in args.sizes:
         bench_cpu(n, n, args.samples, args.repeat, rng)
-    from numeric import cuda as gpu
+    from numeric.nn import cuda as gpu
 
     if gpu.is_simulator() or not gpu.is_available():
         print("\nGPU: no CUDA GPU here (or the simulator is on): GPU timings skipped")

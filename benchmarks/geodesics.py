@@ -1,7 +1,7 @@
 """Geodesics benchmark: this toolkit against scipy (and geomstats when importable).
 
 Same random points for every contender. Reports throughput (ours: best of --repeat runs),
-accuracy against the mpmath reference (numeric.reference: --exp-reference exp maps, for
+accuracy against the mpmath reference (numeric.geodesics.reference: --exp-reference exp maps, for
 every contender, and --reference distances) and ratios, for:
   10,000 Beta exp maps, 1,000 Beta distances, 1,000 Gamma distances, 1,000 Dirichlet(3)
   distances (scale with --n), plus the time a new process with a warm kernel cache takes to
@@ -108,8 +108,9 @@ def first_distance_in_new_process():
 
 
 def geomstats_exp(x, v, tight):
-    """geomstats 2.8's Beta exp maps (solve_ivp), with its default tolerances or tightened
-    ones (DOP853 rtol 1e-10 / atol 1e-12)."""
+    """Geomstats 2.8's Beta exp maps (solve_ivp), with its default tolerances or tightened
+    ones (DOP853 rtol 1e-10 / atol 1e-12).
+    """
     from geomstats.information_geometry.beta import BetaDistributions
 
     metric = BetaDistributions().metric
@@ -122,9 +123,10 @@ def geomstats_exp(x, v, tight):
 
 
 def geomstats_metric(name, tight):
-    """geomstats 2.8's metric of a family (default or tightened log solver, BVP tol 1e-8),
+    """Geomstats 2.8's metric of a family (default or tightened log solver, BVP tol 1e-8),
     and the map from our coordinates to its (Gamma: our shape a, rate b -> kappa = a,
-    gamma = a / b, the mean; Beta and Dirichlet share ours)."""
+    gamma = a / b, the mean; Beta and Dirichlet share ours).
+    """
     from geomstats.information_geometry.beta import BetaDistributions
     from geomstats.information_geometry.dirichlet import DirichletDistributions
     from geomstats.information_geometry.gamma import GammaDistributions
@@ -144,8 +146,9 @@ def geomstats_metric(name, tight):
 
 
 def geomstats_distances(name, xs, ys, tight):
-    """geomstats' distances, wall time and the number of pairs whose solve_bvp reported
-    failure (geomstats itself returns such a distance without a warning)."""
+    """Geomstats' distances, wall time and the number of pairs whose solve_bvp reported
+    failure (geomstats itself returns such a distance without a warning).
+    """
     metric, convert = geomstats_metric(name, tight)
     out = np.empty(len(xs))
     failed = 0
@@ -202,7 +205,7 @@ def main():
     print(f"{f'Beta exp maps ({m})':34s} {t_fast:10.3f} {t_fast / m * 1e6:8.1f}us "
           f"{t_scipy / ms * 1e6:13.1f}us {t_scipy / ms / (t_fast / m):8.0f}x {err:22.1e}"
           f"   (scipy's error {err_s:.1e})")
-    print(f"{f'  same, rtol 3e-11':34s} {t_loose:10.3f} {t_loose / m * 1e6:8.1f}us "
+    print(f"{'  same, rtol 3e-11':34s} {t_loose:10.3f} {t_loose / m * 1e6:8.1f}us "
           f"{t_scipy / ms * 1e6:13.1f}us {t_scipy / ms / (t_loose / m):8.0f}x {err_loose:22.1e}")
     if have_geomstats:
         Mb = Beta()

@@ -6,7 +6,7 @@ gradient descent with the optimal fixed step ``2 / (lambda_min + lambda_max)``, 
 gradient descent preconditioned by the exact metric (the Fisher ``A`` of the Gaussian model
 whose negative log-likelihood is ``L``). GD grows like kappa, NGD stays flat (eq. 11-13 of
 Ray & Kumar; their eq. 13 rate is replaced by the derived ``(1 - eta)^2`` per step, see
-:mod:`numeric.landscape`).
+:mod:`numeric.optim.landscape`).
 
 Run::
 
@@ -28,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from numeric.landscape import ConditioningTable, conditioning_table  # noqa: E402
+from numeric.optim.landscape import ConditioningTable, conditioning_table  # noqa: E402
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Fisher versus empirical Fisher as preconditioners (Kunstner, Balles & Hennig, NeurIPS 2019).
 
-Reproduces, with :mod:`numeric.supervised`,
+Reproduces, with :mod:`numeric.nn.supervised`,
 
 * Fig. 1: a two-parameter linear regression ``y = theta x + b``; the vector fields of gradient
   descent (GD), natural gradient descent (NGD, preconditioned by the Fisher) and
@@ -38,7 +38,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from numeric.supervised import (  # noqa: E402
+from numeric.nn.supervised import (  # noqa: E402
     GaussianLikelihood,
     SupervisedModel,
     descend,

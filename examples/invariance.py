@@ -100,7 +100,8 @@ def flows(t1=3.0, n_times=61, metric="fisher", charts=None):
 
 def one_step_discrepancy(lrs, charts=None):
     """Largest (mu, sigma) distance between one NG step of size ``lr`` taken in each chart
-    and the step taken in (mu, sigma), for each ``lr``."""
+    and the step taken in (mu, sigma), for each ``lr``.
+    """
     charts = charts or normal_charts()
     out = np.zeros(len(lrs))
     for k, lr in enumerate(lrs):

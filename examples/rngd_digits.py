@@ -2,7 +2,7 @@
 
 A small MLP (64-32-32-10, ReLU, softmax output, cross-entropy) is trained on the 8x8 digits
 shipped with scikit-learn (nothing is downloaded) with plain SGD, Adam and RNGD
-(:class:`numeric.blocks.RNGD`, Sun & Nielsen 2017, sec. 5.1: a running per-neuron RFIM,
+(:class:`numeric.nn.blocks.RNGD`, Sun & Nielsen 2017, sec. 5.1: a running per-neuron RFIM,
 refactored every ``period`` steps), over several seeds. The learning curves (training loss and
 test error, mean and range over seeds) go to ``<out>/rngd_digits.png`` and the numbers to
 ``<out>/rngd_digits.json``.
@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from numeric import blocks  # noqa: E402
+from numeric.nn import blocks  # noqa: E402
 
 ACTIVATIONS = ["relu", "relu", "softmax"]
 HIDDEN = (32, 32)

@@ -6,12 +6,12 @@ Matrix([
 [sigma**(-2),           0],
 [          0, 2/sigma**2]])
 """
-from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
-
 import importlib
 
+from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
+from symbolic.version import __version__
+
 from .base import StatisticalManifold
-from .neuron import Neuron
 from .catalog import (
     CATALOG,
     Bernoulli,
@@ -33,8 +33,10 @@ from .catalog import (
     StudentT,
     VonMises,
 )
+from .neuron import Neuron
 
 __all__ = [
+    "__version__",
     "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
     "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
@@ -43,7 +45,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    # manifolds.optim imports numeric.natural_gradient and with it scipy: on first use only
+    # manifolds.optim imports numeric.optim.natural_gradient and with it scipy: on first use only
     if name == "optim":
         module = importlib.import_module(".optim", __name__)
         globals()[name] = module

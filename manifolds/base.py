@@ -78,7 +78,12 @@ class StatisticalManifold:
         """A random point of the typical range, inside the domain."""
         return self.model.random_point(rng)
 
-    def _cached(self, key, compute):
+    def cached(self, key, compute):
+        """``compute()`` the first time ``key`` is asked for, the stored value afterwards.
+
+        Derivations and compiled kernels are cached per manifold object through this; other
+        layers (``manifolds.optim``) store their kernels here too.
+        """
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
@@ -89,7 +94,7 @@ class StatisticalManifold:
 
         ``method``: ``"auto"``, ``"score"``, ``"hessian"``, ``"log_partition"``, ``"closed_form"``.
         """
-        return self._cached(("metric", method), lambda: fisher_metric(self.model, method))
+        return self.cached(("metric", method), lambda: fisher_metric(self.model, method))
 
     def inverse_metric(self):
         """The inverse metric g^ij (cancelled, through the rational-function field)."""
@@ -99,28 +104,30 @@ class StatisticalManifold:
             inv = A.inverse(A.matrix(g))
             return sp.Matrix(self.dim, self.dim, [A.expr(v, factor=True) for row in inv for v in row])
 
-        return self._cached("inverse_metric", compute)
+        return self.cached("inverse_metric", compute)
 
     def christoffel(self, kind=2, alpha=0):
         """Christoffel symbols: ``kind=2`` gives ``[k, i, j] = Γ^k_ij``, ``kind=1`` gives
-        ``[i, j, k] = Γ_ij,k``; with ``alpha`` those of the alpha-connection."""
+        ``[i, j, k] = Γ_ij,k``; with ``alpha`` those of the alpha-connection.
+        """
         if kind not in (1, 2):
             raise ValueError(f"kind must be 1 or 2, got {kind!r}")
         if alpha != 0:
             return self.alpha_connection(alpha, kind=kind)
         if kind == 1:
-            return self._cached("christoffel_1st", lambda: metric_to_christoffel_1st(self.fisher_metric(), self.coordinates))
-        return self._cached("christoffel_2nd", lambda: metric_to_christoffel_2nd(self.fisher_metric(), self.coordinates))
+            return self.cached("christoffel_1st", lambda: metric_to_christoffel_1st(self.fisher_metric(), self.coordinates))
+        return self.cached("christoffel_2nd", lambda: metric_to_christoffel_2nd(self.fisher_metric(), self.coordinates))
 
     def amari_chentsov(self, method="auto"):
         """The Amari-Chentsov tensor ``[i, j, k] = E[∂i l ∂j l ∂k l]``."""
-        return self._cached(("amari_chentsov", method), lambda: amari_chentsov_tensor(self.model, method))
+        return self.cached(("amari_chentsov", method), lambda: amari_chentsov_tensor(self.model, method))
 
     def alpha_connection(self, alpha, kind=1):
         """The alpha-connection, ``kind=1``: ``[i, j, k] = Γ^(α)_ij,k``; ``kind=2``: ``[k, i, j]``.
-        ``alpha`` may be a number or a sympy Symbol."""
+        ``alpha`` may be a number or a sympy Symbol.
+        """
         alpha = sp.sympify(alpha)
-        return self._cached(("alpha", alpha, kind), lambda: alpha_connection(
+        return self.cached(("alpha", alpha, kind), lambda: alpha_connection(
             self.christoffel(kind=1), self.amari_chentsov(), alpha, self.coordinates,
             metric=self.fisher_metric(), kind=kind))
 
@@ -128,8 +135,8 @@ class StatisticalManifold:
     def _chain(self, alpha):
         alpha = sp.sympify(alpha)
         if alpha == 0:
-            return self._cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
-        return self._cached(("chain", alpha), lambda: curvature_chain(
+            return self.cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
+        return self.cached(("chain", alpha), lambda: curvature_chain(
             self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
 
     def riemann(self, alpha=0):
@@ -167,15 +174,15 @@ class StatisticalManifold:
 
     def expectation_parameters(self):
         """η = ∇F as expressions of the coordinates (column Matrix)."""
-        return self._cached("eta", lambda: expectation_parameters(self._family()))
+        return self.cached("eta", lambda: expectation_parameters(self._family()))
 
     def dual_potential(self):
         """F* in the expectation-parameter symbols ``eta1, eta2, ...``."""
-        return self._cached("dual", lambda: dual_potential(self._family()))
+        return self.cached("dual", lambda: dual_potential(self._family()))
 
     def kl_divergence(self):
         """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``."""
-        return self._cached("kl", lambda: kl_divergence(self.model))
+        return self.cached("kl", lambda: kl_divergence(self.model))
 
     # -- charts -----------------------------------------------------------------------
     def in_chart(self, name):
@@ -183,7 +190,7 @@ class StatisticalManifold:
         charts = {"natural": natural_chart, "expectation": expectation_chart}
         if name not in charts:
             raise ValueError(f"chart must be one of {sorted(charts)}, got {name!r}")
-        return self._cached(("chart", name), lambda: StatisticalManifold(charts[name](self._family())))
+        return self.cached(("chart", name), lambda: StatisticalManifold(charts[name](self._family())))
 
     def reparametrize(self, old_in_new, parameters, new_in_old=None, name=None):
         """The manifold in new coordinates; ``old_in_new`` gives each old coordinate as an
@@ -209,7 +216,7 @@ class StatisticalManifold:
         """Compiled kernels and integrators for this manifold (see :mod:`manifolds.numerics`)."""
         from .numerics import NumericManifold
 
-        return self._cached("numeric", lambda: NumericManifold(self))
+        return self.cached("numeric", lambda: NumericManifold(self))
 
     # -- exercises and display ----------------------------------------------------------
     _QUANTITIES = {

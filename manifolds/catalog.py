@@ -3,7 +3,7 @@ r"""The catalog: every family declared once.
 A declaration gives the parameters with their domains, the sample space and the
 log-density; an exponential family gives its sufficient statistics, natural parameters,
 log-partition and base measure instead, plus closed-form inverse maps where they exist.
-Everything else is derived. Coordinates and their order follow DESIGN.md.
+Everything else is derived. Coordinates and their order: docs/conventions.md and the catalog table in docs/index.md.
 """
 from __future__ import annotations
 
@@ -292,7 +292,8 @@ class Laplace(StatisticalManifold):
 
 class MultivariateNormal(StatisticalManifold):
     """MultivariateNormal(d): coordinates mu1..mud, then the lower triangle of the
-    covariance row by row (sigma11, sigma21, sigma22, ...)."""
+    covariance row by row (sigma11, sigma21, sigma22, ...).
+    """
 
     def __init__(self, d=2):
         if int(d) != d or d < 1:

@@ -2,19 +2,19 @@
 
 :class:`NumericManifold` turns the exact geometry of a manifold of the catalog into batched
 numba kernels and integrators. Everything is compiled lazily, on first use, and cached on
-disk (see :mod:`numeric.codegen`), so a second process only loads it:
+disk (see :mod:`numeric.compile.kernels`), so a second process only loads it:
 
 - ``metric(x)``, ``inverse_metric(x)``: one module, compiled on the first call of either;
 - ``christoffel(x)``, ``geodesic``, ``exp``, ``log``, ``distance``: one module holding the
   Christoffel symbols, their derivatives and a DOP853 integrator of the geodesic equation
-  with its variational equations (:func:`numeric.integrate.compile_geodesic`); the
+  with its variational equations (:func:`numeric.geodesics.integrate.compile_geodesic`); the
   variational part gives the Jacobian of the exp map for the shooting log map
-  (:mod:`numeric.shooting`);
+  (:mod:`numeric.geodesics.shooting`);
 - ``christoffel(x, alpha=a)``, ``geodesic(..., alpha=a)``: the same for the α-connection,
   with α a run-time parameter (one compilation serves every α);
 - ``natural(x)``, ``expectation(x)`` and the e- and m-geodesics of exponential families.
 
-Conventions (DESIGN.md): batch axes first, coordinates last (``x.shape == (..., n)``) in the
+Conventions (docs/conventions.md): batch axes first, coordinates last (``x.shape == (..., n)``) in the
 manifold's declaration order; ``christoffel(x)[..., k, i, j] = Γ^k_ij``; the Fisher metric
 without a factor 4, so ``distance`` is the Fisher-Rao geodesic distance. Constants of a
 family (``n`` of ``Binomial()``) take the values in ``M.model.constants``.
@@ -39,10 +39,10 @@ import functools
 import numpy as np
 import sympy as sp
 
-from numeric import distances as closed
-from numeric.codegen import compile_kernels
-from numeric.integrate import compile_geodesic
-from numeric.shooting import ShootingStatus, shoot
+from numeric.compile.kernels import compile_kernels
+from numeric.geodesics import distances as closed
+from numeric.geodesics.integrate import compile_geodesic
+from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
 
 __all__ = ["NumericManifold"]
@@ -225,7 +225,8 @@ class NumericManifold:
 
     def christoffel(self, x, alpha=0.0):
         """Christoffel symbols ``[..., k, i, j] = Γ^k_ij`` of the α-connection (α = 0:
-        Levi-Civita), shape (..., n, n, n)."""
+        Levi-Civita), shape (..., n, n, n).
+        """
         solver, params = self._solver_for(alpha)
         return solver.christoffel(self.validate(x), *params)
 
@@ -287,11 +288,11 @@ class NumericManifold:
         Other Parameters
         ----------------
         t_eval, rtol, atol, max_steps, throw
-            As for :class:`numeric.integrate.GeodesicSolver`.
+            As for :class:`numeric.geodesics.integrate.GeodesicSolver`.
 
         Returns
         -------
-        numeric.integrate.Solution
+        numeric.geodesics.integrate.Solution
             ``x``, ``v`` of shape (..., m, n); ``status`` says where a geodesic left the
             domain.
         """
@@ -301,7 +302,8 @@ class NumericManifold:
 
     def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=1e-14):
         """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
-        before t = 1 (:class:`numeric.integrate.IntegrationError`)."""
+        before t = 1 (:class:`numeric.geodesics.integrate.IntegrationError`).
+        """
         sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
         return sol.x[..., -1, :]
 
@@ -309,16 +311,16 @@ class NumericManifold:
             **options):
         """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
 
-        By shooting (:func:`numeric.shooting.shoot`): Newton's method on the exp map with
+        By shooting (:func:`numeric.geodesics.shooting.shoot`): Newton's method on the exp map with
         continuation.
 
         Parameters
         ----------
         x, y : array_like, shape (..., n)
         full_output : bool
-            Return the :class:`numeric.shooting.ShootingResult` (status, residual, ...).
+            Return the :class:`numeric.geodesics.shooting.ShootingResult` (status, residual, ...).
         throw : bool
-            Raise :class:`numeric.shooting.ShootingError` if a pair does not converge; with
+            Raise :class:`numeric.geodesics.shooting.ShootingError` if a pair does not converge; with
             ``throw=False`` the failed rows of the returned array are NaN (use
             ``full_output`` to see why).
 
@@ -375,9 +377,10 @@ class NumericManifold:
         return np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
 
     def reference(self, dps=30):
-        """High-precision geodesics, log map and distance (:mod:`numeric.reference`), to
-        certify the compiled path; slow."""
-        from numeric.reference import ReferenceGeodesics
+        """High-precision geodesics, log map and distance (:mod:`numeric.geodesics.reference`), to
+        certify the compiled path; slow.
+        """
+        from numeric.geodesics.reference import ReferenceGeodesics
 
         return ReferenceGeodesics(self.coordinates, self._subs(self.manifold.christoffel(kind=2)),
                                   self._subs(self.manifold.fisher_metric()), dps=dps)
@@ -415,7 +418,8 @@ class NumericManifold:
 
     def e_geodesic(self, x0, v0, t):
         """The e-geodesic (α = 1) through x0 with velocity v0, in natural parameters:
-        ``θ(t) = θ(x0) + t ∂θ/∂x v0``, shape (..., len(t), n)."""
+        ``θ(t) = θ(x0) + t ∂θ/∂x v0``, shape (..., len(t), n).
+        """
         return self._straight("natural", x0, v0, t)
 
     def m_geodesic(self, x0, v0, t):

@@ -4,7 +4,7 @@ mirror descent.
 Each function derives what it needs exactly (the Fisher metric, the gradient of a sympy loss,
 the score of the log-density, the log-partition and its gradient), compiles it with
 :func:`numeric.compile_kernels` (cached on disk) and runs the numeric core of
-:mod:`numeric.natural_gradient`. Points are validated against the model's domain; the domain
+:mod:`numeric.optim.natural_gradient`. Points are validated against the model's domain; the domain
 is compiled too, so a step that would leave it is detected and not taken.
 
 Examples
@@ -36,8 +36,8 @@ import numpy as np
 import sympy as sp
 
 from numeric import compile_kernels
-from numeric import natural_gradient as _ng
-from numeric.natural_gradient import FlowPath, OptimizationError, Path, SingularMatrixError, Status
+from numeric.optim import natural_gradient as _ng
+from numeric.optim.natural_gradient import FlowPath, OptimizationError, OptimizationStatus, Path, SingularMatrixError
 from symbolic.errors import DerivationError
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "mirror_descent",
     "Path",
     "FlowPath",
-    "Status",
+    "OptimizationStatus",
     "OptimizationError",
     "SingularMatrixError",
 ]
@@ -93,7 +93,7 @@ def _compile(M, key, args, build):
     def make():
         exprs = {name: _fixed(M, e) for name, e in build().items()}
         return compile_kernels(tuple(args), exprs)
-    return M._cached(("optim",) + key, make)
+    return M.cached(("optim",) + key, make)
 
 
 def _start(M, x0):
@@ -165,7 +165,7 @@ def natural_gradient_descent(M, loss, x0, lr, steps, damping=0.0, method="solve"
 
     Returns
     -------
-    numeric.natural_gradient.Path
+    numeric.optim.natural_gradient.Path
         ``values`` holds the loss when it is a sympy expression.
 
     Raises
@@ -199,7 +199,7 @@ def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="
     r"""The natural-gradient flow :math:`\dot x = -G(x)^{-1}\nabla L(x)` on a catalog manifold.
 
     The flow is a curve of distributions independent of the chart (see
-    :mod:`numeric.natural_gradient`); ``metric="euclidean"`` gives the plain gradient flow,
+    :mod:`numeric.optim.natural_gradient`); ``metric="euclidean"`` gives the plain gradient flow,
     which is not. Integrated with scipy's DOP853 at ``rtol``, ``atol``.
 
     Parameters
@@ -220,7 +220,7 @@ def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="
 
     Returns
     -------
-    numeric.natural_gradient.FlowPath
+    numeric.optim.natural_gradient.FlowPath
 
     Examples
     --------
@@ -294,7 +294,7 @@ def fisher_scoring(M, data, x0, *, max_steps=100, xtol=1e-10, damping=0.0, metho
 
     Returns
     -------
-    numeric.natural_gradient.Path
+    numeric.optim.natural_gradient.Path
         ``x`` the estimate, ``values`` the log-likelihood (up to terms free of the parameters).
 
     Raises
@@ -353,7 +353,7 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
               \iff \eta_{k+1} = \eta_k - \gamma\,\nabla_\theta E(\theta_k),
 
     with :math:`\eta = \nabla F(\theta)` the expectation parameters. This is natural-gradient
-    descent in the expectation chart (see :mod:`numeric.natural_gradient` for the derivation),
+    descent in the expectation chart (see :mod:`numeric.optim.natural_gradient` for the derivation),
     which tests check iterate by iterate.
 
     Parameters
@@ -376,7 +376,7 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
 
     Returns
     -------
-    numeric.natural_gradient.Path
+    numeric.optim.natural_gradient.Path
         ``xs`` the natural parameters :math:`\theta_k`, ``duals`` the expectation parameters
         :math:`\eta_k`, ``extras["coordinates"]`` the iterates in ``M.coordinates``.
 

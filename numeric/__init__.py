@@ -1,41 +1,43 @@
 """Numerics: sympy expressions compiled into cached numba kernels, and what runs on them.
 
+The subpackages follow the pipeline (``docs/architecture.md``):
+
+- :mod:`numeric.compile` -- printer, kernels, on-disk cache, special functions;
+- :mod:`numeric.geodesics` -- the DOP853 integrator, shooting, closed-form distances, the
+  mpmath reference;
+- :mod:`numeric.optim` -- natural gradient, mirror descent, landscapes, damped solves;
+- :mod:`numeric.nn` -- activations, MLPs, supervised Fisher diagnostics, RFIM blocks, K-FAC,
+  RNGD, CUDA kernels.
+
 ``numeric`` never imports ``manifolds`` (imports go one way: manifolds -> symbolic, numeric).
 """
 import importlib
 
-from . import distances, shooting, special
-from .codegen import Kernel, compile_kernel, compile_kernels
-from .integrate import GeodesicSolver, IntegrationError, Solution, Status, VariationalSolution, compile_geodesic
-from .shooting import ShootingError, ShootingResult, ShootingStatus, shoot
+from symbolic.version import __version__
+
+from . import compile, geodesics
+from .compile import Kernel, compile_kernel, compile_kernels
+from .geodesics import (
+    GeodesicSolver,
+    IntegrationStatus,
+    ShootingResult,
+    ShootingStatus,
+    Solution,
+    VariationalSolution,
+    compile_geodesic,
+    shoot,
+)
 
 __all__ = [
-    "GeodesicSolver",
-    "IntegrationError",
-    "Kernel",
-    "Solution",
-    "Status",
-    "compile_geodesic",
-    "compile_kernel",
-    "compile_kernels",
-    "special",
-    "blocks",
-    "landscape",
-    "supervised",
-    "distances",
-    "natural_gradient",
-    "shooting",
-    "shoot",
-    "ShootingError",
-    "ShootingResult",
-    "ShootingStatus",
-    "VariationalSolution",
+    "__version__",
+    "GeodesicSolver", "IntegrationStatus", "Kernel", "ShootingResult", "ShootingStatus", "Solution",
+    "VariationalSolution", "compile", "compile_geodesic", "compile_kernel", "compile_kernels",
+    "geodesics", "nn", "optim", "shoot",
 ]
 
 # Imported on first use: they pull in scipy (about 0.35 s), which a process that only
-# computes geodesics and distances does not need (a first distance in a new process is
-# timed by benchmarks/geodesics.py).
-_LAZY = ("blocks", "landscape", "natural_gradient", "supervised")
+# computes geodesics and distances does not need.
+_LAZY = ("nn", "optim")
 
 
 def __getattr__(name):

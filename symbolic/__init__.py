@@ -36,8 +36,10 @@ from .legendre import (
 )
 from .model import Constraint, ExponentialFamily, Parameter, SampleSpace, StatisticalModel, parameter
 from .verify import CheckResult, check_answer
+from .version import __version__
 
 __all__ = [
+    "__version__",
     "RationalAlgebra", "canonical_functions", "normal_form", "simplify_array", "simplify_entries",
     "expectation_chart", "natural_chart", "reparametrize", "transform_christoffel_1st", "transform_metric",
     "alpha_connection", "alpha_connection_from_expectation", "amari_chentsov_tensor", "duality_residual",

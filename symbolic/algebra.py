@@ -22,7 +22,6 @@ algebraically related atoms become the same generator:
 """
 from __future__ import annotations
 
-
 import sympy as sp
 from sympy.polys.fields import field as _make_field
 
@@ -86,7 +85,8 @@ def _simplify_radicands(expr):
 
 def _normalise_radicals(expr):
     """Write roots of expressions in negative symbols through the positive ``-s``, so that
-    ``sqrt(-1/t)`` and ``1/sqrt(-t)`` become one atom, and split roots of products."""
+    ``sqrt(-1/t)`` and ``1/sqrt(-t)`` become one atom, and split roots of products.
+    """
 
     def is_root(e):
         return e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer
@@ -127,7 +127,8 @@ def canonical_functions(expr):
 
 def _exp_factors(e):
     """``exp(sum c_k u_k)`` as ``[(exp(u_k / q_k), p_k)]`` with ``c_k = p_k / q_k``, so that
-    ``exp(2 s)`` and ``exp(-2 s)`` are powers of the one atom ``exp(s)``."""
+    ``exp(2 s)`` and ``exp(-2 s)`` are powers of the one atom ``exp(s)``.
+    """
     out = []
     for term in sp.Add.make_args(sp.expand(e.args[0])):
         c, rest = term.as_coeff_Mul()

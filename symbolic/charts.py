@@ -67,7 +67,8 @@ def _as_parameter(p, image=None):
     """A Parameter for a new coordinate. The symbol is kept as given (so the natural and
     expectation charts use the family's own ``theta``/``eta`` symbols, the ones the
     log-partition and dual potential are written in); the domain's sign is inferred from the
-    coordinate's expression in the old chart where sympy can decide it."""
+    coordinate's expression in the old chart where sympy can decide it.
+    """
     if isinstance(p, Parameter):
         return p
     lower = 0 if (image is not None and image.is_positive) or p.is_positive else None

@@ -65,7 +65,8 @@ def amari_chentsov_tensor(model, method="auto"):
 
 def alpha_connection_from_expectation(model, alpha):
     """:math:`E[(\\partial_i\\partial_j\\ell + \\tfrac{1-\\alpha}{2}\\partial_i\\ell\\,\\partial_j\\ell)\\partial_k\\ell]`,
-    ``[i, j, k]``, computed directly from the definition."""
+    ``[i, j, k]``, computed directly from the definition.
+    """
     alpha = sp.sympify(alpha)
     frame = expectation_frame(model, symbols=tuple(alpha.free_symbols), degree=3)
     n = model.dim

@@ -180,7 +180,8 @@ def ricci_to_scalar(ricci, g, coordinates=()):
 
 def metric_to_scalar_curvature(g, coordinates, skewness=None, alpha=0):
     """Scalar curvature of the Levi-Civita connection, or of the alpha-connection when the
-    Amari-Chentsov tensor ``skewness`` is given."""
+    Amari-Chentsov tensor ``skewness`` is given.
+    """
     c = _Chain(g, coordinates, skewness, alpha)
     return c.A.expr(c.scalar(), factor=True)
 

@@ -43,7 +43,8 @@ def moment(family, alpha):
 def _moment_from_cumulants(alpha, cumulant):
     r"""Moments from cumulants: :math:`E[t_{i_1}\cdots t_{i_r}] = \sum_\pi \prod_{B\in\pi} \kappa_B`
     over the set partitions :math:`\pi` of the index list (the cumulants of :math:`T` are the
-    derivatives of :math:`F`)."""
+    derivatives of :math:`F`).
+    """
     indices = [a for a, k in enumerate(alpha) for _ in range(k)]
     if not indices:
         return sp.Integer(1)
@@ -116,7 +117,8 @@ def _integrate_real_line_rational(integrand, u):
     :math:`\int_{\mathbb{R}} P/Q = 2\pi i \sum_{\Im r > 0} \mathrm{Res}_r P/Q`, with
     :math:`\mathrm{Res}_r = \frac{1}{(m-1)!}\frac{d^{m-1}}{du^{m-1}}\frac{P}{Q/(u-r)^m}\Big|_r`
     for a root of multiplicity m; otherwise a rational antiderivative (``ratint``) and limits.
-    Both are several times faster than the general integrator."""
+    Both are several times faster than the general integrator.
+    """
     if not integrand.is_rational_function(u):
         return None
     num, den = sp.fraction(sp.cancel(sp.together(integrand)))
@@ -145,7 +147,8 @@ def _integrate_real_line_rational(integrand, u):
 def _converged(value):
     """The convergent branch of a series sympy returns as a Piecewise. Inside the domain the
     sum converges (the density is normalised and the score has every moment), so the branch
-    without an unevaluated Sum is the value."""
+    without an unevaluated Sum is the value.
+    """
     def pick(pw):
         for expr, _ in pw.args:
             if not expr.has(sp.Sum):
@@ -266,7 +269,8 @@ class ExpectationFrame:
     def skewness(self):
         r""":math:`T_{ijk} = \kappa_{abc} J_{ai} J_{bj} J_{ck}` as field elements ``[i][j][k]``
         (the third cumulant of :math:`T` is a tensor; pulled back it is the Amari-Chentsov
-        tensor)."""
+        tensor).
+        """
         A, n, m = self.A, self.model.dim, len(self._t)
         J = self.jacobian
         k3 = {idx: self._kappa_of(idx) for idx in combinations_with_replacement(range(m), 3)}
@@ -299,7 +303,8 @@ class ExpectationFrame:
 
 def expectation_frame(model, method="auto", symbols=(), degree=3):
     """The frame for ``method`` in ``{"auto", "moments", "integrate"}``; ``symbols`` are extra
-    constants the derivation will use (a symbolic alpha), ``degree`` the highest moment."""
+    constants the derivation will use (a symbolic alpha), ``degree`` the highest moment.
+    """
     if method == "auto":
         method = "moments" if isinstance(model, ExponentialFamily) else "integrate"
     if method == "moments" and not isinstance(model, ExponentialFamily):

@@ -49,7 +49,8 @@ def expectation_parameters(family):
 
 def dual_potential_at_coordinates(family):
     """:math:`F^* = \\theta\\cdot\\eta - F(\\theta)` as an expression of the coordinates
-    (always available, unlike :func:`dual_potential`)."""
+    (always available, unlike :func:`dual_potential`).
+    """
     _need_family(family)
     eta = expectation_parameters(family)
     value = sum(t * e for t, e in zip(family.natural, eta)) - family.log_partition_at_coordinates()

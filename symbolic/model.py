@@ -312,7 +312,8 @@ class ExponentialFamily(StatisticalModel):
         r"""An expression of the natural parameters evaluated at :math:`\theta(\xi)`, in
         canonical form. Roots of the natural parameters (the von Mises
         :math:`\sqrt{\theta_1^2+\theta_2^2}`) are simplified once each and cached, which is
-        far cheaper than simplifying every expression they appear in."""
+        far cheaper than simplifying every expression they appear in.
+        """
         from .algebra import canonical_functions
 
         roots = self.__dict__.setdefault("_roots_at_coordinates", {})
@@ -345,6 +346,7 @@ class ExponentialFamily(StatisticalModel):
 
     def log_density_in_statistics(self):
         """:math:`\\theta(\\xi)\\cdot t - F(\\theta(\\xi))`: the log-density up to
-        :math:`\\log h`, as a polynomial in the statistic symbols."""
+        :math:`\\log h`, as a polynomial in the statistic symbols.
+        """
         t = self.statistic_symbols()
         return sum(th * ts for th, ts in zip(self.natural, t)) - self.log_partition_at_coordinates()

@@ -36,7 +36,7 @@ See :func:`rfim_table`.
 
 Layers (sec. 3.2) and the two-layer block (sec. 3.3) are built from :math:`\nu`. Weights are
 ordered neuron by neuron, each neuron's weights then its bias (the order of
-``W.ravel()`` in :mod:`numeric.blocks`, where row ``i`` of ``W`` is :math:`(w_i, b_i)`).
+``W.ravel()`` in :mod:`numeric.nn.blocks`, where row ``i`` of ``W`` is :math:`(w_i, b_i)`).
 
 Corrections to [1]_ made here: the linear Gaussian layer has blocks
 :math:`\tilde x\tilde x^\top/\sigma^2` (the paper drops :math:`1/\sigma^2`, i.e. takes
@@ -192,7 +192,7 @@ def activation(spec, *, slope=sp.Rational(1, 4), alpha=1, omega=None):
         :math:`f_\omega(t) = \iota t + \omega \log(1 + e^{(1-\iota)t/\omega})`, :math:`\omega > 0`.
 
     Piecewise activations take the :math:`t > 0` branch only for positive :math:`t`, so the
-    derivative at the kink is the left one (as in :mod:`numeric.blocks` and autodiff).
+    derivative at the kink is the left one (as in :mod:`numeric.nn.blocks` and autodiff).
 
     Examples
     --------

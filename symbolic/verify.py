@@ -85,7 +85,8 @@ def _entries(obj):
 
 def check_answer(expected, answer, symbols, model=None, points=4, rng=1234):
     """Compare ``answer`` with ``expected``: exact normal forms first, then mpmath at random
-    points of the model's domain (30 digits) when the normal form is not conclusive."""
+    points of the model's domain (30 digits) when the normal form is not conclusive.
+    """
     value = parse_answer(answer, symbols)
     shape_e, want = _entries(expected)
     shape_a, got = _entries(value)

@@ -1,5 +1,6 @@
 """The catalog list shared by the test battery: (name, constructor) pairs, plus the
-scipy.stats law of each family at a point, an independent reference for the declarations."""
+scipy.stats law of each family at a point, an independent reference for the declarations.
+"""
 import numpy as np
 import scipy.stats as st
 

@@ -1,0 +1,138 @@
+"""numeric.geodesics.shooting: the log map by Newton's method with continuation.
+
+Uses the compiled geodesic module of Normal() (shared with tests/test_numeric_manifold.py
+through the disk cache), whose distance has a closed form, and Beta() for far-apart points.
+"""
+import numpy as np
+import pytest
+
+from manifolds import Beta, Normal
+from numeric.geodesics.distances import location_scale_distance
+from numeric.geodesics.shooting import ShootingError, ShootingStatus, shoot
+
+
+@pytest.fixture(scope="module")
+def normal():
+    return Normal().numeric._solver(False)
+
+
+@pytest.fixture(scope="module")
+def beta():
+    return Beta().numeric._solver(False)
+
+
+def speed(x, v):
+    return np.sqrt((v[..., 0] ** 2 + 2 * v[..., 1] ** 2)) / x[..., 1]
+
+
+def test_normal_log_map_gives_closed_form_distance(normal):
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(0.3, 3, 50)])
+    y = np.column_stack([rng.uniform(-2, 2, 50), rng.uniform(0.3, 3, 50)])
+    r = shoot(normal, x, y, tol=1e-11)
+    assert r.ok, r.message
+    assert (r.residual <= 1e-11).all()
+    np.testing.assert_allclose(speed(x, r.v), location_scale_distance(x, y), rtol=1e-9)
+    end = normal(x, r.v, 1.0, rtol=1e-12, atol=1e-14).x[:, -1]
+    np.testing.assert_allclose(end, y, rtol=1e-9, atol=1e-12)
+
+
+def test_far_points_need_continuation(beta):
+    r = shoot(beta, [1.0, 10.0], [10.0, 1.0], tol=1e-11)
+    assert r.ok and r.status == ShootingStatus.SUCCESS
+    assert r.iterations > 5  # the straight first guess alone does not converge
+    end = beta([1.0, 10.0], r.v, 1.0, rtol=1e-12, atol=1e-14).x[-1]
+    np.testing.assert_allclose(end, [10.0, 1.0], rtol=1e-10)
+
+
+def test_same_point_is_zero(normal):
+    r = shoot(normal, [[0.0, 1.0], [1.0, 2.0]], [[0.0, 1.0], [1.5, 2.0]])
+    assert r.ok and r.v.shape == (2, 2)
+    assert (r.v[0] == 0.0).all() and r.iterations[0] == 0
+
+
+def test_unconverged_is_never_reported_as_converged(beta):
+    r = shoot(beta, [1.0, 10.0], [10.0, 1.0], max_rounds=2)
+    assert not r.ok and r.status == ShootingStatus.NOT_CONVERGED
+    assert np.isinf(r.residual)
+    assert "NOT_CONVERGED" in r.message and "tol" in r.message
+    with pytest.raises(ShootingError, match="NOT_CONVERGED"):
+        shoot(beta, [1.0, 10.0], [10.0, 1.0], max_rounds=2, throw=True)
+
+
+@pytest.mark.parametrize("coarse", [True, False])
+def test_tolerance_below_integration_error_fails_cleanly_or_is_confirmed(normal, coarse):
+    # tol = 1e-18 is below the integration error, but Newton's method on the (deterministic)
+    # integrated map may still drive the computed endpoint onto y bit for bit. Either way the
+    # answer is honest: a success's endpoint agrees with y to the integration's accuracy when
+    # integrated again (the plain and variational integrators round differently, ~1e-15),
+    # a failure says so.
+    x, y = np.array([0.0, 1.0]), np.array([3.0, 0.5])
+    r = shoot(normal, x, y, tol=1e-18, min_step=0.1, coarse=coarse)
+    assert r.status in (ShootingStatus.SUCCESS, ShootingStatus.NOT_CONVERGED)
+    assert not np.isnan(r.v).any()
+    if r.status == ShootingStatus.SUCCESS:
+        end = normal(x, r.v, 1.0, rtol=1e-12, atol=1e-14).x[-1]
+        assert r.residual <= 1e-18
+        assert np.max(np.abs(end - y) / np.maximum(np.abs(x), np.abs(y))) <= 1e-13
+    else:
+        assert np.isinf(r.residual) and "NOT_CONVERGED" in r.message
+
+
+@pytest.mark.parametrize("call, error", [
+    (dict(x=[0.0, 1.0], y=[0.0, -1.0]), "outside the domain"),
+    (dict(x=[0.0, -1.0], y=[0.0, 1.0]), "outside the domain"),
+    (dict(x=[0.0, 1.0], y=[0.0, np.nan]), "y must be finite"),
+    (dict(x=[0.0, 1.0, 2.0], y=[0.0, 1.0]), r"shape \(\.\.\., 2\)"),
+    (dict(x=[[0.0, 1.0]] * 3, y=[[0.0, 1.0]] * 2), "do not broadcast"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], tol=0.0), "tol must be a positive"),
+])
+def test_bad_input(normal, call, error):
+    with pytest.raises(ValueError, match=error):
+        shoot(normal, **call)
+
+
+def test_needs_variational_solver():
+    class Plain:
+        has_variational = False
+
+    with pytest.raises(ValueError, match="variational=True"):
+        shoot(Plain(), [0.0, 1.0], [0.0, 2.0])
+
+
+def test_variational_jacobian_matches_finite_differences(beta):
+    # dx(1)/dv0 from the variational equations against central differences of the exp map;
+    # the Jacobi fields ride on the geodesic's steps, so this is their accuracy check
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 4.0, (20, 2))
+    v = rng.normal(size=(20, 2)) * x * 0.4
+    jac = beta.variational(x, v, 1.0, rtol=1e-12, atol=1e-14).dx_dv0[:, -1]
+    h = 1e-5 * np.abs(v).max(axis=1)
+    for m in range(2):
+        e = np.zeros(2)
+        e[m] = 1.0
+        hi = beta(x, v + h[:, None] * e, 1.0, rtol=1e-13, atol=1e-15).x[:, -1]
+        lo = beta(x, v - h[:, None] * e, 1.0, rtol=1e-13, atol=1e-15).x[:, -1]
+        fd = (hi - lo) / (2 * h[:, None])
+        np.testing.assert_allclose(jac[:, :, m], fd, rtol=1e-6, atol=1e-7)
+
+
+def test_coarse_phase_and_box_chart_give_the_same_log_map(beta):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.5, 4.0, (40, 2))
+    y = rng.uniform(0.5, 4.0, (40, 2))
+    bounds = [[0.0, np.inf], [0.0, np.inf]]
+    fast = shoot(beta, x, y, tol=1e-11, bounds=bounds)
+    plain = shoot(beta, x, y, tol=1e-11, coarse=False)
+    assert fast.ok and plain.ok
+    assert (fast.residual <= 1e-11).all()
+    np.testing.assert_allclose(fast.v, plain.v, rtol=1e-9, atol=1e-12)
+    # the iteration counts what the schemes spend: the box chart needs fewer Newton steps
+    assert fast.iterations.mean() < plain.iterations.mean()
+
+
+def test_bad_bounds(beta):
+    with pytest.raises(ValueError, match="bounds must be"):
+        shoot(beta, [1.0, 2.0], [2.0, 1.0], bounds=[[0.0, np.inf]])
+    with pytest.raises(ValueError, match="bounds must be"):
+        shoot(beta, [1.0, 2.0], [2.0, 1.0], bounds=[[1.0, 0.0], [0.0, np.inf]])
