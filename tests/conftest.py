@@ -17,3 +17,4 @@ settings.load_profile("ci")
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes seconds to minutes; deselect with -m 'not slow'")
     config.addinivalue_line("markers", "gpu: runs numba.cuda kernels (the simulator without a GPU)")
+    config.addinivalue_line("markers", "fuzz: the bad-input fuzz suite (tests/fuzz); long run: --hypothesis-profile=long")
