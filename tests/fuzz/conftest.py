@@ -1,5 +1,6 @@
 """Fuzz suite plumbing: the ``fuzz`` marker on every test here, a fresh failure log per
-test, and the JSON report of inputs per area (``INFOGEOM_FUZZ_REPORT=path``)."""
+test, and the JSON report of inputs per area (``INFOGEOM_FUZZ_REPORT=path``).
+"""
 import json
 import os
 from pathlib import Path

@@ -57,7 +57,8 @@ HARD_FACTOR = 20
 
 class BudgetExceeded(BaseException):
     """Raised into the main thread when a call runs past its budget (a BaseException, so that
-    the code under test cannot swallow it with ``except Exception``)."""
+    the code under test cannot swallow it with ``except Exception``).
+    """
 
 
 @dataclasses.dataclass

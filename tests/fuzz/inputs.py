@@ -29,7 +29,8 @@ def manifold(name):
 
 def ci_families(area):
     """The families an area covers: all of them in the long profile or with
-    INFOGEOM_FUZZ_ALL=1, else a rotating subset keyed by the area (CI time)."""
+    INFOGEOM_FUZZ_ALL=1, else a rotating subset keyed by the area (CI time).
+    """
     from hypothesis import settings
 
     if settings._current_profile == "long" or os.environ.get("INFOGEOM_FUZZ_ALL"):
@@ -42,12 +43,12 @@ def inside(M, x):
     x = [float(v) for v in x]
     if not all(math.isfinite(v) for v in x):
         return False
-    for p, v in zip(M.parameters, x):
+    for p, v in zip(M.parameters, x, strict=True):
         if p.lower is not None and not v > p.lower:
             return False
         if p.upper is not None and not v < p.upper:
             return False
-    subs = {c: sp.Float(v, 30) for c, v in zip(M.coordinates, x)}
+    subs = {c: sp.Float(v, 30) for c, v in zip(M.coordinates, x, strict=True)}
     subs.update({k: sp.sympify(v) for k, v in M.model.constants.items()})
     return all(bool(sp.N(c.expr.xreplace(subs), 30) > 0) for c in M.model.constraints)
 
@@ -107,7 +108,8 @@ def mp_function(name, what):
 
 def exact(name, what, x, dps=40):
     """``what`` at ``x`` evaluated with mpmath at ``dps`` digits, rounded to float64 (inf where
-    it overflows); None when mpmath cannot evaluate it (no reference then)."""
+    it overflows); None when mpmath cannot evaluate it (no reference then).
+    """
     f, shape = mp_function(name, what)
     with mpmath.workdps(dps):
         try:
