@@ -114,7 +114,21 @@ def _block_cases(seed, act, scale, poison):
                  expect=None if ok_input else "error")
 
 
+def _warm_up():
+    """Compile the numba kernels outside any budget (an alarm inside numba's compiler would
+    leave its library half-built)."""
+    rng = np.random.default_rng(0)
+    W, X = rng.normal(size=(2, 4)), rng.normal(size=(5, 3))
+    weights = [W, rng.normal(size=(1, 3))]
+    for act in ("tanh", "sigmoid", "relu", "softplus", "linear"):
+        blocks.neuron_blocks(W, X, act)
+        blocks.fisher_blocks(weights, X, [act, "linear"])
+        blocks.nll_and_gradients(weights, X, rng.normal(size=(5, 1)), [act, "linear"])
+    blocks.solve_blocks(np.eye(3)[None] * 2, np.ones((1, 3)), 0.0)
+
+
 def test_blocks(fuzz_log):
+    _warm_up()
     _block_cases()
     for bad_damping in (-1.0, math.nan, "0"):
         G = np.eye(3)[None]
