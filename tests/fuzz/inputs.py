@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 
 import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from tests.catalog_points import NAMES, build
+from tests.catalog_points import build
 
 TINY = (5e-324, 1e-300, 1e-160, 1e-12)
 HUGE = (1e8, 1e150, 1e300, 1.7e308)
@@ -25,17 +24,6 @@ WRONG_TYPES = ("0.5", b"1", None, 1 + 2j, [1 + 1j, 2.0], object(), {"x": 1.0}, [
 @functools.lru_cache(maxsize=None)
 def manifold(name):
     return build(name)
-
-
-def ci_families(area):
-    """The families an area covers: all of them in the long profile or with
-    INFOGEOM_FUZZ_ALL=1, else a rotating subset keyed by the area (CI time).
-    """
-    from hypothesis import settings
-
-    if settings._current_profile == "long" or os.environ.get("INFOGEOM_FUZZ_ALL"):
-        return list(NAMES)
-    return list(NAMES)
 
 
 def inside(M, x):

@@ -116,7 +116,8 @@ def _block_cases(seed, act, scale, poison):
 
 def _warm_up():
     """Compile the numba kernels outside any budget (an alarm inside numba's compiler would
-    leave its library half-built)."""
+    leave its library half-built).
+    """
     rng = np.random.default_rng(0)
     W, X = rng.normal(size=(2, 4)), rng.normal(size=(5, 3))
     weights = [W, rng.normal(size=(1, 3))]
