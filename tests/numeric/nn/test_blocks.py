@@ -306,9 +306,9 @@ def test_fisher_blocks_match_brute_force(out):
     for l, W in enumerate(Ws):
         F_bf = 0.0
         for x in X:
-            def ll(theta, y, x=x, l=l):
+            def ll(theta, y, x=x, l=l, shape=W.shape):
                 Ws2 = list(Ws)
-                Ws2[l] = theta.reshape(W.shape)
+                Ws2[l] = theta.reshape(shape)
                 return mlp_loglik(Ws2, acts, x, y)
             mu = mlp_output(Ws, acts, x)
             ys = ([(y, mu[y]) for y in range(len(mu))] if out == "softmax"
