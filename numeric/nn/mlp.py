@@ -30,7 +30,7 @@ True
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 
@@ -248,6 +248,7 @@ class MLP:
 
     sizes: tuple
     activation: str = "tanh"
+    _: KW_ONLY  # slope and alpha by name only: a positional third argument was once ``bias``
     slope: float = 0.25
     alpha: float = 1.0
 
