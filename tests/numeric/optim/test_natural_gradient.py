@@ -299,6 +299,6 @@ def test_bad_arguments():
 def test_numeric_core_singular_and_pinv():
     G = np.array([[1.0, 1.0], [1.0, 1.0]])
     with pytest.raises(SingularMatrixError, match="step 1"):
-        ng.natural_gradient_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1)
-    path = ng.natural_gradient_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1, method="pinv")
+        ng.metric_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1)
+    path = ng.metric_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1, method="pinv")
     np.testing.assert_allclose(path.x, [0.875, -0.125])   # x - 0.5 * G x / 4 (pinv(G) = G / 4)
