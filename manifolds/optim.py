@@ -217,7 +217,7 @@ def natural_gradient_descent(M, loss, x0, lr, steps, *, damping=0.0, method="sol
 
 
 def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="solve",
-                          metric="fisher", rtol=1e-10, atol=1e-12, max_steps=100_000, max_time=60.0,
+                          metric="fisher", rtol=1e-10, atol=1e-12, max_steps=10_000, max_time=60.0,
                           throw=False):
     r"""The natural-gradient flow :math:`\dot x = -G(x)^{-1}\nabla L(x)` on a catalog manifold.
 

@@ -500,7 +500,7 @@ def _times(t_eval, t1):
 
 
 def metric_flow(metric, gradient, x0, t1, *, t_eval=None, damping=0.0, method="solve",
-                inside=None, objective=None, rtol=1e-10, atol=1e-12, max_steps=100_000,
+                inside=None, objective=None, rtol=1e-10, atol=1e-12, max_steps=10_000,
                 max_time=60.0, throw=False):
     r"""The natural-gradient flow :math:`\dot x = -(G(x) + \lambda I)^{-1}\nabla L(x)` from
     ``t = 0`` to ``t1``, on callables.
@@ -588,7 +588,10 @@ def metric_flow(metric, gradient, x0, t1, *, t_eval=None, damping=0.0, method="s
         solver = DOP853(rhs, 0.0, x, t1, rtol=rtol, atol=atol)
         while solver.status == "running":
             if n_steps >= max_steps:
-                status, detail = OptimizationStatus.MAX_STEPS, f"{max_steps} steps"
+                status = OptimizationStatus.MAX_STEPS
+                detail = (f"{max_steps} steps taken; near an equilibrium an explicit integrator's step "
+                          f"is bounded by its stability (about 6 / the largest decay rate), so a long t1 "
+                          f"costs many steps: lower t1 if the flow has settled")
                 break
             if time.monotonic() - clock > max_time:
                 status, detail = OptimizationStatus.TIME_LIMIT, f"{max_time:g} s"
@@ -624,6 +627,21 @@ def metric_flow(metric, gradient, x0, t1, *, t_eval=None, damping=0.0, method="s
 
 # ---------------------------------------------------------------------- Fisher scoring
 _BOUNDARY_REACH = 100.0
+
+
+def _toward_boundary(x, directions, inside):
+    """Whether ``x + 100 d`` leaves the domain for two of the recent scoring steps ``d``.
+
+    One is not enough: a single Newton-like step can land on an interior maximum that lies
+    half-way to the boundary (Poisson counts 0 and 1 from the rate 1).
+    """
+    if inside is None:
+        return False
+    out = 0
+    for d in directions:
+        beyond = x + _BOUNDARY_REACH * d
+        out += not (np.all(np.isfinite(beyond)) and inside(beyond))
+    return out >= 2
 
 
 def scoring_steps(score, information, x0, *, loglik=None, inside=None, max_steps=100, xtol=1e-10,
@@ -673,10 +691,17 @@ def scoring_steps(score, information, x0, *, loglik=None, inside=None, max_steps
     -----
     Steps shrink both near a maximum and when the iterates run geometrically to the boundary
     (the standard deviation of identical observations halves at every step). The two are told
-    apart at convergence: the last step, extended 100 times, stays inside the domain near an
-    interior maximum (the remaining distance to the boundary is many steps long) and leaves
-    it for a run to the boundary with a ratio of successive steps up to 0.99. An estimate
-    within about ``100 * xtol`` of the boundary is therefore reported as ``NO_MLE`` too.
+    apart where the run stops: near an interior maximum the scoring step :math:`I^{-1}s` is
+    tiny, and 100 times it stays inside the domain; on a run to the boundary the scoring step
+    is a fixed fraction of the distance to the boundary (half the standard deviation), and 100
+    times it leaves the domain. The test is made with the last three scoring steps, and at
+    least two must point out: close to the boundary the log-likelihood and the score lose
+    their accuracy (they are differences of terms of order :math:`1/\sigma^2`), so the very
+    last step can be rounding noise, while one step alone can land on an interior maximum
+    half-way to the boundary. The same test decides whether a singular
+    information, or a step that no halving makes acceptable, means that the MLE does not
+    exist. An estimate closer to the boundary than 100 times two of the last three scoring
+    steps is reported as ``NO_MLE`` too.
 
     Examples
     --------
@@ -709,9 +734,20 @@ def scoring_steps(score, information, x0, *, loglik=None, inside=None, max_steps
         return _finish(path, throw)
     status = OptimizationStatus.MAX_STEPS
     message = f"{max_steps} steps taken without convergence; {_MESSAGES[status]}"
+    d, recent = None, []      # the scoring step and the last three
     for k in range(max_steps):
         # the scoring step is the natural-gradient step of -loglik: d = I^-1 s
-        d, problem = _direction(information, score, x, damping, method, f"step {k + 1}")
+        try:
+            d, problem = _direction(information, score, x, damping, method, f"step {k + 1}")
+        except SingularMatrixError:
+            # the information degenerates at the boundary the iterates run to (a category
+            # probability -> 0): that is the missing MLE, not a call for damping
+            if not _toward_boundary(x, recent, inside):
+                raise
+            status = OptimizationStatus.NO_MLE
+            message = (f"step {k + 1}: the information became singular at x = {_where(x)}, near the "
+                       f"boundary; {_MESSAGES[status]}")
+            break
         if problem is not None:
             status = OptimizationStatus.NON_FINITE
             problem = (problem.replace("the natural gradient", "the scoring step")
@@ -728,11 +764,13 @@ def scoring_steps(score, information, x0, *, loglik=None, inside=None, max_steps
                 failure = OptimizationStatus.NO_PROGRESS
             h *= 0.5
         if not accepted:
-            status = failure
+            out = _toward_boundary(x, recent + [d], inside)
+            status = OptimizationStatus.NO_MLE if out else failure
             message = (f"step {k + 1} from x = {_where(x)}: {max_halvings} halvings of the scoring "
                        f"step {_where(d)} failed; {_MESSAGES[status]}")
             break
         step = h * d
+        recent = recent[-2:] + [d]
         flat = ll is not None and abs(new_ll - ll) <= ftol * (1.0 + abs(ll))
         x, ll = x + step, new_ll
         xs.append(x)
@@ -740,11 +778,10 @@ def scoring_steps(score, information, x0, *, loglik=None, inside=None, max_steps
         if values is not None:
             values.append(ll)
         if flat or np.max(np.abs(step)) <= xtol * (1.0 + np.max(np.abs(x))):
-            beyond = x + _BOUNDARY_REACH * step
-            if inside is not None and not (np.all(np.isfinite(beyond)) and inside(beyond)):
+            if _toward_boundary(x, recent, inside):
                 status = OptimizationStatus.NO_MLE
-                message = (f"step {k + 1}: the steps shrank at x = {_where(x)}, within "
-                           f"{_BOUNDARY_REACH:g} steps of the boundary; {_MESSAGES[status]}")
+                message = (f"step {k + 1}: the steps shrank at x = {_where(x)}, where the scoring steps "
+                           f"point out of the domain; {_MESSAGES[status]}")
             else:
                 status, message = OptimizationStatus.SUCCESS, f"converged after {k + 1} steps"
             break
