@@ -48,6 +48,9 @@ from numeric.nn.supervised import (  # noqa: E402
 )
 
 METHODS = {"GD": "none", "NGD": "fisher", "EFGD": "empirical_fisher"}
+# Kunstner et al. write the loss as a sum over samples (their eq. 1); the step sizes, the
+# dampings of the grids and the smoothness constant below are on that scale.
+REDUCTION = "sum"
 COLORS = {"GD": "tab:blue", "NGD": "tab:green", "EFGD": "tab:red"}
 
 
@@ -73,7 +76,8 @@ def fig1_vector_fields(out, small):
         for j, s in enumerate(s_axis):
             theta = np.array([s, b])
             for name, pre in METHODS.items():
-                d = -preconditioned_direction(model, theta, X, y, preconditioner=pre, damping=damping)
+                d = -preconditioned_direction(model, theta, X, y, preconditioner=pre, damping=damping,
+                                             reduction=REDUCTION)
                 fields[name][i, j] = d / np.linalg.norm(d)
                 to_opt = opt - theta
                 cos_to_opt[name].append(float(fields[name][i, j] @ to_opt / np.linalg.norm(to_opt)))
@@ -83,17 +87,17 @@ def fig1_vector_fields(out, small):
     steps = {"GD": 1.0 / L, "NGD": 0.2, "EFGD": 0.2}
     n_steps = 20 if small else 40
     paths = {m: [descend(model, s0, X, y, preconditioner=METHODS[m], step_size=steps[m], n_steps=n_steps,
-                         damping=damping).thetas for s0 in starts] for m in METHODS}
+                         damping=damping, reduction=REDUCTION).thetas for s0 in starts] for m in METHODS}
 
     S, B = np.meshgrid(s_axis, b_axis)
     s_fine, b_fine = np.linspace(s_axis[0], s_axis[-1], 60), np.linspace(b_axis[0], b_axis[-1], 60)
-    loss = np.array([[model.loss(np.array([s, b]), X, y) for s in s_fine] for b in b_fine])
+    loss = np.array([[model.loss(np.array([s, b]), X, y, reduction=REDUCTION) for s in s_fine] for b in b_fine])
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     axes[0].scatter(x, y, s=10, color="k")
     xx = np.linspace(0, 4, 2)
     axes[0].plot(xx, opt[0] * xx + opt[1], color="tab:green")
     axes[0].set(title="Dataset  y = θx + b", xlabel="x", ylabel="y")
-    for ax, name in zip(axes[1:], METHODS):
+    for ax, name in zip(axes[1:], METHODS, strict=False):
         ax.contour(s_fine, b_fine, np.log(loss - loss.min() + 1.0), levels=12, colors="0.8", linewidths=0.7)
         ax.quiver(S, B, fields[name][..., 0], fields[name][..., 1], color=COLORS[name], angles="xy",
                   scale=n_grid * 1.4, width=0.004)
@@ -147,9 +151,9 @@ def load_problems(small):
     clf = SupervisedModel(linear_model(Xc.shape[1], 1), "bernoulli")
     # Newton (= Fisher scoring for a canonical link) to the maximum-likelihood estimate.
     opt_c = descend(clf, np.zeros(clf.n_params), Xc, yc, preconditioner="fisher", step_size=1.0, n_steps=50,
-                    damping=1e-10).theta
-    return [(names[0], reg, Xr, yr, reg.loss(opt, Xr, yr), 1.0),
-            (names[1], clf, Xc, yc, clf.loss(opt_c, Xc, yc), 0.25)]
+                    damping=1e-10, reduction=REDUCTION).theta
+    return [(names[0], reg, Xr, yr, reg.loss(opt, Xr, yr, reduction=REDUCTION), 1.0),
+            (names[1], clf, Xc, yc, clf.loss(opt_c, Xc, yc, reduction=REDUCTION), 0.25)]
 
 
 def relative_gap(losses, best_loss):
@@ -168,7 +172,7 @@ def tune(model, X, y, preconditioner, steps, dampings, n_steps, best_loss):
     for gamma in steps:
         for lam in dampings:
             path = descend(model, theta0, X, y, preconditioner=preconditioner, step_size=gamma, n_steps=n_steps,
-                           damping=lam)
+                           damping=lam, reduction=REDUCTION)
             if path.status != "completed":
                 continue
             score = np.mean(np.log(relative_gap(path.losses, best_loss)))
@@ -196,7 +200,7 @@ def fig3_comparison(out, small):
                 "NGD": tune(model, X, y, "fisher", pre_steps, dampings, n_steps, best_loss),
                 "EFGD": tune(model, X, y, "empirical_fisher", pre_steps, dampings, n_steps, best_loss)}
         ef = runs["EFGD"]
-        cos = direction_cosines(model, ef.thetas[:-1], X, y, damping=ef.damping)
+        cos = direction_cosines(model, ef.thetas[:-1], X, y, damping=ef.damping, reduction=REDUCTION)
         ax = axes[0, k]
         for m, run in runs.items():
             ax.semilogy(relative_gap(run.losses, best_loss), color=COLORS[m],

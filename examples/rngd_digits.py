@@ -51,7 +51,7 @@ def load_data(small, seed=0):
 def init_weights(sizes, rng):
     """He initialisation for ReLU layers, zero biases; bias is the last column."""
     Ws = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
         W = np.zeros((n_out, n_in + 1))
         W[:, :-1] = rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
         Ws.append(W)
@@ -63,7 +63,7 @@ class SGD:
         self.weights, self.lr = weights, lr
 
     def step(self, grads, X):
-        for W, g in zip(self.weights, grads):
+        for W, g in zip(self.weights, grads, strict=False):
             W -= self.lr * g
 
 
@@ -76,7 +76,7 @@ class Adam:
 
     def step(self, grads, X):
         self.t += 1
-        for W, g, m, v in zip(self.weights, grads, self.m, self.v):
+        for W, g, m, v in zip(self.weights, grads, self.m, self.v, strict=False):
             m *= self.b1
             m += (1 - self.b1) * g
             v *= self.b2
@@ -125,7 +125,7 @@ def plot(results, path):
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for name, res in results.items():
-        for ax, key in zip(axes, ("train_loss", "test_error")):
+        for ax, key in zip(axes, ("train_loss", "test_error"), strict=False):
             curves = np.array(res[key])
             epochs = np.arange(curves.shape[1])
             line, = ax.plot(epochs, curves.mean(axis=0), label=name)

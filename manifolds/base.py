@@ -218,6 +218,65 @@ class StatisticalManifold:
 
         return self.cached("numeric", lambda: NumericManifold(self))
 
+    # -- optimisation (manifolds.optim; imported on first use, it loads scipy) ------------
+    def natural_gradient_descent(self, loss, x0, lr, steps, **options):
+        """Natural-gradient descent of ``loss`` from ``x0``: :func:`manifolds.optim.natural_gradient_descent`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> M = Poisson(); lam, = M.coordinates
+        >>> path = M.natural_gradient_descent((lam - 3) ** 2, [1.0], lr=0.1, steps=1)
+        >>> float(path.x[0])                  # 1 - 0.1 * lam * 2 * (lam - 3), metric 1/lam
+        1.4
+        """
+        from .optim import natural_gradient_descent
+
+        return natural_gradient_descent(self, loss, x0, lr, steps, **options)
+
+    def natural_gradient_flow(self, loss, x0, t1, **options):
+        """The natural-gradient flow of ``loss`` from ``x0``: :func:`manifolds.optim.natural_gradient_flow`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from manifolds import Poisson
+        >>> M = Poisson(); lam, = M.coordinates
+        >>> flow = M.natural_gradient_flow(lam - 2 * sp.log(lam), [5.0], t1=2.0)   # KL(Poisson(2) || .)
+        >>> bool(abs(flow.x[0] - (2 + 3 * np.exp(-2.0))) < 1e-9)
+        True
+        """
+        from .optim import natural_gradient_flow
+
+        return natural_gradient_flow(self, loss, x0, t1, **options)
+
+    def fisher_scoring(self, data, x0, **options):
+        """The maximum-likelihood estimate from ``data`` by :func:`manifolds.optim.fisher_scoring`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> float(Poisson().fisher_scoring([1, 2, 6], [1.0]).x[0])   # the mean
+        3.0
+        """
+        from .optim import fisher_scoring
+
+        return fisher_scoring(self, data, x0, **options)
+
+    def mirror_descent(self, loss, x0, lr, steps, **options):
+        """Mirror descent of ``loss`` (in ``self.model.eta``): :func:`manifolds.optim.mirror_descent`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> M = Poisson(); eta, = M.model.eta
+        >>> [float(v) for v in M.mirror_descent((eta - 3) ** 2 / 2, [1.0], lr=0.1, steps=1).duals[:, 0]]
+        [1.0, 1.2]
+        """
+        from .optim import mirror_descent
+
+        return mirror_descent(self, loss, x0, lr, steps, **options)
+
     # -- exercises and display ----------------------------------------------------------
     _QUANTITIES = {
         "fisher_metric": lambda M: M.fisher_metric(),

@@ -1,11 +1,16 @@
 r"""Optimisation on catalog manifolds: natural-gradient descent and flows, Fisher scoring,
 mirror descent.
 
-Each function derives what it needs exactly (the Fisher metric, the gradient of a sympy loss,
-the score of the log-density, the log-partition and its gradient), compiles it with
-:func:`numeric.compile_kernels` (cached on disk) and runs the numeric core of
-:mod:`numeric.optim.natural_gradient`. Points are validated against the model's domain; the domain
-is compiled too, so a step that would leave it is detected and not taken.
+These are the user-facing optimisers; each is also a method of a manifold
+(``M.natural_gradient_descent(loss, x0, lr, steps)`` is ``natural_gradient_descent(M, loss,
+x0, lr, steps)``). Each derives what it needs exactly (the Fisher metric, the gradient of a
+sympy loss, the score of the log-density, the log-partition and its gradient), compiles it with
+:func:`numeric.compile_kernels` (cached on disk) and runs an engine of
+:mod:`numeric.optim.natural_gradient` on the compiled callables (:func:`~numeric.optim.
+natural_gradient.metric_descent`, ``metric_flow``, ``scoring_steps``, ``mirror_steps``).
+Points are validated against the model's domain, data against its sample space; the domain
+is compiled too, so a step that would leave it is detected and not taken. A run that meets a
+non-finite loss or gradient stops there with ``NON_FINITE``, never with ``SUCCESS``.
 
 Examples
 --------
@@ -36,16 +41,27 @@ import numpy as np
 import sympy as sp
 
 from numeric import compile_kernels
-from numeric.optim import natural_gradient as _ng
-from numeric.optim.natural_gradient import FlowPath, OptimizationError, OptimizationStatus, Path, SingularMatrixError
-from symbolic.errors import DerivationError
+from numeric.optim.natural_gradient import (
+    FlowPath,
+    OptimizationError,
+    OptimizationPath,
+    OptimizationStatus,
+    SingularMatrixError,
+    legendre_inverse,
+    metric_descent,
+    metric_flow,
+    mirror_steps,
+    scoring_steps,
+)
+from symbolic.errors import DerivationError, DomainError
+from symbolic.validation import as_array, choice
 
 __all__ = [
     "natural_gradient_descent",
     "natural_gradient_flow",
     "fisher_scoring",
     "mirror_descent",
-    "Path",
+    "OptimizationPath",
     "FlowPath",
     "OptimizationStatus",
     "OptimizationError",
@@ -111,15 +127,18 @@ def _loss(M, loss, symbols, what):
     return loss
 
 
-def _metric_choice(metric):
-    if metric not in ("fisher", "euclidean"):
-        raise ValueError(f"metric must be 'fisher' or 'euclidean', got {metric!r}")
-    return metric == "fisher"
+def _use_fisher(metric):
+    return choice("metric", metric, ("fisher", "euclidean")) == "fisher"
+
+
+def _is_expression(loss):
+    return isinstance(loss, sp.Basic) or not callable(loss)
 
 
 def _kernels_for_loss(M, loss):
+    """``(kernels, gradient, objective)``: the objective is None for a gradient callable."""
     coords = M.coordinates
-    if callable(loss) and not isinstance(loss, sp.Basic):
+    if not _is_expression(loss):
         ks = _compile(M, ("metric",), coords, lambda: {"metric": M.fisher_metric(),
                                                         "domain": _domain_entries(M)})
 
@@ -134,7 +153,7 @@ def _kernels_for_loss(M, loss):
 
 
 # ---------------------------------------------------------------------- public functions
-def natural_gradient_descent(M, loss, x0, lr, steps, damping=0.0, method="solve", *, metric="fisher",
+def natural_gradient_descent(M, loss, x0, lr, steps, *, damping=0.0, method="solve", metric="fisher",
                              backtrack=0, throw=False):
     r"""Natural-gradient descent :math:`x_{k+1} = x_k - \gamma\,(G(x_k) + \lambda I)^{-1}\nabla L(x_k)`
     on a catalog manifold, :math:`G` its Fisher metric.
@@ -148,25 +167,28 @@ def natural_gradient_descent(M, loss, x0, lr, steps, damping=0.0, method="solve"
     x0 : array_like, shape (n,)
         Start, in ``M.coordinates``; validated against the domain.
     lr : float, > 0
-    steps : int
+    steps : int, >= 0
+
+    Other Parameters
+    ----------------
     damping : float, >= 0
         :math:`\lambda`.
     method : {"solve", "pinv"}
         ``"pinv"``: Moore-Penrose pseudo-inverse of a singular metric.
-
-    Other Parameters
-    ----------------
     metric : {"fisher", "euclidean"}
         ``"euclidean"`` gives plain gradient descent, for comparison.
-    backtrack : int
-        Halve a step that would leave the domain up to this many times.
+    backtrack : int, >= 0
+        Halve a step that would leave the domain (or reach a point where the loss is not
+        finite) up to this many times.
     throw : bool
         Raise :class:`OptimizationError` on failure.
 
     Returns
     -------
-    numeric.optim.natural_gradient.Path
-        ``values`` holds the loss when it is a sympy expression.
+    OptimizationPath
+        ``values`` holds the loss when it is a sympy expression. ``NON_FINITE`` where the loss
+        or its gradient is not finite (at the start included): a loss undefined on part of
+        the domain, like ``log(mu)`` for a Normal mean.
 
     Raises
     ------
@@ -188,14 +210,15 @@ def natural_gradient_descent(M, loss, x0, lr, steps, damping=0.0, method="solve"
     """
     x = _start(M, x0)
     ks, gradient, objective = _kernels_for_loss(M, loss)
-    return _ng.natural_gradient_descent(
-        ks["metric"] if _metric_choice(metric) else None, gradient, x, lr, steps,
+    return metric_descent(
+        ks["metric"] if _use_fisher(metric) else None, gradient, x, lr, steps,
         damping=damping, method=method, inside=_inside(ks["domain"]), backtrack=backtrack,
         objective=objective, throw=throw)
 
 
 def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="solve",
-                          metric="fisher", rtol=1e-10, atol=1e-12, throw=False):
+                          metric="fisher", rtol=1e-10, atol=1e-12, max_steps=10_000, max_time=60.0,
+                          throw=False):
     r"""The natural-gradient flow :math:`\dot x = -G(x)^{-1}\nabla L(x)` on a catalog manifold.
 
     The flow is a curve of distributions independent of the chart (see
@@ -216,11 +239,17 @@ def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="
         Output times (``None``: ``0`` and ``t1``; an int: that many equally spaced times).
     damping, method, metric, throw
         As for :func:`natural_gradient_descent`.
-    rtol, atol : float
+    rtol, atol : float, > 0
+    max_steps : int, >= 1
+        Integrator steps before stopping with ``MAX_STEPS``.
+    max_time : float, > 0
+        Seconds before stopping with ``TIME_LIMIT``.
 
     Returns
     -------
-    numeric.optim.natural_gradient.FlowPath
+    FlowPath
+        ``NON_FINITE`` at the first point inside the domain where the loss or its gradient is
+        not finite (the start included).
 
     Examples
     --------
@@ -235,11 +264,11 @@ def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="
     True
     """
     x = _start(M, x0)
-    ks, gradient, _ = _kernels_for_loss(M, loss)
-    return _ng.natural_gradient_flow(
-        ks["metric"] if _metric_choice(metric) else None, gradient, x, t1, t_eval=t_eval,
-        damping=damping, method=method, inside=_inside(ks["domain"]), rtol=rtol, atol=atol,
-        throw=throw)
+    ks, gradient, objective = _kernels_for_loss(M, loss)
+    return metric_flow(
+        ks["metric"] if _use_fisher(metric) else None, gradient, x, t1, t_eval=t_eval,
+        damping=damping, method=method, inside=_inside(ks["domain"]), objective=objective,
+        rtol=rtol, atol=atol, max_steps=max_steps, max_time=max_time, throw=throw)
 
 
 def _kronecker_as_piecewise(expr):
@@ -247,20 +276,44 @@ def _kronecker_as_piecewise(expr):
                         lambda a, b: sp.Piecewise((1, sp.Eq(a, b)), (0, True)))
 
 
+def _where(x):
+    return "[" + ", ".join(f"{v:.10g}" for v in np.ravel(x)) + "]"
+
+
+def _in_sample_space(M, X):
+    """Which rows of ``X`` lie in the model's sample space (open intervals, as described)."""
+    space, consts = M.model.space, _constants(M)
+
+    def number(v):
+        return float(sp.sympify(v).xreplace(consts))
+
+    if space.kind == "finite":
+        return np.isin(X[:, 0], [number(v) for v in space.values])
+    lo, hi = number(space.lower), number(space.upper)
+    if space.kind == "integers":
+        return (X[:, 0] == np.round(X[:, 0])) & (X[:, 0] >= lo) & (X[:, 0] <= hi)
+    inner = np.all((X > lo) & (X < hi), axis=1)
+    if space.kind == "simplex":
+        # barycentric coordinates sum to one up to the rounding of the data
+        return inner & (np.abs(X.sum(axis=1) - 1.0) <= 1e-9 * X.shape[1])
+    return inner
+
+
 def _data(M, data):
     variables = M.model.space.variables
-    try:
-        X = np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"data must be an array of real observations: {exc}") from exc
+    names = ", ".join(v.name for v in variables)
+    X = as_array("data", data)
     if X.ndim == 1 and len(variables) == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != len(variables) or X.shape[0] == 0:
-        names = ", ".join(v.name for v in variables)
-        raise ValueError(f"data of {M.name} must have shape (N, {len(variables)}) (columns {names}), "
-                         f"got shape {np.shape(data)}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("data must be finite")
+        raise ValueError(f"data of {M.name} must have shape (N, {len(variables)}) with N >= 1 "
+                         f"(columns {names}), got shape {X.shape}")
+    ok = _in_sample_space(M, X)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise DomainError(f"data must lie in the sample space of {M.name}, {M.model.space.describe()}; "
+                          f"observation {i} is {_where(X[i])} ({int((~ok).sum())} of {X.shape[0]} "
+                          f"observations are outside)")
     return X
 
 
@@ -280,34 +333,46 @@ def fisher_scoring(M, data, x0, *, max_steps=100, xtol=1e-10, damping=0.0, metho
     ----------
     M : StatisticalManifold
     data : array_like, shape (N,) or (N, d)
-        Observations, columns in the order of ``M.model.space.variables``.
+        Observations, columns in the order of ``M.model.space.variables``; each must lie in
+        the sample space (``M.model.space.describe()``; intervals are open).
     x0 : array_like, shape (n,)
         Start, validated against the domain.
 
     Other Parameters
     ----------------
-    max_steps : int
-    xtol : float
+    max_steps : int, >= 0
+    xtol : float, > 0
         Convergence: an accepted step below ``xtol * (1 + |x|_inf)``.
     damping, method, throw
         As for :func:`natural_gradient_descent`.
 
     Returns
     -------
-    numeric.optim.natural_gradient.Path
+    OptimizationPath
         ``x`` the estimate, ``values`` the log-likelihood (up to terms free of the parameters).
+        ``NO_MLE`` when the iterates run to the boundary of the domain: the sample has no
+        maximum-likelihood estimate (identical observations of a Normal, Bernoulli
+        observations all 0); see :func:`numeric.optim.natural_gradient.scoring_steps`.
 
     Raises
     ------
+    DomainError
+        If an observation lies outside the sample space, or ``x0`` outside the domain.
     DerivationError
         If the log-density or its score cannot be compiled.
 
     Examples
     --------
-    >>> from manifolds import Exponential
+    >>> from manifolds import Exponential, Normal
     >>> path = fisher_scoring(Exponential(), [0.5, 1.0, 1.5, 1.0], [3.0])
     >>> path.status.name, round(float(path.x[0]), 12)       # 1 / mean
     ('SUCCESS', 1.0)
+    >>> fisher_scoring(Normal(), [2.0, 2.0, 2.0], [0.0, 1.0]).status.name
+    'NO_MLE'
+    >>> fisher_scoring(Exponential(), [0.5, -1.0], [3.0])
+    Traceback (most recent call last):
+    ...
+    symbolic.errors.DomainError: data must lie in the sample space of Exponential, x in (0, oo); observation 1 is [-1] ...
     """
     x = _start(M, x0)
     X = _data(M, data)
@@ -339,14 +404,14 @@ def fisher_scoring(M, data, x0, *, max_steps=100, xtol=1e-10, damping=0.0, metho
     def information(x):
         return n_data * kg["metric"](x)
 
-    return _ng.fisher_scoring(score, information, x, loglik=loglik, inside=_inside(kg["domain"]),
-                              max_steps=max_steps, xtol=xtol, damping=damping, method=method,
-                              throw=throw)
+    return scoring_steps(score, information, x, loglik=loglik, inside=_inside(kg["domain"]),
+                         max_steps=max_steps, xtol=xtol, damping=damping, method=method, throw=throw)
 
 
 def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
-    r"""Mirror descent on the natural parameters of an exponential family with the
-    log-partition :math:`F` as mirror map:
+    r"""Mirror descent on the natural parameters of an exponential family, mirror map the log-partition.
+
+    With :math:`F` the log-partition,
 
     .. math:: \theta_{k+1} = \arg\min_\theta\ \theta^\top\nabla_\theta E(\theta_k)
               + \tfrac1\gamma B_F(\theta, \theta_k)
@@ -367,7 +432,7 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
     x0 : array_like, shape (n,)
         Start, in ``M.coordinates``.
     lr : float, > 0
-    steps : int
+    steps : int, >= 0
 
     Other Parameters
     ----------------
@@ -376,9 +441,11 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
 
     Returns
     -------
-    numeric.optim.natural_gradient.Path
+    OptimizationPath
         ``xs`` the natural parameters :math:`\theta_k`, ``duals`` the expectation parameters
-        :math:`\eta_k`, ``extras["coordinates"]`` the iterates in ``M.coordinates``.
+        :math:`\eta_k`, ``extras["coordinates"]`` the iterates in ``M.coordinates``,
+        ``values`` the loss (for an expression). ``NON_FINITE`` where the loss or its gradient
+        is not finite (at the start included).
 
     Notes
     -----
@@ -394,6 +461,8 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
     >>> path = mirror_descent(M, (eta - 3) ** 2 / 2, [1.0], lr=0.1, steps=2)
     >>> np.round(path.duals[:, 0], 12)          # eta - lr * eta * (eta - 3)
     array([1.   , 1.2  , 1.416])
+    >>> mirror_descent(M, sp.log(eta - 5), [1.0], lr=0.1, steps=2).status.name   # log of -4
+    'NON_FINITE'
     """
     if not M.is_exponential_family:
         raise ValueError(f"{M.name} is not an exponential family: mirror descent with the "
@@ -404,29 +473,34 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
     F = fam.log_partition
     grad_F = [sp.diff(F, t) for t in theta]
     from_natural = sp.Array(fam.from_natural)
-    at_natural = dict(zip(M.coordinates, from_natural))
+    at_natural = dict(zip(M.coordinates, from_natural, strict=True))
     domain = [e.xreplace(at_natural) for e in _domain_entries(M)]
+    expression = _is_expression(loss)
 
     def build_theta():
         out = {"grad_F": sp.Array(grad_F), "hess_F": sp.hessian(F, theta),
                "coordinates": from_natural, "domain": sp.Array(domain)}
-        if not callable(loss) or isinstance(loss, sp.Basic):
-            E = _loss(M, loss, eta, "the expectation parameters").xreplace(dict(zip(eta, grad_F)))
+        if expression:
+            E = _loss(M, loss, eta, "the expectation parameters").xreplace(dict(zip(eta, grad_F, strict=True)))
+            out["E"] = E
             out["grad_E"] = sp.Array([sp.diff(E, t) for t in theta])
         return out
 
     key = ("mirror", sp.srepr(loss) if isinstance(loss, sp.Basic) else "callable")
+    if expression and not isinstance(loss, sp.Basic):
+        key = ("mirror", "text", str(loss))
     ks = _compile(M, key, theta, build_theta)
     to_theta = _compile(M, ("natural",), M.coordinates, lambda: {"natural": sp.Array(fam.natural)})
     inside = _inside(ks["domain"])
-    if callable(loss) and not isinstance(loss, sp.Basic):
+    if expression:
+        gradient, objective = ks["grad_E"], ks["E"]
+    else:
         def gradient(t):
             return np.asarray(loss(np.asarray(t)), dtype=np.float64).reshape(-1)
-    else:
-        gradient = ks["grad_E"]
+        objective = None
 
     if fam.from_expectation is not None:
-        theta_of_eta = sp.Array(fam.natural).xreplace(dict(zip(M.coordinates, fam.from_expectation)))
+        theta_of_eta = sp.Array(fam.natural).xreplace(dict(zip(M.coordinates, fam.from_expectation, strict=True)))
         inverse_kernel = _compile(M, ("theta_of_eta",), eta, lambda: {"theta": theta_of_eta})["theta"]
 
         def inverse(e):
@@ -437,14 +511,13 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
 
         def inverse(e):
             start = last.get("theta", theta0)
-            t = _ng.legendre_inverse(ks["grad_F"], ks["hess_F"], e, start, inside=inside)
+            t = legendre_inverse(ks["grad_F"], ks["hess_F"], e, start, inside=inside)
             if t is not None:
                 last["theta"] = t
             return t
 
     theta0 = np.atleast_1d(to_theta["natural"](xi)).reshape(-1)
-    path = _ng.mirror_descent(ks["grad_F"], inverse, gradient, theta0, lr, steps, inside=inside,
-                              backtrack=backtrack, throw=throw)
+    path = mirror_steps(ks["grad_F"], inverse, gradient, theta0, lr, steps, inside=inside,
+                        backtrack=backtrack, objective=objective, throw=throw)
     path.extras["coordinates"] = np.atleast_2d(ks["coordinates"](path.xs)).reshape(path.xs.shape[0], -1)
     return path
-

@@ -57,6 +57,7 @@ from collections import namedtuple
 
 import sympy as sp
 
+from .activations import ACTIVATIONS, NOISE_MEAN_DOMAIN, NOISES, SYMPY_FORMS, activation_range, check_pair
 from .errors import DomainError
 from .fisher import fisher_metric
 from .model import SampleSpace, StatisticalModel, parameter
@@ -82,11 +83,8 @@ __all__ = [
     "two_layer_rfim",
 ]
 
-ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "prelu", "elu", "softplus")
-"""Names of the built-in activations (any sympy expression of one symbol is accepted too)."""
-
-NOISES = ("bernoulli", "symmetric", "gaussian")
-"""Names of the output-noise models."""
+# ACTIVATIONS and NOISES are the one table of symbolic.activations (shared with numeric.nn);
+# any sympy expression of one symbol is accepted as an activation too.
 
 T = sp.Symbol("t", real=True)
 """The argument of an activation :math:`f(t)`."""
@@ -98,16 +96,7 @@ _MU = sp.Symbol("mu", real=True)
 _Y_DISCRETE = sp.Symbol("y", integer=True)
 _Y_REAL = sp.Symbol("y", real=True)
 
-# Range of each built-in activation, checked against the mean domain of a discrete noise model
-# (PReLU and ELU depend on their parameter, see _range).
-_RANGE = {
-    "linear": (-math.inf, math.inf),
-    "tanh": (-1.0, 1.0),
-    "sigmoid": (0.0, 1.0),
-    "relu": (0.0, math.inf),
-    "softplus": (0.0, math.inf),
-}
-_MEAN_DOMAIN = {"bernoulli": (0.0, 1.0), "symmetric": (-1.0, 1.0), "gaussian": (-math.inf, math.inf)}
+_MEAN_DOMAIN = NOISE_MEAN_DOMAIN
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,27 +200,20 @@ def activation(spec, *, slope=sp.Rational(1, 4), alpha=1, omega=None):
         raise ValueError(f"omega (the smooth approximation) applies only to 'prelu' and 'relu', got {spec!r}")
     if isinstance(spec, str):
         t = T
-        if spec == "linear":
-            f = t
-        elif spec == "tanh":
-            f = sp.tanh(t)
-        elif spec == "sigmoid":
-            f = 1 / (1 + sp.exp(-t))
-        elif spec == "softplus":
-            f = sp.log(1 + sp.exp(t))
-        elif spec in ("relu", "prelu"):
-            iota = 0 if spec == "relu" else _number_or_symbol(slope, "slope", lower=0, upper=1, closed_lower=True)
-            if omega is None:
-                f = sp.Piecewise((t, t > 0), (iota * t, True))
-            else:
-                om = _number_or_symbol(omega, "omega", lower=0)
-                f = iota * t + om * sp.log(1 + sp.exp((1 - iota) * t / om))
-        elif spec == "elu":
-            a = _number_or_symbol(alpha, "alpha", lower=0)
-            f = sp.Piecewise((t, t > 0), (a * (sp.exp(t) - 1), True))
-        else:
+        if spec not in SYMPY_FORMS:
             raise ValueError(f"activation must be one of {ACTIVATIONS} or a sympy expression of one "
                              f"symbol, got {spec!r}")
+        iota = a = None
+        if spec == "prelu":
+            iota = _number_or_symbol(slope, "slope", lower=0, upper=1, closed_lower=True)
+        elif spec == "elu":
+            a = _number_or_symbol(alpha, "alpha", lower=0)
+        if omega is not None:
+            iota = 0 if spec == "relu" else iota
+            om = _number_or_symbol(omega, "omega", lower=0)
+            f = iota * t + om * sp.log(1 + sp.exp((1 - iota) * t / om))
+        else:
+            f = SYMPY_FORMS[spec](t, slope=iota, alpha=a)
         return sp.Lambda(t, f)
     if isinstance(spec, sp.Lambda):
         if len(spec.variables) != 1:
@@ -251,23 +233,13 @@ def activation(spec, *, slope=sp.Rational(1, 4), alpha=1, omega=None):
 def _range(spec, slope, alpha):
     if not isinstance(spec, str):
         return None  # unknown: a user expression is trusted
-    if spec == "prelu":
-        iota = sp.sympify(slope)
-        return (0.0 if iota == 0 else -math.inf, math.inf)
-    if spec == "elu":
-        a = sp.sympify(alpha)
-        return (-float(a), math.inf) if a.is_number else (-math.inf, math.inf)
-    return _RANGE[spec]
+    return activation_range(spec, slope, alpha)
 
 
 def _check_pair(spec, noise, slope, alpha):
-    r = _range(spec, slope, alpha)
-    lo, hi = _MEAN_DOMAIN[noise]
-    if r is not None and (r[0] < lo or r[1] > hi):
-        raise ValueError(
-            f"noise={noise!r} needs a mean in ({lo:g}, {hi:g}), but activation={spec!r} takes values "
-            f"in ({r[0]:g}, {r[1]:g}); use noise='gaussian' or an activation such as "
-            f"{'sigmoid' if noise == 'bernoulli' else 'tanh'}")
+    """DomainError (a ValueError) when the activation's range does not fit the noise's mean."""
+    if isinstance(spec, str):  # a user expression is trusted
+        check_pair(spec, noise, slope, alpha)
 
 
 def _log_likelihood(noise, mean, y, sigma):
@@ -501,7 +473,7 @@ def neuron_rfim(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Ratio
     params = _weights(d)
     coords = tuple(p.symbol for p in params)
     xt = sp.Matrix(xs + [1])
-    h = sum(w * xi for w, xi in zip(coords, xs)) + coords[-1]
+    h = sum(w * xi for w, xi in zip(coords, xs, strict=False)) + coords[-1]
     nu = neuron_nu(activation_spec, noise, sigma, slope=slope, alpha=alpha, omega=omega, h=h)
     return NeuronRFIM(nu, nu * xt * xt.T, h, xt, coords)
 
@@ -692,7 +664,7 @@ def layer_rfim(activation_spec, noise, d_in, d_out, x=None, sigma=None, *, slope
     nu = neuron_nu(activation_spec, noise, sigma, slope=slope, alpha=alpha, omega=omega)
     blocks = []
     for row in _layer_weights(d_in, d_out):
-        h = sum(w * xi for w, xi in zip(row, xs + [1]))
+        h = sum(w * xi for w, xi in zip(row, xs + [1], strict=False))
         blocks.append(nu.subs(H, h) * xt * xt.T)
     return sp.diag(*blocks)
 
@@ -712,7 +684,7 @@ def softmax_model(m, d_in, x=None):
     m, d_in = _check_dim(m, "m"), _check_dim(d_in, "d_in")
     xs, constants = _check_inputs(x, d_in)
     rows = _layer_weights(d_in, m)
-    z = [sum(w * xi for w, xi in zip(row, xs + [1])) for row in rows]
+    z = [sum(w * xi for w, xi in zip(row, xs + [1], strict=False)) for row in rows]
     y = _Y_DISCRETE
     log_p = sum(sp.KroneckerDelta(y, k + 1) * z[k] for k in range(m)) - sp.log(sum(sp.exp(zk) for zk in z))
     params = [parameter(s.name) for row in rows for s in row]
@@ -741,7 +713,7 @@ def softmax_rfim(m, d_in, x=None):
     xs, _ = _check_inputs(x, d_in)
     xt = sp.Matrix(xs + [1])
     rows = _layer_weights(d_in, m)
-    e = [sp.exp(sum(w * xi for w, xi in zip(row, xs + [1]))) for row in rows]
+    e = [sp.exp(sum(w * xi for w, xi in zip(row, xs + [1], strict=False))) for row in rows]
     eta = [ek / sum(e) for ek in e]
     D = d_in + 1
     G = sp.zeros(m * D, m * D)
@@ -821,7 +793,7 @@ def two_layer_rfim(activation_spec, noise, d_in, d_hidden, d_out, x=None, C=None
     if C.shape != (d_hidden + 1, d_out):
         raise DomainError(f"C must have shape (d_hidden + 1, d_out) = {(d_hidden + 1, d_out)}, got {C.shape}")
     rows = _layer_weights(d_in, d_hidden)
-    pre = [sum(w * xi for w, xi in zip(row, xs + [1])) for row in rows]
+    pre = [sum(w * xi for w, xi in zip(row, xs + [1], strict=False)) for row in rows]
     df = sp.diff(f(T), T)
     dfs = [df.subs(T, p) for p in pre]
     ht = sp.Matrix([f(p) for p in pre] + [1])

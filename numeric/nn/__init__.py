@@ -1,14 +1,16 @@
 """Neural networks: Fisher geometry of multilayer perceptrons and stochastic neurons.
 
 :mod:`numeric.nn.activations` is the one table of activations and noise models (scalar numba
-cores shared by the CPU and CUDA kernels); :mod:`numeric.nn.supervised` the MLP with its
+cores shared by the CPU and CUDA kernels; names, ranges and sympy forms from
+:mod:`symbolic.activations`); :mod:`numeric.nn.mlp` the one MLP (layout, forward pass,
+Jacobians) that the other modules share; :mod:`numeric.nn.supervised` its
 likelihoods and Fisher diagnostics (Fisher, empirical Fisher, GGN, Hessian);
 :mod:`numeric.nn.blocks` the network-scale relative Fisher (RFIM) blocks, K-FAC and RNGD on
 the CPU (numba) or the GPU (:mod:`numeric.nn.cuda`). Modules load on first use (scipy).
 """
 import importlib
 
-__all__ = ["activations", "blocks", "cuda", "supervised"]
+__all__ = ["activations", "blocks", "cuda", "mlp", "supervised"]
 
 
 def __getattr__(name):

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .activations import activation, activation_derivative, nu
+from .activations import activation, activation_derivative, activation_second_derivative, nu
 
 # Entries of the pair-product buffer of :func:`weighted_grams` (8 bytes each): 32 MiB keeps
 # the panel the GEMM reads from memory mostly in a 32 MiB L3 and is large enough for the GEMM
@@ -63,6 +63,15 @@ def activation_matrix(H, act, param, f, df):
         for i in range(m):
             f[n, i] = activation(H[n, i], act, param)
             df[n, i] = activation_derivative(H[n, i], act, param)
+
+
+@njit(parallel=True, cache=True)
+def activation_curvature_matrix(H, act, param, d2):
+    """d2[n, i] = f''(H[n, i])."""
+    N, m = H.shape
+    for n in prange(N):
+        for i in range(m):
+            d2[n, i] = activation_second_derivative(H[n, i], act, param)
 
 
 @njit(parallel=True, cache=True)

@@ -1,4 +1,9 @@
-r"""Scalar cores of the network-scale Fisher blocks, shared by the CPU and the GPU kernels.
+r"""The activations and noise models of every network module: names, scalar numba cores.
+
+The names, ranges and sympy forms are the table of :mod:`symbolic.activations` (re-exported
+here as :data:`ACTIVATIONS` and :data:`NOISES`); this module adds the numeric side: integer
+codes and scalar cores of :math:`f`, :math:`f'`, :math:`f''` and :math:`\nu`, shared by the
+CPU and the GPU kernels. The tests check every core against the sympy form of its row.
 
 Every function here is a lazily typed ``@njit(cache=True)`` function of scalars. The CPU
 kernels (:mod:`numeric.nn._cpu`, numba ``prange``) call them, and so do the ``numba.cuda``
@@ -35,8 +40,21 @@ import math
 
 from numba import njit
 
-from symbolic.errors import DomainError
-from symbolic.validation import positive
+from symbolic.activations import ACTIVATIONS, NOISES, check_activation, check_noise, check_pair
+from symbolic.validation import in_interval, positive
+
+__all__ = [
+    "ACTIVATIONS",
+    "NOISES",
+    "sigmoid",
+    "sech2",
+    "activation",
+    "activation_derivative",
+    "activation_second_derivative",
+    "nu",
+    "activation_code",
+    "codes",
+]
 
 ACT_LINEAR = 0
 ACT_TANH = 1
@@ -133,66 +151,64 @@ def nu(h, act, noise, sigma, param):
     return math.nan
 
 
+@njit(cache=True)
+def activation_second_derivative(h, act, param):
+    """f''(h) for activation code ``act`` (0 away from the kinks of the piecewise-linear ones)."""
+    if act == ACT_LINEAR or act == ACT_RELU or act == ACT_PRELU:
+        return 0.0
+    if act == ACT_TANH:
+        return -2.0 * math.tanh(h) * sech2(h)
+    if act == ACT_SIGMOID or act == ACT_SOFTPLUS:
+        s, c = sigmoid(h), sigmoid(-h)
+        if act == ACT_SIGMOID:
+            return s * c * (c - s)  # s(1-s)(1-2s), with 1 - 2s = (1-s) - s
+        return s * c
+    if act == ACT_ELU:
+        return 0.0 if h > 0.0 else param * math.exp(h)
+    return math.nan
+
+
 # ---------------------------------------------------------------------------------------------
-# names -> codes, checked (kernels take the integer codes)
+# names -> codes, checked (kernels take the integer codes). The names, ranges and sympy forms
+# live in symbolic.activations so that the symbolic neuron reads the same table.
 
-_ACT_CODES = {
-    "linear": ACT_LINEAR,
-    "tanh": ACT_TANH,
-    "sigmoid": ACT_SIGMOID,
-    "relu": ACT_RELU,
-    "prelu": ACT_PRELU,
-    "elu": ACT_ELU,
-    "softplus": ACT_SOFTPLUS,
-}
-ACTIVATIONS = tuple(_ACT_CODES)
-"""Names of the elementwise activations."""
+_ACT_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
+_NOISE_CODES = {name: code for code, name in enumerate(NOISES)}
+# The kernels branch on the constants above; the table's order must agree with them.
+assert [_ACT_CODES[n] for n in ("linear", "tanh", "sigmoid", "relu", "prelu", "elu", "softplus")] == [
+    ACT_LINEAR, ACT_TANH, ACT_SIGMOID, ACT_RELU, ACT_PRELU, ACT_ELU, ACT_SOFTPLUS]
+assert [_NOISE_CODES[n] for n in ("gaussian", "bernoulli", "symmetric")] == [
+    NOISE_GAUSSIAN, NOISE_BERNOULLI, NOISE_SYMMETRIC]
 
-# Range of each activation (PReLU and ELU: see _act_range), checked against the mean domain of
-# the noise model: the Bernoulli and symmetric likelihoods are only defined for means inside
-# (0, 1) and (-1, 1).
-_ACT_RANGE = {
-    "linear": (-math.inf, math.inf),
-    "tanh": (-1.0, 1.0),
-    "sigmoid": (0.0, 1.0),
-    "relu": (0.0, math.inf),
-    "softplus": (0.0, math.inf),
-}
-_NOISE_CODES = {
-    "gaussian": NOISE_GAUSSIAN,
-    "bernoulli": NOISE_BERNOULLI,
-    "symmetric": NOISE_SYMMETRIC,
-}
-_NOISE_MEAN_DOMAIN = {
-    "gaussian": (-math.inf, math.inf),
-    "bernoulli": (0.0, 1.0),
-    "symmetric": (-1.0, 1.0),
-}
-NOISES = tuple(_NOISE_CODES)
-"""Names of the output-noise models of a neuron."""
+
+def activation_code(activation, slope=0.25, alpha=1.0):
+    """(activation code, kernel parameter) after checking the name and its parameter.
+
+    ``ValueError`` for an unknown name, :class:`~symbolic.errors.DomainError` for a PReLU
+    ``slope`` outside [0, 1) or an ELU ``alpha <= 0``.
+
+    Examples
+    --------
+    >>> activation_code("elu", alpha=2.0)
+    (5, 2.0)
+    >>> activation_code("identity")
+    Traceback (most recent call last):
+    ...
+    ValueError: activation must be one of ('linear', 'tanh', 'sigmoid', 'relu', 'prelu', 'elu', 'softplus'), got 'identity'
+    """
+    check_activation(activation)
+    param = 0.0
+    if activation == "prelu":
+        param = in_interval("slope", slope, 0.0, 1.0, closed=(True, False))
+    elif activation == "elu":
+        param = positive("alpha", alpha)
+    return _ACT_CODES[activation], param
 
 
 def codes(activation, noise, slope, alpha):
-    """(activation code, noise code, kernel parameter) after checking names and domains."""
-    if activation not in _ACT_CODES:
-        raise DomainError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    if noise not in _NOISE_CODES:
-        raise DomainError(f"noise must be one of {NOISES}, got {noise!r}")
-    param = 0.0
-    lo, hi = _ACT_RANGE.get(activation, (-math.inf, math.inf))
-    if activation == "prelu":
-        param = float(slope)
-        if not (0.0 <= param < 1.0):
-            raise DomainError(f"slope must be in [0, 1), got {slope!r}")
-        lo = 0.0 if param == 0.0 else -math.inf
-    elif activation == "elu":
-        param = positive("alpha", alpha)
-        lo = -param
-    dlo, dhi = _NOISE_MEAN_DOMAIN[noise]
-    if lo < dlo or hi > dhi:
-        raise DomainError(
-            f"noise={noise!r} needs a mean in ({dlo:g}, {dhi:g}), but activation={activation!r} "
-            f"takes values in ({lo:g}, {hi:g}); use noise='gaussian' or an activation such as "
-            f"{'sigmoid' if noise == 'bernoulli' else 'tanh'}"
-        )
-    return _ACT_CODES[activation], _NOISE_CODES[noise], param
+    """(activation code, noise code, kernel parameter) after checking names, domains and that
+    the activation's range fits the noise model (:func:`symbolic.activations.check_pair`)."""
+    act, param = activation_code(activation, slope, alpha)
+    check_noise(noise)
+    check_pair(activation, noise, slope, alpha)
+    return act, _NOISE_CODES[noise], param

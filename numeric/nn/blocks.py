@@ -7,16 +7,25 @@ Conventions (used by every function here)
   ``l`` computes :math:`h_l = W_l \tilde a_{l-1}` and :math:`a_l = f_l(h_l)`, with
   :math:`a_0 = x`.
 * Inputs ``X`` have shape ``(N, n_in)`` (samples first) and never carry the bias column;
-  functions append it. Expectations over inputs are sample **means**.
+  functions append it. Expectations over inputs are sample means (``reduction="mean"``, the
+  default); ``reduction="sum"`` gives sums.
+* The network, its forward pass and its layout are :mod:`numeric.nn.mlp`'s, shared with
+  :mod:`numeric.nn.supervised`: ``fisher_blocks(net.unflatten(theta), X, net.activations)``
+  are the diagonal blocks of ``SupervisedModel(net, "gaussian").fisher(theta, X)``.
 * Parameters are flattened row by row (``W.ravel()``, C order), so neuron ``i``'s weights
   :math:`w_i` (row ``i``) are contiguous, and the RFIM of a layer is block diagonal with one
   ``(n_in + 1) x (n_in + 1)`` block per neuron. Under this order the K-FAC approximation of a
   layer's Fisher block is ``np.kron(G, A)``; Martens & Grosse stack columns and write
   :math:`A \otimes G` for the same matrix.
-* Activations: ``"linear"``, ``"tanh"``, ``"sigmoid"``, ``"relu"``, ``"prelu"`` (slope
+* Activations (the table of :mod:`numeric.nn.activations`): ``"linear"``, ``"tanh"``,
+  ``"sigmoid"``, ``"relu"``, ``"prelu"`` (slope
   ``slope`` for :math:`h \le 0`), ``"elu"`` (:math:`\alpha(e^h - 1)` for :math:`h \le 0`),
   ``"softplus"``; the last layer may be ``"softmax"`` (categorical output over the logits
   :math:`h_L`). The derivative at a kink is the left one (``relu'(0) = 0``).
+* Inputs so large that the products :math:`\tilde x\tilde x^\top` or the pre-activations
+  overflow float64 are refused with a :class:`~symbolic.errors.DomainError` naming ``X``; a
+  block that cannot be factorised raises :class:`~symbolic.errors.SingularMatrixError` with a
+  damping suggested from the scale of the blocks.
 * Output noise of a neuron with mean :math:`f(h)`: ``"gaussian"``
   :math:`y \sim N(f(h), \sigma^2)`; ``"bernoulli"`` :math:`y \in \{0, 1\}`, needs
   :math:`f \in (0, 1)` (sigmoid); ``"symmetric"`` :math:`y \in \{-1, +1\}`, needs
@@ -45,15 +54,29 @@ from collections import namedtuple
 import numpy as np
 import scipy.linalg
 
-from symbolic.errors import DomainError
+from symbolic.errors import DomainError, SingularMatrixError
+from symbolic.validation import as_array, choice, in_interval, integer, nonnegative, positive
 
 from . import _cpu
 from .activations import ACTIVATIONS, NOISES, codes
+from .mlp import (
+    REDUCTIONS,
+    MLPForward,
+    check_network,
+    forward_pass,
+    layer_deltas,
+    output_jacobians,
+    reduction_weight,
+    refuse_overflow,
+)
+from .mlp import softmax as _softmax
 
 __all__ = [
     "ACTIVATIONS",
     "NOISES",
     "BACKENDS",
+    "REDUCTIONS",
+    "suggested_damping",
     "neuron_nu",
     "weighted_grams",
     "neuron_blocks",
@@ -82,39 +105,8 @@ BACKENDS = ("cpu", "cuda")
 # input checks (kernels assume valid input)
 
 
-def _finite_array(a, name, ndim=None, shape_hint=""):
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"{name} must be a real array, got {type(a).__name__}") from exc
-    if ndim is not None and arr.ndim != ndim:
-        raise DomainError(f"{name} must be {ndim}-dimensional{shape_hint}, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))
-        raise DomainError(
-            f"{name} must be finite; found {len(bad)} non-finite entries, first at index "
-            f"{tuple(int(i) for i in bad[0])} ({arr[tuple(bad[0])]})"
-        )
-    return arr
-
-
-def _positive(value, name):
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        raise DomainError(f"{name} must be > 0, got {value!r}")
-    return v
-
-
-def _nonnegative(value, name):
-    v = float(value)
-    if not (math.isfinite(v) and v >= 0):
-        raise DomainError(f"{name} must be >= 0, got {value!r}")
-    return v
-
-
 def _check_backend(backend):
-    if backend not in BACKENDS:
-        raise DomainError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    choice("backend", backend, BACKENDS)
     if backend == "cuda":
         from . import cuda as gpu
 
@@ -128,18 +120,51 @@ def _with_bias(X):
 
 
 def _check_layer(W, X, wname="W", xname="X"):
-    W = _finite_array(W, wname, 2, " (n_out, n_in + 1)")
-    X = _finite_array(X, xname, 2, " (N, n_in)")
+    W = as_array(wname, W, ndim=2)
+    X = as_array(xname, X, ndim=2)
     if W.shape[1] < 1 or W.shape[0] < 1:
-        raise DomainError(f"{wname} must have at least one row and one column, got shape {W.shape}")
+        raise ValueError(f"{wname} must have at least one row and one column, got shape {W.shape}")
     if X.shape[1] != W.shape[1] - 1:
-        raise DomainError(
+        raise ValueError(
             f"{wname} has shape {W.shape}, so {xname} must have {W.shape[1] - 1} columns "
             f"(n_in; the bias column is added here), got shape {X.shape}"
         )
     if X.shape[0] < 1:
-        raise DomainError(f"{xname} must hold at least one sample, got shape {X.shape}")
+        raise ValueError(f"{xname} must hold at least one sample, got shape {X.shape}")
     return W, X
+
+
+def _check_products(Xt, X):
+    """Refuse inputs whose outer products overflow: the blocks would hold inf or NaN."""
+    with np.errstate(over="ignore"):
+        big = np.max(np.abs(Xt)) if Xt.size else np.float64(0.0)
+        refuse_overflow(big * big, X, "the products x~ x~^T of the Fisher blocks")
+
+
+def suggested_damping(G, i=None):
+    """A damping that makes singular blocks of the stack ``G`` invertible, on their scale.
+
+    ``1e-6`` times the mean diagonal of block ``i`` (of all blocks when ``i`` is None, or when
+    block ``i`` is zero, e.g. a dead ReLU neuron: its layer sets the scale), and never below
+    ``1e-8``: a damping far below the rounding error of the blocks changes nothing.
+
+    Examples
+    --------
+    >>> G = np.stack([np.zeros((2, 2)), 400.0 * np.eye(2)])
+    >>> print(f"{suggested_damping(G, 0):.3g} {suggested_damping(G, 1):.3g}")   # the layer's scale
+    0.0002 0.0004
+    >>> float(suggested_damping(np.zeros((3, 2, 2))))                  # the floor
+    1e-08
+    """
+    G = np.asarray(G, dtype=np.float64)
+    if G.ndim == 2:
+        G = G[None]
+    D = G.shape[-1]
+    diag = np.trace(G, axis1=1, axis2=2) / D
+    scale = float(diag.mean()) if i is None else float(diag[i])
+    if not scale > 0:
+        scale = float(diag.mean())
+    return max(1e-6 * scale, 1e-8) if math.isfinite(scale) else 1e-8
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,26 +208,31 @@ def neuron_nu(H, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1
     array([0.  , 0.25])
     """
     act, nz, param = codes(activation, noise, slope, alpha)
-    sigma = _positive(sigma, "sigma")
-    H = _finite_array(H, "H")
+    sigma = positive("sigma", sigma)
+    H = as_array("H", H)
     flat = np.ascontiguousarray(H.reshape(-1, 1))
     out = np.empty_like(flat)
     _cpu.launch(_cpu.nu_matrix, 16 * flat.size, flat, act, nz, sigma, param, out)
     return out.reshape(H.shape)
 
 
-def _grams(nu_w, Xt, backend):
-    """mean_n nu_w[n, i] Xt[n] Xt[n]^T (Xt with the bias column), on the given backend."""
-    N = Xt.shape[0]
-    if backend == "cuda":
-        from . import cuda as gpu
+def _grams(nu_w, Xt, backend, weight, X):
+    """weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T (Xt with the bias column) on the given backend;
+    ``X`` is the network input, named when the result overflows."""
+    _check_products(Xt, X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if backend == "cuda":
+            from . import cuda as gpu
 
-        return gpu.weighted_grams(nu_w, Xt)
-    return _cpu.weighted_grams(np.ascontiguousarray(nu_w) * (1.0 / N), np.ascontiguousarray(Xt))
+            G = gpu.weighted_grams(nu_w, Xt, weight)
+        else:
+            G = _cpu.weighted_grams(np.ascontiguousarray(nu_w) * weight, np.ascontiguousarray(Xt))
+    return refuse_overflow(G, X, "the Fisher blocks")
 
 
-def weighted_grams(nu, X, *, backend="cpu"):
-    r"""Blocks :math:`G_i = \frac1N \sum_n \nu_{ni}\, \tilde x_n \tilde x_n^\top` for all ``i``.
+def weighted_grams(nu, X, *, reduction="mean", backend="cpu"):
+    r"""Blocks :math:`G_i = \frac1N \sum_n \nu_{ni}\, \tilde x_n \tilde x_n^\top` for all ``i``
+    (without the :math:`1/N` for ``reduction="sum"``).
 
     The accumulation behind every per-neuron block here. On the CPU all neurons share the
     sample outer products, so for large problems the blocks are one GEMM of ``nu.T`` against
@@ -219,6 +249,7 @@ def weighted_grams(nu, X, *, backend="cpu"):
 
     Other Parameters
     ----------------
+    reduction : {"mean", "sum"}
     backend : {"cpu", "cuda"}
 
     Returns
@@ -234,30 +265,32 @@ def weighted_grams(nu, X, *, backend="cpu"):
            [-1.,  2.]])
     """
     _check_backend(backend)
-    X = _finite_array(X, "X", 2, " (N, n_in)")
-    nu = _finite_array(nu, "nu", 2, " (N, m)")
+    X = as_array("X", X, ndim=2)
+    nu = as_array("nu", nu, ndim=2)
     if nu.shape[0] != X.shape[0]:
-        raise DomainError(
+        raise ValueError(
             f"nu must have one row per sample of X ({X.shape[0]}), got shape {nu.shape}"
         )
     if X.shape[0] < 1:
-        raise DomainError(f"X must hold at least one sample, got shape {X.shape}")
-    return _grams(nu, _with_bias(X), backend)
+        raise ValueError(f"X must hold at least one sample, got shape {X.shape}")
+    return _grams(nu, _with_bias(X), backend, reduction_weight(reduction, X.shape[0]), X)
 
 
-def _nu_of_layer(W, Xt, act, nz, sigma, param, backend):
+def _nu_of_layer(W, Xt, act, nz, sigma, param, backend, X):
     if backend == "cuda":
         from . import cuda as gpu
 
         return gpu.nu_from_codes(W, Xt, act, nz, sigma, param)
-    H = Xt @ W.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        H = Xt @ W.T
+    refuse_overflow(H, X, f"the pre-activations W x~ (max |W| = {np.max(np.abs(W)):.3g})")
     out = np.empty_like(H)
     _cpu.launch(_cpu.nu_matrix, 16 * H.size, H, act, nz, sigma, param, out)
     return out
 
 
 def neuron_blocks(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1.0,
-                  backend="cpu"):
+                  reduction="mean", backend="cpu"):
     r"""Per-neuron RFIM blocks :math:`G_i = \frac1N\sum_n \nu(w_i^\top\tilde x_n)\,\tilde x_n
     \tilde x_n^\top` of one layer [1]_ (eq. 2).
 
@@ -274,6 +307,8 @@ def neuron_blocks(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, 
     ----------------
     sigma, slope, alpha : float
         As :func:`neuron_nu`.
+    reduction : {"mean", "sum"}
+        Over the samples of ``X``.
     backend : {"cpu", "cuda"}
 
     Returns
@@ -291,11 +326,13 @@ def neuron_blocks(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, 
     """
     _check_backend(backend)
     act, nz, param = codes(activation, noise, slope, alpha)
-    sigma = _positive(sigma, "sigma")
+    sigma = positive("sigma", sigma)
     W, X = _check_layer(W, X)
+    weight = reduction_weight(reduction, X.shape[0])
     Xt = _with_bias(X)
-    nu = _nu_of_layer(W, Xt, act, nz, sigma, param, backend)
-    return _grams(nu, Xt, backend)
+    _check_products(Xt, X)
+    nu = _nu_of_layer(W, Xt, act, nz, sigma, param, backend, X)
+    return _grams(nu, Xt, backend, weight, X)
 
 
 def block_diag(blocks):
@@ -307,14 +344,14 @@ def block_diag(blocks):
     array([[1., 0.],
            [0., 1.]])
     """
-    blocks = np.asarray(blocks, dtype=np.float64)
-    if blocks.ndim != 3 or blocks.shape[1] != blocks.shape[2]:
-        raise DomainError(f"blocks must have shape (m, D, D), got {blocks.shape}")
+    blocks = as_array("blocks", blocks, ndim=3)
+    if blocks.shape[1] != blocks.shape[2]:
+        raise ValueError(f"blocks must have shape (m, D, D), got {blocks.shape}")
     return scipy.linalg.block_diag(*blocks)
 
 
 def layer_rfim(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1.0,
-               backend="cpu"):
+               reduction="mean", backend="cpu"):
     r"""RFIM of a whole layer with independent stochastic outputs, dense (block diagonal).
 
     :math:`g_y(W|x) = \operatorname{diag}[G_1, \dots, G_m]` [1]_ (eq. 2), in the row-major
@@ -330,13 +367,7 @@ def layer_rfim(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alp
     True
     """
     return block_diag(neuron_blocks(W, X, activation, noise, sigma=sigma, slope=slope,
-                                    alpha=alpha, backend=backend))
-
-
-def _softmax(Z):
-    Z = Z - Z.max(axis=1, keepdims=True)
-    E = np.exp(Z)
-    return E / E.sum(axis=1, keepdims=True)
+                                    alpha=alpha, reduction=reduction, backend=backend))
 
 
 def _dense_from_grams(Gq, m, D):
@@ -344,7 +375,7 @@ def _dense_from_grams(Gq, m, D):
     return Gq.reshape(m, m, D, D).transpose(0, 2, 1, 3).reshape(m * D, m * D)
 
 
-def softmax_rfim(W, X, *, backend="cpu"):
+def softmax_rfim(W, X, *, reduction="mean", backend="cpu"):
     r"""RFIM of a softmax layer, dense: blocks :math:`E_x[(\delta_{ik}\eta_i - \eta_i\eta_k)\,
     \tilde x\tilde x^\top]` [1]_ (sec. 3.2).
 
@@ -358,6 +389,7 @@ def softmax_rfim(W, X, *, backend="cpu"):
     ----------
     W : array_like, shape (n_classes, n_in + 1)
     X : array_like, shape (N, n_in)
+    reduction : {"mean", "sum"}
 
     Returns
     -------
@@ -373,82 +405,27 @@ def softmax_rfim(W, X, *, backend="cpu"):
     """
     _check_backend(backend)
     W, X = _check_layer(W, X)
+    weight = reduction_weight(reduction, X.shape[0])
     Xt = _with_bias(X)
+    _check_products(Xt, X)
     m, D = W.shape
-    eta = _softmax(Xt @ W.T)
+    with np.errstate(over="ignore", invalid="ignore"):
+        H = Xt @ W.T
+    eta = _softmax(refuse_overflow(H, X, f"the logits W x~ (max |W| = {np.max(np.abs(W)):.3g})"))
     lam = (np.einsum("ni,ik->nik", eta, np.eye(m)) - eta[:, :, None] * eta[:, None, :])
-    return _dense_from_grams(_grams(lam.reshape(-1, m * m), Xt, backend), m, D)
+    return _dense_from_grams(_grams(lam.reshape(-1, m * m), Xt, backend, weight, X), m, D)
 
 
 # ---------------------------------------------------------------------------------------------
 # multilayer perceptrons
 
-MLPForward = namedtuple("MLPForward", "inputs preacts derivs output")
-MLPForward.__doc__ = """Forward pass of an MLP (:func:`mlp_forward`).
-
-inputs : list of (N, n_in_l + 1) arrays, the augmented inputs of each layer (bias column last)
-preacts : list of (N, n_out_l) arrays, pre-activations h_l
-derivs : list of (N, n_out_l) arrays f_l'(h_l), None for a softmax layer
-output : (N, n_out_L) network output: f_L(h_L), or the class probabilities for softmax
-"""
-
-
 def _check_mlp(weights, X, activations):
-    if isinstance(weights, np.ndarray) or len(weights) == 0:
-        raise DomainError("weights must be a non-empty list of (n_out, n_in + 1) arrays")
-    if isinstance(activations, str) or len(activations) != len(weights):
-        raise DomainError(
-            f"activations must be a list with one name per layer ({len(weights)}), "
-            f"got {activations!r}"
-        )
-    for l, a in enumerate(activations):
-        if a == "softmax":
-            if l != len(weights) - 1:
-                raise DomainError(f"activations[{l}] = 'softmax' is allowed in the last layer only")
-        elif a not in ACTIVATIONS:
-            raise DomainError(
-                f"activations[{l}] must be one of {ACTIVATIONS + ('softmax',)}, got {a!r}"
-            )
-    X = _finite_array(X, "X", 2, " (N, n_in)")
-    Ws = []
-    n_in = X.shape[1]
-    for l, W in enumerate(weights):
-        W = _finite_array(W, f"weights[{l}]", 2, " (n_out, n_in + 1)")
-        if W.shape[1] != n_in + 1:
-            raise DomainError(
-                f"weights[{l}] must have {n_in + 1} columns (the {n_in} outputs of the layer "
-                f"below, or of X, plus the bias), got shape {W.shape}"
-            )
-        Ws.append(W)
-        n_in = W.shape[0]
-    if X.shape[0] < 1:
-        raise DomainError(f"X must hold at least one sample, got shape {X.shape}")
-    return Ws, X
-
-
-def _forward(Ws, X, activations, slope, alpha):
-    inputs, preacts, derivs = [], [], []
-    a = X
-    for W, name in zip(Ws, activations):
-        Xt = _with_bias(a)
-        H = Xt @ W.T
-        inputs.append(Xt)
-        preacts.append(H)
-        if name == "softmax":
-            derivs.append(None)
-            a = _softmax(H)
-        else:
-            act, _, param = codes(name, "gaussian", slope, alpha)
-            f = np.empty_like(H)
-            df = np.empty_like(H)
-            _cpu.launch(_cpu.activation_matrix, 32 * H.size, H, act, param, f, df)
-            derivs.append(df)
-            a = f
-    return MLPForward(inputs, preacts, derivs, a)
+    Ws, X, activations = check_network(weights, X, activations)
+    return Ws, X, activations
 
 
 def mlp_forward(weights, X, activations, *, slope=0.25, alpha=1.0):
-    """Forward pass of an MLP, keeping what the Fisher blocks need.
+    """Forward pass of an MLP, keeping what the Fisher blocks need (:func:`numeric.nn.mlp.forward_pass`).
 
     Parameters
     ----------
@@ -474,8 +451,8 @@ def mlp_forward(weights, X, activations, *, slope=0.25, alpha=1.0):
     >>> fw.preacts[0], fw.output
     (array([[3.]]), array([[3.]]))
     """
-    Ws, X = _check_mlp(weights, X, activations)
-    return _forward(Ws, X, list(activations), slope, alpha)
+    Ws, X, activations = _check_mlp(weights, X, activations)
+    return forward_pass(Ws, X, activations, slope, alpha)
 
 
 def _output_fisher(fw, softmax, sigma):
@@ -489,25 +466,9 @@ def _output_fisher(fw, softmax, sigma):
     return np.einsum("ni,ik->nik", d * d / sigma**2, np.eye(m))
 
 
-def _jacobians(Ws, fw):
-    """B_l[n] = d h_L / d h_l, shape (N, n_L, n_l), for every layer (top first computed)."""
-    N, m = fw.preacts[-1].shape
-    B = np.broadcast_to(np.eye(m), (N, m, m)).copy()
-    out = [B]
-    for l in range(len(Ws) - 1, 0, -1):
-        B = (B @ Ws[l][:, :-1]) * fw.derivs[l - 1][:, None, :]
-        out.append(B)
-    return out[::-1]
-
-
 def _backprop(Ws, fw, e_top):
     """Per-sample d log p / d h_l for every layer, from e_top = d log p / d h_L, (N, n_l)."""
-    gs = [e_top]
-    g = e_top
-    for l in range(len(Ws) - 1, 0, -1):
-        g = (g @ Ws[l][:, :-1]) * fw.derivs[l - 1]
-        gs.append(g)
-    return gs[::-1]
+    return [d[:, 0, :] for d in layer_deltas(Ws, fw, e_top[:, None, :])]
 
 
 def _score_top(fw, y, softmax, sigma):
@@ -523,20 +484,20 @@ def _check_targets(y, fw, softmax, name="y"):
     N, m = fw.output.shape
     if softmax:
         y = np.asarray(y)
-        if y.shape != (N,) or not np.issubdtype(y.dtype, np.integer):
-            raise DomainError(f"{name} must be {N} integer class labels, got shape {y.shape} "
-                              f"dtype {y.dtype}")
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be integer class labels, got dtype {y.dtype}")
+        if y.shape != (N,):
+            raise ValueError(f"{name} must be {N} integer class labels, got shape {y.shape}")
         if y.min() < 0 or y.max() >= m:
             raise DomainError(f"{name} must lie in [0, {m}), got values in [{y.min()}, {y.max()}]")
         return y
-    y = _finite_array(y, name, 2, f" ({N}, {m})")
-    if y.shape != (N, m):
-        raise DomainError(f"{name} must have shape {(N, m)}, got {y.shape}")
-    return y
+    return as_array(name, y, shape=(N, m))
 
 
-def nll_and_gradients(weights, X, y, activations, *, sigma=1.0, slope=0.25, alpha=1.0):
-    r"""Mean negative log-likelihood of an MLP and its gradient with respect to each ``W_l``.
+def nll_and_gradients(weights, X, y, activations, *, sigma=1.0, slope=0.25, alpha=1.0,
+                      reduction="mean"):
+    r"""Negative log-likelihood of an MLP (mean over samples, or sum for ``reduction="sum"``)
+    and its gradient with respect to each ``W_l``.
 
     Softmax output: cross-entropy with integer labels ``y``; otherwise
     :math:`y \sim N(f_L(h_L), \sigma^2 I)` and the loss includes
@@ -556,27 +517,31 @@ def nll_and_gradients(weights, X, y, activations, *, sigma=1.0, slope=0.25, alph
     >>> round(loss, 6), g[0].ravel()                    # log 2; d/dz = p - e_y
     (0.693147, array([-0.5,  0.5]))
     """
-    Ws, X = _check_mlp(weights, X, activations)
-    sigma = _positive(sigma, "sigma")
+    Ws, X, activations = _check_mlp(weights, X, activations)
+    sigma = positive("sigma", sigma)
+    weight = reduction_weight(reduction, X.shape[0])
     softmax = activations[-1] == "softmax"
-    fw = _forward(Ws, X, list(activations), slope, alpha)
+    fw = forward_pass(Ws, X, activations, slope, alpha)
     y = _check_targets(y, fw, softmax)
     N = X.shape[0]
-    if softmax:
-        Z = fw.preacts[-1]
-        zmax = Z.max(axis=1, keepdims=True)
-        logp = Z - zmax - np.log(np.exp(Z - zmax).sum(axis=1, keepdims=True))
-        loss = -logp[np.arange(N), y].mean()
-    else:
-        r = y - fw.output
-        loss = 0.5 * (r * r).sum(axis=1).mean() / sigma**2 + 0.5 * r.shape[1] * math.log(
-            2 * math.pi * sigma**2)
-    gs = _backprop(Ws, fw, _score_top(fw, y, softmax, sigma))
-    grads = [-(g.T @ Xt) / N for g, Xt in zip(gs, fw.inputs)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if softmax:
+            Z = fw.preacts[-1]
+            zmax = Z.max(axis=1, keepdims=True)
+            logp = Z - zmax - np.log(np.exp(Z - zmax).sum(axis=1, keepdims=True))
+            loss = -logp[np.arange(N), y].sum() * weight
+        else:
+            r = y - fw.output
+            loss = (0.5 * (r * r).sum() / sigma**2 + 0.5 * N * r.shape[1] * math.log(
+                2 * math.pi * sigma**2)) * weight
+        gs = _backprop(Ws, fw, _score_top(fw, y, softmax, sigma))
+        grads = [-(g.T @ Xt) * weight for g, Xt in zip(gs, fw.inputs, strict=True)]
+    refuse_overflow([loss] + [g.max() for g in grads], X, "the loss and its gradient")
     return float(loss), grads
 
 
-def fisher_blocks(weights, X, activations, *, sigma=1.0, slope=0.25, alpha=1.0, backend="cpu"):
+def fisher_blocks(weights, X, activations, *, sigma=1.0, slope=0.25, alpha=1.0, reduction="mean",
+                  backend="cpu"):
     r"""Exact layer-diagonal blocks of the Fisher of an MLP, by per-sample Jacobians.
 
     Block ``l`` is :math:`F_l = \frac1N\sum_n J_{nl}^\top \Lambda_n J_{nl}` with
@@ -593,6 +558,8 @@ def fisher_blocks(weights, X, activations, *, sigma=1.0, slope=0.25, alpha=1.0, 
     weights, X, activations
         As :func:`mlp_forward`. The output is categorical if the last activation is
         ``"softmax"``, else Gaussian with standard deviation ``sigma``.
+    reduction : {"mean", "sum"}
+        ``"sum"`` drops the :math:`1/N`.
 
     Returns
     -------
@@ -608,16 +575,18 @@ def fisher_blocks(weights, X, activations, *, sigma=1.0, slope=0.25, alpha=1.0, 
            [0.  , 0.25]])
     """
     _check_backend(backend)
-    Ws, X = _check_mlp(weights, X, activations)
-    sigma = _positive(sigma, "sigma")
+    Ws, X, activations = _check_mlp(weights, X, activations)
+    sigma = positive("sigma", sigma)
+    weight = reduction_weight(reduction, X.shape[0])
     softmax = activations[-1] == "softmax"
-    fw = _forward(Ws, X, list(activations), slope, alpha)
+    fw = forward_pass(Ws, X, activations, slope, alpha)
     lam = _output_fisher(fw, softmax, sigma)
     out = []
-    for B, Xt in zip(_jacobians(Ws, fw), fw.inputs):
-        M = np.einsum("noi,nop,npk->nik", B, lam, B, optimize=True)
+    for B, Xt in zip(output_jacobians(Ws, fw), fw.inputs, strict=True):
+        with np.errstate(over="ignore", invalid="ignore"):
+            M = np.einsum("noi,nop,npk->nik", B, lam, B, optimize=True)
         n, D = M.shape[1], Xt.shape[1]
-        out.append(_dense_from_grams(_grams(M.reshape(-1, n * n), Xt, backend), n, D))
+        out.append(_dense_from_grams(_grams(M.reshape(-1, n * n), Xt, backend, weight, X), n, D))
     return out
 
 
@@ -627,7 +596,7 @@ G = E[g g^T] (g = d log p(y|x) / d h_l); the Fisher block is approximated by np.
 
 
 def kfac_factors(weights, X, activations, *, targets="expected", sigma=1.0, slope=0.25,
-                 alpha=1.0, rng=None):
+                 alpha=1.0, rng=None, reduction="mean"):
     r"""K-FAC factors :math:`A_l = E[\tilde a_{l-1}\tilde a_{l-1}^\top]`,
     :math:`G_l = E[g_l g_l^\top]` of every layer [2]_.
 
@@ -653,6 +622,9 @@ def kfac_factors(weights, X, activations, *, targets="expected", sigma=1.0, slop
     sigma, slope, alpha : float
     rng : numpy.random.Generator or int, optional
         For ``targets="sample"``.
+    reduction : {"mean", "sum"}
+        Of ``G`` over the samples; ``A`` is always the mean, so that ``np.kron(G, A)`` has the
+        reduction of :func:`fisher_blocks` (and equals it where K-FAC is exact).
 
     Returns
     -------
@@ -666,19 +638,22 @@ def kfac_factors(weights, X, activations, *, targets="expected", sigma=1.0, slop
     (array([[1., 0.],
            [0., 1.]]), array([[1.]]))
     """
-    Ws, X = _check_mlp(weights, X, activations)
-    sigma = _positive(sigma, "sigma")
+    Ws, X, activations = _check_mlp(weights, X, activations)
+    sigma = positive("sigma", sigma)
     softmax = activations[-1] == "softmax"
-    fw = _forward(Ws, X, list(activations), slope, alpha)
+    fw = forward_pass(Ws, X, activations, slope, alpha)
     N = X.shape[0]
+    weight = reduction_weight(reduction, N)
+    for Xt in fw.inputs:
+        _check_products(Xt, X)
     As = [Xt.T @ Xt / N for Xt in fw.inputs]
     if isinstance(targets, str) and targets == "expected":
         lam = _output_fisher(fw, softmax, sigma)
-        Gs = [np.einsum("noi,nop,npk->ik", B, lam, B, optimize=True) / N for B in _jacobians(Ws, fw)]
+        Gs = [np.einsum("noi,nop,npk->ik", B, lam, B, optimize=True) * weight
+              for B in output_jacobians(Ws, fw)]
     else:
         if isinstance(targets, str):
-            if targets != "sample":
-                raise DomainError(f"targets must be 'expected', 'sample' or an array, got {targets!r}")
+            choice("targets", targets, ("expected", "sample"))
             rng = np.random.default_rng(rng)
             if softmax:
                 u = rng.random((N, 1))
@@ -688,17 +663,22 @@ def kfac_factors(weights, X, activations, *, targets="expected", sigma=1.0, slop
         else:
             y = _check_targets(targets, fw, softmax, "targets")
         gs = _backprop(Ws, fw, _score_top(fw, y, softmax, sigma))
-        Gs = [g.T @ g / N for g in gs]
-    return [KFACFactors(A, G) for A, G in zip(As, Gs)]
+        Gs = [g.T @ g * weight for g in gs]
+    for A, G in zip(As, Gs, strict=True):
+        refuse_overflow(A, X, "the K-FAC factor A")
+        refuse_overflow(G, X, "the K-FAC factor G")
+    return [KFACFactors(A, G) for A, G in zip(As, Gs, strict=True)]
 
 
-def _cho(M, damping, name):
+def _cho(M, shift, name):
     try:
-        return scipy.linalg.cho_factor(M + damping * np.eye(M.shape[0]), lower=True)
+        return scipy.linalg.cho_factor(M + shift * np.eye(M.shape[0]), lower=True)
     except np.linalg.LinAlgError as exc:
-        raise np.linalg.LinAlgError(
-            f"{name} + sqrt(damping) I is not positive definite (sqrt(damping) = {damping:g}); "
-            f"pass damping > 0, e.g. damping={max(1e-8, 1e-6 * np.trace(M) / len(M)) ** 2:.3g}"
+        lam = suggested_damping(M)
+        raise SingularMatrixError(
+            f"{name} + sqrt(damping) I is not positive definite (sqrt(damping) = {shift:g}); "
+            f"pass damping > 0, e.g. damping={lam:.3g} (1e-6 x the mean diagonal of {name}, at "
+            f"least 1e-8; sqrt(damping) = {math.sqrt(lam):.3g} is added to each factor)"
         ) from exc
 
 
@@ -725,14 +705,14 @@ def kfac_apply_inverse(A, G, grad, damping=0.0):
     >>> kfac_apply_inverse(np.eye(2) * 2, np.eye(1) * 4, [[8.0, 16.0]])
     array([[1., 2.]])
     """
-    A = _finite_array(A, "A", 2)
-    G = _finite_array(G, "G", 2)
-    grad = _finite_array(grad, "grad", 2)
-    damping = _nonnegative(damping, "damping")
+    A = as_array("A", A, ndim=2)
+    G = as_array("G", G, ndim=2)
+    grad = as_array("grad", grad, ndim=2)
+    damping = nonnegative("damping", damping)
     if A.shape[0] != A.shape[1] or G.shape[0] != G.shape[1]:
-        raise DomainError(f"A and G must be square, got shapes {A.shape} and {G.shape}")
+        raise ValueError(f"A and G must be square, got shapes {A.shape} and {G.shape}")
     if grad.shape != (G.shape[0], A.shape[0]):
-        raise DomainError(f"grad must have shape {(G.shape[0], A.shape[0])} (n_out, n_in + 1) to "
+        raise ValueError(f"grad must have shape {(G.shape[0], A.shape[0])} (n_out, n_in + 1) to "
                           f"match G {G.shape} and A {A.shape}, got {grad.shape}")
     s = math.sqrt(damping)
     left = scipy.linalg.cho_solve(_cho(G, s, "G"), grad)
@@ -744,21 +724,20 @@ def kfac_apply_inverse(A, G, grad, damping=0.0):
 
 
 def _check_stack(G, name="G"):
-    G = _finite_array(G, name, 3, " (m, D, D)")
+    G = as_array(name, G, ndim=3)
     if G.shape[1] != G.shape[2] or G.shape[1] < 1:
-        raise DomainError(f"{name} must be a stack of square blocks (m, D, D), got shape {G.shape}")
+        raise ValueError(f"{name} must be a stack of square blocks (m, D, D), got shape {G.shape}")
     return np.ascontiguousarray(G)
 
 
 def _raise_singular(G, status, damping):
     i = int(np.flatnonzero(status)[0])
     D = G.shape[1]
-    scale = max(float(np.trace(G[i])) / D, 1e-300)
-    raise np.linalg.LinAlgError(
+    raise SingularMatrixError(
         f"block {i} of G (+ damping I, damping={damping:g}) is not positive definite: pivot "
         f"{int(status[i])} of {D} is <= 0 ({int(np.count_nonzero(status))} of {len(status)} "
-        f"blocks fail); pass damping > 0, e.g. damping={1e-6 * scale:.3g} (1e-6 x the mean "
-        f"diagonal of that block)"
+        f"blocks fail); pass damping > 0, e.g. damping={suggested_damping(G, i):.3g} (1e-6 x the "
+        f"mean diagonal of that block, or of all blocks if it is zero, at least 1e-8)"
     )
 
 
@@ -784,8 +763,9 @@ def cholesky_blocks(G, damping=0.0, *, backend="cpu"):
 
     Raises
     ------
-    numpy.linalg.LinAlgError
-        If a block is not positive definite; the message names it and suggests a damping.
+    symbolic.errors.SingularMatrixError
+        If a block is not positive definite; the message names it and suggests a damping
+        (:func:`suggested_damping`).
 
     Examples
     --------
@@ -795,7 +775,7 @@ def cholesky_blocks(G, damping=0.0, *, backend="cpu"):
     """
     gpu = _check_backend(backend)
     G = _check_stack(G)
-    damping = _nonnegative(damping, "damping")
+    damping = nonnegative("damping", damping)
     if gpu is not None:
         L, status = gpu.cholesky_blocks(G, damping)
     else:
@@ -831,9 +811,9 @@ def cholesky_solve_blocks(L, g, *, backend="cpu"):
     """
     gpu = _check_backend(backend)
     L = _check_stack(L, "L")
-    g = _finite_array(g, "g", 2, " (m, D)")
+    g = as_array("g", g, ndim=2)
     if g.shape != L.shape[:2]:
-        raise DomainError(f"g must have shape {L.shape[:2]} (one row per block), got {g.shape}")
+        raise ValueError(f"g must have shape {L.shape[:2]} (one row per block), got {g.shape}")
     diag = np.diagonal(L, axis1=1, axis2=2)
     if not (diag > 0).all():
         raise DomainError("L must have a positive diagonal (factors from cholesky_blocks)")
@@ -868,7 +848,7 @@ def solve_blocks(G, g, damping=0.0, *, backend="cpu"):
 
     Raises
     ------
-    numpy.linalg.LinAlgError
+    symbolic.errors.SingularMatrixError
         If some ``G_i + damping I`` is not positive definite.
 
     Examples
@@ -878,9 +858,9 @@ def solve_blocks(G, g, damping=0.0, *, backend="cpu"):
     array([[2., 4.]])
     """
     G = _check_stack(G)
-    g = _finite_array(g, "g", 2, " (m, D)")
+    g = as_array("g", g, ndim=2)
     if g.shape != G.shape[:2]:
-        raise DomainError(f"g must have shape {G.shape[:2]} (one row per block of G), got {g.shape}")
+        raise ValueError(f"g must have shape {G.shape[:2]} (one row per block of G), got {g.shape}")
     return cholesky_solve_blocks(cholesky_blocks(G, damping, backend=backend), g, backend=backend)
 
 
@@ -889,7 +869,7 @@ def solve_blocks(G, g, damping=0.0, *, backend="cpu"):
 
 
 def rfim_blocks(weights, X, activations, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1.0,
-                backend="cpu", forward=None):
+                reduction="mean", backend="cpu", forward=None):
     r"""Per-neuron RFIM blocks of every layer of an MLP, each layer relative to its own input.
 
     Layer ``l``'s blocks are :func:`neuron_blocks` of ``W_l`` at the layer's input
@@ -907,6 +887,7 @@ def rfim_blocks(weights, X, activations, noise="gaussian", *, sigma=1.0, slope=0
     Other Parameters
     ----------------
     sigma, slope, alpha : float
+    reduction : {"mean", "sum"}
     backend : {"cpu", "cuda"}
     forward : MLPForward, optional
         A forward pass already computed on these weights and inputs.
@@ -924,21 +905,22 @@ def rfim_blocks(weights, X, activations, noise="gaussian", *, sigma=1.0, slope=0
     [(3, 3, 3), (2, 4, 4)]
     """
     _check_backend(backend)
-    Ws, X = _check_mlp(weights, X, activations)
-    sigma = _positive(sigma, "sigma")
+    Ws, X, activations = _check_mlp(weights, X, activations)
+    sigma = positive("sigma", sigma)
+    weight = reduction_weight(reduction, X.shape[0])
     layer_codes = [None if a == "softmax" else codes(a, noise, slope, alpha) for a in activations]
-    fw = forward if forward is not None else _forward(Ws, X, list(activations), slope, alpha)
+    fw = forward if forward is not None else forward_pass(Ws, X, activations, slope, alpha)
     out = []
-    for c, H, Xt, W in zip(layer_codes, fw.preacts, fw.inputs, Ws):
+    for c, H, Xt, W in zip(layer_codes, fw.preacts, fw.inputs, Ws, strict=True):
         if c is None:
             p = fw.output
             nu = p * (1.0 - p)
         elif backend == "cuda":
-            nu = _nu_of_layer(W, Xt, c[0], c[1], sigma, c[2], backend)
+            nu = _nu_of_layer(W, Xt, c[0], c[1], sigma, c[2], backend, X)
         else:
             nu = np.empty_like(H)
             _cpu.launch(_cpu.nu_matrix, 16 * H.size, H, c[0], c[1], sigma, c[2], nu)
-        out.append(_grams(nu, Xt, backend))
+        out.append(_grams(nu, Xt, backend, weight, X))
     return out
 
 
@@ -1005,29 +987,29 @@ class RNGD:
     def __init__(self, weights, activations, *, lr=0.1, decay=0.005, period=100, damping=1e-3,
                  noise="gaussian", sigma=1.0, slope=0.25, alpha=1.0, backend="cpu"):
         _check_backend(backend)
-        if isinstance(weights, np.ndarray) or len(weights) == 0:
-            raise DomainError("weights must be a non-empty list of (n_out, n_in + 1) arrays")
+        if isinstance(weights, np.ndarray) or not isinstance(weights, list):
+            raise TypeError(f"weights must be a list of (n_out, n_in + 1) arrays (updated in place), "
+                            f"got {type(weights).__name__}")
+        if len(weights) == 0:
+            raise ValueError("weights must be a non-empty list of (n_out, n_in + 1) arrays")
         for l, W in enumerate(weights):
-            if not (isinstance(W, np.ndarray) and W.dtype == np.float64 and W.ndim == 2):
-                raise DomainError(f"weights[{l}] must be a 2-d float64 numpy array (it is "
-                                  f"updated in place), got {type(W).__name__}")
+            if not (isinstance(W, np.ndarray) and W.dtype == np.float64):
+                raise TypeError(f"weights[{l}] must be a float64 numpy array (it is "
+                                f"updated in place), got {type(W).__name__}")
+            if W.ndim != 2:
+                raise ValueError(f"weights[{l}] must be 2-dimensional, got shape {W.shape}")
         # checks names, noise/activation pairs and chained shapes on a dummy input
-        _check_mlp(weights, np.zeros((1, weights[0].shape[1] - 1)), activations)
+        _, _, activations = _check_mlp(weights, np.zeros((1, weights[0].shape[1] - 1)), activations)
         for a in activations:
             if a != "softmax":
                 codes(a, noise, slope, alpha)
         self.weights = weights
-        self.activations = list(activations)
-        self.lr = _positive(lr, "lr")
-        decay = float(decay)
-        if not (0.0 < decay <= 1.0):
-            raise DomainError(f"decay must be in (0, 1], got {decay!r}")
-        self.decay = decay
-        if int(period) != period or period < 1:
-            raise DomainError(f"period must be an integer >= 1, got {period!r}")
-        self.period = int(period)
-        self.damping = _nonnegative(damping, "damping")
-        self.noise, self.sigma, self.slope, self.alpha = noise, _positive(sigma, "sigma"), slope, alpha
+        self.activations = activations
+        self.lr = positive("lr", lr)
+        self.decay = in_interval("decay", decay, 0.0, 1.0, closed=(False, True))
+        self.period = integer("period", period, minimum=1)
+        self.damping = nonnegative("damping", damping)
+        self.noise, self.sigma, self.slope, self.alpha = noise, positive("sigma", sigma), slope, alpha
         self.backend = backend
         self.metrics = [np.broadcast_to(np.eye(W.shape[1]), (W.shape[0],) + (W.shape[1],) * 2).copy()
                         for W in weights]
@@ -1051,24 +1033,24 @@ class RNGD:
             moved by ``-lr`` times these.
         """
         if len(grads) != len(self.weights):
-            raise DomainError(f"grads must hold one array per layer ({len(self.weights)}), "
-                              f"got {len(grads)}")
-        grads = [_finite_array(g, f"grads[{l}]", 2) for l, g in enumerate(grads)]
-        for l, (g, W) in enumerate(zip(grads, self.weights)):
+            raise ValueError(f"grads must hold one array per layer ({len(self.weights)}), "
+                             f"got {len(grads)}")
+        grads = [as_array(f"grads[{l}]", g, ndim=2) for l, g in enumerate(grads)]
+        for l, (g, W) in enumerate(zip(grads, self.weights, strict=True)):
             if g.shape != W.shape:
-                raise DomainError(f"grads[{l}] must have the shape of weights[{l}] {W.shape}, "
+                raise ValueError(f"grads[{l}] must have the shape of weights[{l}] {W.shape}, "
                                   f"got {g.shape}")
         batch = rfim_blocks(self.weights, X, self.activations, self.noise, sigma=self.sigma,
                             slope=self.slope, alpha=self.alpha, backend=self.backend)
         lam = self.decay
-        for G, Gb in zip(self.metrics, batch):
+        for G, Gb in zip(self.metrics, batch, strict=True):
             G *= 1.0 - lam
             G += lam * Gb
         if self.factors is None or self.steps % self.period == 0:
             self.factors = [cholesky_blocks(G, self.damping, backend=self.backend)
                             for G in self.metrics]
         directions = []
-        for W, L, g in zip(self.weights, self.factors, grads):
+        for W, L, g in zip(self.weights, self.factors, grads, strict=True):
             d = cholesky_solve_blocks(L, g, backend=self.backend)
             W -= self.lr * d
             directions.append(d)

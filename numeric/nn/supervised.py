@@ -21,18 +21,20 @@ numpy, the matrices compared by Kunstner, Balles & Hennig [1]_:
 
 Conventions
 -----------
-* The loss is the **sum** of the negative log-likelihoods over the samples (eq. 1 of [1]_), and
-  every matrix above is a sum over samples; divide by ``N`` for per-sample averages. (Eq. 1 of
-  [2]_ writes "the Fisher" with the expectation over the data for both ``x`` and ``y``: that is
-  the empirical Fisher of [1]_; its eq. 3, labels drawn from the model, is the Fisher here.)
+* Every loss and matrix is aggregated over the samples with ``reduction="mean"`` (the default,
+  docs/conventions.md) or ``reduction="sum"``; eq. 1 of [1]_ and the formulas above are sums.
+  (Eq. 1 of [2]_ writes "the Fisher" with the expectation over the data for both ``x`` and
+  ``y``: that is the empirical Fisher of [1]_; its eq. 3, labels drawn from the model, is the
+  Fisher here.)
 * ``X`` has shape ``(N, n_inputs)``; network outputs ``f`` have shape ``(N, M)``; Jacobians
   ``(N, M, D)``; per-sample gradients ``(N, D)``; matrices ``(D, D)``.
-* Parameter order: ``theta`` is the concatenation, layer by layer from the input, of the weight
-  matrix ``W_l`` (shape ``(n_l, n_{l-1})``, raveled row by row, C order) followed by its bias
-  ``b_l`` (shape ``(n_l,)``). A layer computes ``z_l = a_{l-1} @ W_l.T + b_l``; hidden layers
-  apply the activation, the last layer is linear and its output ``f = z_L`` is the parameter of
-  the likelihood: the mean for the Gaussian, the logit for the Bernoulli, the logits for the
-  categorical.
+* The network and its parameter layout are :class:`numeric.nn.mlp.MLP`'s, shared with
+  :mod:`numeric.nn.blocks`: ``theta`` concatenates the layers' matrices ``W_l`` of shape
+  ``(n_l, n_{l-1} + 1)`` (bias in the last column) row by row. Hidden layers apply the
+  activation, the last layer is linear and its output ``f = h_L`` is the parameter of the
+  likelihood: the mean for the Gaussian, the logit for the Bernoulli, the logits for the
+  categorical. So ``SupervisedModel(MLP(sizes, act), "gaussian").fisher(theta, X)`` restricted
+  to layer ``l`` is ``blocks.fisher_blocks(net.unflatten(theta), X, net.activations)[l]``.
 * For the three likelihoods :math:`\nabla_f^2 \ell(y, f)` does not depend on :math:`y` and
   equals :math:`\Lambda(f)`, because :math:`f` is an affine function of the natural parameter
   (the Gaussian's natural parameter is :math:`f/\sigma^2`). This is Proposition 1 of [1]_:
@@ -53,8 +55,10 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(20, 2)); y = rng.integers(0, 2, size=20)
 >>> theta = rng.normal(size=model.n_params)
->>> F = model.fisher(theta, X)
+>>> F = model.fisher(theta, X)                          # mean over the 20 samples
 >>> bool(np.allclose(F, model.ggn(theta, X, y)))       # Proposition 1 of Kunstner et al.
+True
+>>> bool(np.allclose(20 * F, model.fisher(theta, X, reduction="sum")))
 True
 >>> H = model.hessian(theta, X, y)
 >>> bool(np.allclose(H, F + model.residual_hessian(theta, X, y)))
@@ -68,12 +72,15 @@ import numpy as np
 from scipy.special import expit, logsumexp, softmax
 
 from symbolic.errors import DomainError
+from symbolic.validation import as_array, choice, integer, nonnegative, positive
 
 from ..optim.linalg import precondition
+from .mlp import MLP, REDUCTIONS, linear_model, reduction_weight, refuse_overflow, vjp
 
 __all__ = [
     "MLP",
     "linear_model",
+    "REDUCTIONS",
     "Likelihood",
     "GaussianLikelihood",
     "BernoulliLikelihood",
@@ -89,319 +96,8 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------- validation
-def _finite(name, value, *, shape=None, ndim=None):
-    """``value`` as a float array, checked to be finite and of the given shape or rank."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}") from exc
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
-    if shape is not None and arr.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise DomainError(f"{name} must be finite, got {arr[bad]} at index {bad}")
-    return arr
-
-
-def _nonnegative(name, value):
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise DomainError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
-
-
 def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-# ----------------------------------------------------------------------------- activations
-@dataclass(frozen=True)
-class _Activation:
-    """An elementwise activation with its first two derivatives, all as functions of z."""
-
-    name: str
-    f: object
-    d1: object
-    d2: object
-
-
-def _sigmoid_d1(z):
-    s = expit(z)
-    return s * (1.0 - s)
-
-
-def _sigmoid_d2(z):
-    s = expit(z)
-    return s * (1.0 - s) * (1.0 - 2.0 * s)
-
-
-_ACTIVATIONS = {
-    "tanh": _Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2,
-                        lambda z: -2.0 * np.tanh(z) * (1.0 - np.tanh(z) ** 2)),
-    "sigmoid": _Activation("sigmoid", expit, _sigmoid_d1, _sigmoid_d2),
-    # logaddexp(0, z) = log(1 + e^z) without overflow for large z.
-    "softplus": _Activation("softplus", lambda z: np.logaddexp(0.0, z), expit, _sigmoid_d1),
-    # ReLU: second derivative zero away from the kink; finite differences across a kink differ.
-    "relu": _Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float),
-                        np.zeros_like),
-    "identity": _Activation("identity", lambda z: z, np.ones_like, np.zeros_like),
-}
-
-
-# ----------------------------------------------------------------------------- networks
-@dataclass(frozen=True)
-class MLP:
-    """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` with a linear output.
-
-    Parameters
-    ----------
-    sizes : tuple of int
-        Layer widths from the input to the output, at least two entries (two entries make a
-        linear model).
-    activation : {"tanh", "sigmoid", "softplus", "relu", "identity"}
-        Activation of the hidden layers (unused by a linear model).
-    bias : bool
-        Whether every layer has a bias vector.
-
-    Notes
-    -----
-    Parameter order in the flat vector ``theta``: ``W_1`` raveled row by row (shape
-    ``(sizes[1], sizes[0])``), ``b_1``, ``W_2``, ``b_2``, ... (see the module docstring).
-
-    Examples
-    --------
-    >>> net = MLP((3, 4, 2))
-    >>> net.n_params, net.shapes
-    (26, [(4, 3), (4,), (2, 4), (2,)])
-    >>> theta = net.init(seed=0)
-    >>> [w.shape for w in net.unflatten(theta)]
-    [(4, 3), (4,), (2, 4), (2,)]
-    >>> bool(np.array_equal(net.flatten(net.unflatten(theta)), theta))
-    True
-    """
-
-    sizes: tuple
-    activation: str = "tanh"
-    bias: bool = True
-
-    def __post_init__(self):
-        sizes = tuple(self.sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least the input and output widths, got {sizes}")
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                raise DomainError(f"sizes must be integers >= 1, got {sizes}")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
-        object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
-
-    @property
-    def n_inputs(self):
-        return self.sizes[0]
-
-    @property
-    def n_outputs(self):
-        return self.sizes[-1]
-
-    @property
-    def n_layers(self):
-        return len(self.sizes) - 1
-
-    @property
-    def shapes(self):
-        """Shapes of the weight arrays in ``theta`` order."""
-        out = []
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            out.append((n_out, n_in))
-            if self.bias:
-                out.append((n_out,))
-        return out
-
-    @property
-    def n_params(self):
-        return int(sum(np.prod(s) for s in self.shapes))
-
-    def _offsets(self):
-        """Per layer, the offsets of ``W_l`` and ``b_l`` (None without bias) in ``theta``."""
-        offsets, pos = [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            ow = pos
-            pos += n_in * n_out
-            ob = None
-            if self.bias:
-                ob = pos
-                pos += n_out
-            offsets.append((ow, ob))
-        return offsets
-
-    def check_theta(self, theta, name="theta"):
-        """``theta`` as a finite float vector of length :attr:`n_params`."""
-        return _finite(name, theta, shape=(self.n_params,))
-
-    def check_inputs(self, X, name="X"):
-        """``X`` as a finite float array of shape ``(N, n_inputs)`` with ``N >= 1``."""
-        X = _finite(name, X, ndim=2)
-        if X.shape[1] != self.n_inputs or X.shape[0] < 1:
-            raise ValueError(f"{name} must have shape (N, {self.n_inputs}) with N >= 1, got {X.shape}")
-        return X
-
-    def unflatten(self, theta):
-        """Split ``theta`` into the list of weight arrays ``[W_1, b_1, W_2, b_2, ...]``."""
-        theta = self.check_theta(theta)
-        out, pos = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            out.append(theta[pos:pos + size].reshape(shape))
-            pos += size
-        return out
-
-    def flatten(self, weights):
-        """Concatenate a list of weight arrays (``theta`` order) into ``theta``."""
-        weights = list(weights)
-        if len(weights) != len(self.shapes):
-            raise ValueError(f"weights must hold {len(self.shapes)} arrays {self.shapes}, got {len(weights)}")
-        parts = [_finite(f"weights[{i}]", w, shape=s).ravel() for i, (w, s) in enumerate(zip(weights, self.shapes))]
-        return np.concatenate(parts)
-
-    def init(self, seed=None, scale=1.0):
-        """Random parameters: ``W_l ~ N(0, scale**2 / n_{l-1})`` (LeCun), biases zero."""
-        rng = _rng(seed)
-        scale = _nonnegative("scale", scale)
-        weights = []
-        for shape in self.shapes:
-            if len(shape) == 2:
-                weights.append(rng.normal(scale=scale / np.sqrt(shape[1]), size=shape))
-            else:
-                weights.append(np.zeros(shape))
-        return self.flatten(weights)
-
-    # --- internals on validated input -------------------------------------------------
-    def _layers(self, theta):
-        ws, layers, k = self.unflatten(theta), [], 0
-        for _ in range(self.n_layers):
-            W = ws[k]
-            b = ws[k + 1] if self.bias else None
-            k += 2 if self.bias else 1
-            layers.append((W, b))
-        return layers
-
-    def _forward(self, layers, X):
-        """Pre-activations ``z[l]`` and layer inputs ``a[l]`` (``a[0] = X``); output ``z[-1]``."""
-        act = _ACTIVATIONS[self.activation]
-        z, a = [], [X]
-        for l, (W, b) in enumerate(layers):
-            zl = a[-1] @ W.T
-            if b is not None:
-                zl = zl + b
-            z.append(zl)
-            if l < self.n_layers - 1:
-                a.append(act.f(zl))
-        return z, a
-
-    def _backprop(self, layers, z, a, seed):
-        """Reverse mode: ``seed`` (N, K, M) -> ``seed @ d f / d theta`` of shape (N, K, D)."""
-        act = _ACTIVATIONS[self.activation]
-        N, K = seed.shape[:2]
-        blocks = []
-        delta = seed
-        for l in reversed(range(self.n_layers)):
-            W = layers[l][0]
-            layer = [(delta[:, :, :, None] * a[l][:, None, None, :]).reshape(N, K, -1)]
-            if self.bias:
-                layer.append(delta)
-            blocks.append(layer)
-            if l > 0:
-                delta = (delta @ W) * act.d1(z[l - 1])[:, None, :]
-        return np.concatenate([blk for layer in reversed(blocks) for blk in layer], axis=-1)
-
-    def _output_hessian_contracted(self, layers, z, a, e):
-        r"""Exact :math:`\sum_n \sum_m e_{nm} \nabla_\theta^2 f^{(m)}(x_n, \theta)` of shape (D, D).
-
-        Forward-over-reverse: the reverse pass that computes the gradient of
-        :math:`s(\theta) = \sum_n e_n \cdot f(x_n, \theta)` (``e`` held fixed) is differentiated
-        in forward mode along all ``D`` coordinate directions at once. ``T[l] = dz_l/dtheta``,
-        ``S[l] = da_l/dtheta`` are the forward tangents, ``Dd`` the tangent of the adjoint.
-        """
-        act = _ACTIVATIONS[self.activation]
-        N, D = a[0].shape[0], self.n_params
-        offsets = self._offsets()
-        # Index of W_l[i, j] in theta, per layer: offW + i * n_in + j.
-        w_index = [ow + np.arange(W.shape[0])[:, None] * W.shape[1] + np.arange(W.shape[1])[None, :]
-                   for (ow, _), (W, _) in zip(offsets, layers)]
-
-        S = [np.zeros((N, a[0].shape[1], D))]
-        T = []
-        for l, (W, b) in enumerate(layers):
-            n_out = W.shape[0]
-            Tl = np.einsum("ij,njd->nid", W, S[l])
-            # d z_l[i] / d W_l[i, j] = a_{l-1}[j]; d z_l[i] / d b_l[i] = 1.
-            Tl[:, np.arange(n_out)[:, None], w_index[l]] += a[l][:, None, :]
-            if b is not None:
-                Tl[:, np.arange(n_out), offsets[l][1] + np.arange(n_out)] += 1.0
-            T.append(Tl)
-            if l < self.n_layers - 1:
-                S.append(act.d1(z[l])[:, :, None] * Tl)
-
-        H = np.zeros((D, D))
-        delta = e
-        Dd = np.zeros(e.shape + (D,))
-        for l in reversed(range(self.n_layers)):
-            W = layers[l][0]
-            n_out, n_in = W.shape
-            ow, ob = offsets[l]
-            # gradient wrt W_l[i, j] is sum_n delta[n, i] a_{l-1}[n, j]; differentiate the product.
-            DgW = np.einsum("nid,nj->ijd", Dd, a[l]) + np.einsum("ni,njd->ijd", delta, S[l])
-            H[ow:ow + n_out * n_in] = DgW.reshape(n_out * n_in, D)
-            if ob is not None:
-                H[ob:ob + n_out] = Dd.sum(axis=0)
-            if l > 0:
-                u = delta @ W
-                Du = np.einsum("nid,ij->njd", Dd, W)
-                # d (delta @ W)[j] / d W[i, j] = delta[i].
-                Du[:, np.arange(n_in)[None, :], w_index[l]] += delta[:, :, None]
-                d1, d2 = act.d1(z[l - 1]), act.d2(z[l - 1])
-                Dd = Du * d1[:, :, None] + (u * d2)[:, :, None] * T[l - 1]
-                delta = u * d1
-        # Rounding leaves H asymmetric at the 1e-16 level; the exact Hessian is symmetric.
-        return 0.5 * (H + H.T)
-
-    # --- public -----------------------------------------------------------------------
-    def forward(self, theta, X):
-        """Network outputs ``f(X, theta)`` of shape ``(N, n_outputs)``."""
-        theta, X = self.check_theta(theta), self.check_inputs(X)
-        return self._forward(self._layers(theta), X)[0][-1]
-
-    def jacobian(self, theta, X):
-        """Per-sample Jacobians ``d f(x_n) / d theta`` of shape ``(N, n_outputs, n_params)``.
-
-        Exact, by back-propagation seeded with each output direction.
-
-        Examples
-        --------
-        >>> net = linear_model(2, 1)
-        >>> net.jacobian(np.array([1.0, 2.0, 3.0]), np.array([[4.0, 5.0]]))   # [x, 1]
-        array([[[4., 5., 1.]]])
-        """
-        theta, X = self.check_theta(theta), self.check_inputs(X)
-        layers = self._layers(theta)
-        z, a = self._forward(layers, X)
-        M = self.n_outputs
-        seed = np.broadcast_to(np.eye(M), (X.shape[0], M, M))
-        return self._backprop(layers, z, a, seed)
-
-
-def linear_model(n_inputs, n_outputs=1, bias=True):
-    """The linear model ``f(x) = W x + b`` as a one-layer :class:`MLP`.
-
-    Examples
-    --------
-    >>> linear_model(3, 2).shapes
-    [(2, 3), (2,)]
-    """
-    return MLP((n_inputs, n_outputs), activation="identity", bias=bias)
 
 
 # ----------------------------------------------------------------------------- likelihoods
@@ -444,16 +140,13 @@ class GaussianLikelihood(Likelihood):
     name = "gaussian"
 
     def __init__(self, sigma=1.0):
-        s = float(sigma)
-        if not np.isfinite(s) or s <= 0:
-            raise DomainError(f"sigma must be > 0, got {sigma!r}")
-        self.sigma = s
+        self.sigma = positive("sigma", sigma)
 
     def __repr__(self):
         return f"GaussianLikelihood(sigma={self.sigma!r})"
 
     def check_labels(self, y, n_samples, n_outputs):
-        y = _finite("y", y)
+        y = as_array("y", y)
         if n_outputs == 1 and y.shape == (n_samples,):
             y = y[:, None]
         if y.shape != (n_samples, n_outputs):
@@ -500,7 +193,7 @@ class BernoulliLikelihood(Likelihood):
             raise ValueError(f"the Bernoulli likelihood needs a network with 1 output, got {n_outputs}")
 
     def check_labels(self, y, n_samples, n_outputs):
-        y = _finite("y", y)
+        y = as_array("y", y)
         if y.shape == (n_samples, 1):
             y = y[:, 0]
         if y.shape != (n_samples,):
@@ -555,7 +248,7 @@ class CategoricalLikelihood(Likelihood):
             raise ValueError(f"the categorical likelihood needs a network with >= 2 outputs, got {n_outputs}")
 
     def check_labels(self, y, n_samples, n_outputs):
-        y = _finite("y", y)
+        y = as_array("y", y)
         if y.shape == (n_samples, 1):
             y = y[:, 0]
         if y.shape != (n_samples,):
@@ -627,9 +320,11 @@ def likelihood_from_name(name, **params):
 
 
 # ----------------------------------------------------------------------------- the model
-def _sandwich(J, Lam):
-    """sum_n J_n^T Lam_n J_n for J (N, M, D), Lam (N, M, M), exactly symmetric."""
-    A = np.einsum("nmd,nmk,nke->de", J, Lam, J, optimize=True)
+def _sandwich(J, Lam, weight, X):
+    """weight * sum_n J_n^T Lam_n J_n for J (N, M, D), Lam (N, M, M), exactly symmetric."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = np.einsum("nmd,nmk,nke->de", J, Lam, J, optimize=True) * weight
+    refuse_overflow(A, X, "the Fisher products J^T Lambda J")
     return 0.5 * (A + A.T)
 
 
@@ -640,23 +335,27 @@ class SupervisedModel:
     Parameters
     ----------
     network : MLP
-        The prediction function; see :class:`MLP` for the order of ``theta``.
+        The prediction function; see :class:`numeric.nn.mlp.MLP` for the layout of ``theta``.
     likelihood : Likelihood or str
         A likelihood instance or a name accepted by :func:`likelihood_from_name`.
 
     Notes
     -----
     Every method takes ``theta`` (shape ``(D,)``), ``X`` (shape ``(N, n_inputs)``) and, where
-    the labels matter, ``y``; losses and matrices are sums over the ``N`` samples.
+    the labels matter, ``y``; losses, gradients and matrices are aggregated over the ``N``
+    samples with ``reduction="mean"`` (default) or ``"sum"``.
 
     Examples
     --------
     >>> model = SupervisedModel(linear_model(1, 1), "gaussian")
     >>> X = np.array([[1.0], [2.0]]); y = np.array([1.0, 3.0])
-    >>> model.fisher(np.zeros(2), X)                  # sum_n [x, 1][x, 1]^T / sigma^2
+    >>> model.fisher(np.zeros(2), X, reduction="sum")     # sum_n [x, 1][x, 1]^T / sigma^2
     array([[5., 3.],
            [3., 2.]])
-    >>> model.empirical_fisher(np.zeros(2), X, y)     # sum_n r_n^2 [x, 1][x, 1]^T
+    >>> model.fisher(np.zeros(2), X)                      # the mean, the default
+    array([[2.5, 1.5],
+           [1.5, 1. ]])
+    >>> model.empirical_fisher(np.zeros(2), X, y, reduction="sum")   # sum_n r_n^2 [x, 1][x, 1]^T
     array([[37., 19.],
            [19., 10.]])
     """
@@ -678,18 +377,20 @@ class SupervisedModel:
         return self.network.n_params
 
     # --- shared preparation -------------------------------------------------------------
-    def _prepare(self, theta, X, y=None):
+    def _prepare(self, theta, X, y=None, reduction="mean"):
+        """Checked arguments, the forward pass and the reduction weight."""
         net = self.network
-        theta, X = net.check_theta(theta), net.check_inputs(X)
+        X = net.check_inputs(X)
+        weight = reduction_weight(reduction, X.shape[0])
+        Ws, fw = net.run(theta, X)
         if y is not None:
             y = self.likelihood.check_labels(y, X.shape[0], net.n_outputs)
-        layers = net._layers(theta)
-        z, a = net._forward(layers, X)
-        return layers, z, a, y
+        return Ws, fw, y, X, weight
 
-    def _jacobian(self, layers, z, a):
-        N, M = a[0].shape[0], self.network.n_outputs
-        return self.network._backprop(layers, z, a, np.broadcast_to(np.eye(M), (N, M, M)))
+    @staticmethod
+    def _jacobian(Ws, fw):
+        N, M = fw.output.shape
+        return vjp(Ws, fw, np.broadcast_to(np.eye(M), (N, M, M)))
 
     # --- values and gradients -----------------------------------------------------------
     def outputs(self, theta, X):
@@ -700,82 +401,86 @@ class SupervisedModel:
         """Per-sample output Jacobians, shape ``(N, M, D)``; see :meth:`MLP.jacobian`."""
         return self.network.jacobian(theta, X)
 
-    def loss(self, theta, X, y):
-        r"""Negative log-likelihood :math:`L = -\sum_n \log p(y_n | f(x_n, \theta))` (eq. 1 of [1])."""
-        _, z, _, y = self._prepare(theta, X, y)
-        return float(np.sum(self.likelihood.nll(z[-1], y)))
+    def loss(self, theta, X, y, *, reduction="mean"):
+        r"""Negative log-likelihood :math:`L = -\sum_n \log p(y_n | f(x_n, \theta))` (eq. 1 of [1]),
+        divided by ``N`` for ``reduction="mean"``."""
+        _, fw, y, _, weight = self._prepare(theta, X, y, reduction)
+        return float(np.sum(self.likelihood.nll(fw.output, y)) * weight)
 
     def per_sample_gradients(self, theta, X, y):
-        r"""Gradients :math:`\nabla_\theta \ell(y_n, f(x_n, \theta))`, shape ``(N, D)``."""
-        layers, z, a, y = self._prepare(theta, X, y)
-        r = self.likelihood.nll_gradient(z[-1], y)
-        return self.network._backprop(layers, z, a, r[:, None, :])[:, 0, :]
+        r"""Gradients :math:`\nabla_\theta \ell(y_n, f(x_n, \theta))`, shape ``(N, D)`` (not aggregated)."""
+        Ws, fw, y, _, _ = self._prepare(theta, X, y)
+        r = self.likelihood.nll_gradient(fw.output, y)
+        return vjp(Ws, fw, r[:, None, :])[:, 0, :]
 
-    def gradient(self, theta, X, y):
-        r"""Gradient of the loss, :math:`\nabla L = \sum_n J_n^\top \nabla_f \ell(y_n, f_n)`."""
-        return self.per_sample_gradients(theta, X, y).sum(axis=0)
+    def gradient(self, theta, X, y, *, reduction="mean"):
+        r"""Gradient of the loss, :math:`\nabla L = \sum_n J_n^\top \nabla_f \ell(y_n, f_n)` (over ``N`` for the mean)."""
+        g = self.per_sample_gradients(theta, X, y)
+        return g.sum(axis=0) * reduction_weight(reduction, g.shape[0])
 
     # --- curvature matrices ---------------------------------------------------------------
-    def fisher(self, theta, X):
-        r"""Exact Fisher :math:`F = \sum_n J_n^\top \Lambda(f_n) J_n` (eq. 2 and Prop. 1 of [1]).
+    def fisher(self, theta, X, *, reduction="mean"):
+        r"""Exact Fisher :math:`F = \sum_n J_n^\top \Lambda(f_n) J_n` (eq. 2 and Prop. 1 of [1]),
+        divided by ``N`` for ``reduction="mean"``.
 
         ``Lambda`` is the covariance of the output score under the model; the labels are not
         needed because the expectation over :math:`y \sim p(\cdot | f_n)` is taken exactly.
         """
-        layers, z, a, _ = self._prepare(theta, X)
-        return _sandwich(self._jacobian(layers, z, a), self.likelihood.output_fisher(z[-1]))
+        Ws, fw, _, X, weight = self._prepare(theta, X, reduction=reduction)
+        return _sandwich(self._jacobian(Ws, fw), self.likelihood.output_fisher(fw.output), weight, X)
 
-    def fisher_mc(self, theta, X, n_samples=1, seed=None):
+    def fisher_mc(self, theta, X, n_samples=1, seed=None, *, reduction="mean"):
         r"""Monte Carlo Fisher with ``n_samples`` labels per input drawn from the model.
 
         :math:`\hat F = \sum_n \frac1S \sum_s g_{ns} g_{ns}^\top`, :math:`g_{ns} = J_n^\top
         \nabla_f \ell(\tilde y_{ns}, f_n)`, :math:`\tilde y_{ns} \sim p(\cdot | f_n)`; unbiased,
         with error :math:`O(S^{-1/2})`. ``seed``: int, None or a numpy Generator.
         """
-        S = int(n_samples)
-        if S < 1 or S != n_samples:
-            raise DomainError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-        layers, z, a, _ = self._prepare(theta, X)
-        f = z[-1]
+        S = integer("n_samples", n_samples, minimum=1)
+        Ws, fw, _, X, weight = self._prepare(theta, X, reduction=reduction)
+        f = fw.output
         labels = self.likelihood.sample(f, _rng(seed), S)
         r = self.likelihood.nll_gradient(f, labels)                    # (S, N, M)
         C = np.einsum("snm,snk->nmk", r, r) / S
-        return _sandwich(self._jacobian(layers, z, a), C)
+        return _sandwich(self._jacobian(Ws, fw), C, weight, X)
 
     def sample_labels(self, theta, X, seed=None):
         """Labels ``y_n ~ p(y | f(x_n, theta))``, one per input."""
-        _, z, _, _ = self._prepare(theta, X)
-        out = self.likelihood.sample(z[-1], _rng(seed), 1)[0]
-        return out
+        return self.likelihood.sample(self.network.forward(theta, X), _rng(seed), 1)[0]
 
-    def empirical_fisher(self, theta, X, y):
-        r"""Empirical Fisher :math:`\tilde F = \sum_n g_n g_n^\top` at the training labels (eq. 3 of [1]).
+    def empirical_fisher(self, theta, X, y, *, reduction="mean"):
+        r"""Empirical Fisher :math:`\tilde F = \sum_n g_n g_n^\top` at the training labels (eq. 3 of [1]),
+        divided by ``N`` for ``reduction="mean"``.
 
         Not a Monte Carlo estimate of the Fisher: the labels come from the data, not the model.
         """
         g = self.per_sample_gradients(theta, X, y)
-        return g.T @ g
+        weight = reduction_weight(reduction, g.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = (g.T @ g) * weight
+        return refuse_overflow(A, X, "the empirical Fisher g g^T")
 
-    def ggn(self, theta, X, y):
+    def ggn(self, theta, X, y, *, reduction="mean"):
         r"""Generalised Gauss-Newton of the canonical split (eq. 10, 12 of [1]).
 
-        :math:`G = \sum_n J_n^\top \nabla_f^2 \ell(y_n, f_n) J_n`. For the likelihoods here it
-        equals :meth:`fisher` (Proposition 1 of [1]).
+        :math:`G = \sum_n J_n^\top \nabla_f^2 \ell(y_n, f_n) J_n` (over ``N`` for the mean).
+        For the likelihoods here it equals :meth:`fisher` (Proposition 1 of [1]).
         """
-        layers, z, a, y = self._prepare(theta, X, y)
-        return _sandwich(self._jacobian(layers, z, a), self.likelihood.nll_hessian(z[-1], y))
+        Ws, fw, y, X, weight = self._prepare(theta, X, y, reduction)
+        return _sandwich(self._jacobian(Ws, fw), self.likelihood.nll_hessian(fw.output, y), weight, X)
 
-    def residual_hessian(self, theta, X, y):
+    def residual_hessian(self, theta, X, y, *, reduction="mean"):
         r"""The part of the Hessian that the GGN drops (second sum of eq. 9 of [1]).
 
-        :math:`R = \sum_n \sum_m [\nabla_f \ell(y_n, f_n)]_m \nabla_\theta^2 f^{(m)}(x_n, \theta)`;
-        zero for a linear model.
+        :math:`R = \sum_n \sum_m [\nabla_f \ell(y_n, f_n)]_m \nabla_\theta^2 f^{(m)}(x_n, \theta)`
+        (over ``N`` for the mean); zero for a linear model.
         """
-        layers, z, a, y = self._prepare(theta, X, y)
-        e = self.likelihood.nll_gradient(z[-1], y)
-        return self.network._output_hessian_contracted(layers, z, a, e)
+        Ws, fw, y, X, weight = self._prepare(theta, X, y, reduction)
+        e = self.likelihood.nll_gradient(fw.output, y)
+        return refuse_overflow(self.network.output_hessian_contracted(Ws, fw, e) * weight, X,
+                               "the residual Hessian")
 
-    def hessian(self, theta, X, y):
+    def hessian(self, theta, X, y, *, reduction="mean"):
         r"""Exact Hessian of the loss, :math:`\nabla^2 L = G + R` (eq. 9 of [1]).
 
         Meant for small networks: the forward-over-reverse pass holds ``O(N * width * D)``
@@ -784,7 +489,7 @@ class SupervisedModel:
         Examples
         --------
         >>> model = SupervisedModel(MLP((1, 2, 1), "tanh"), "gaussian")
-        >>> theta = np.array([0.5, -1.0, 0.1, 0.2, 1.0, 2.0, 0.3])
+        >>> theta = np.array([0.5, 0.1, -1.0, 0.2, 1.0, 2.0, 0.3])
         >>> X = np.array([[0.5], [-1.0]]); y = np.array([1.0, 0.0])
         >>> H = model.hessian(theta, X, y)
         >>> h = 1e-5; e = np.eye(7)
@@ -793,12 +498,8 @@ class SupervisedModel:
         >>> bool(np.allclose(H, fd, atol=1e-8))
         True
         """
-        layers, z, a, y = self._prepare(theta, X, y)
-        f = z[-1]
-        J = self._jacobian(layers, z, a)
-        G = _sandwich(J, self.likelihood.nll_hessian(f, y))
-        R = self.network._output_hessian_contracted(layers, z, a, self.likelihood.nll_gradient(f, y))
-        return G + R
+        return (self.ggn(theta, X, y, reduction=reduction)
+                + self.residual_hessian(theta, X, y, reduction=reduction))
 
 
 def cosine_similarity(u, v):
@@ -809,7 +510,7 @@ def cosine_similarity(u, v):
     >>> cosine_similarity([1.0, 0.0], [1.0, 1.0])
     0.7071067811865475
     """
-    u, v = _finite("u", u, ndim=1), _finite("v", v, ndim=1)
+    u, v = as_array("u", u, ndim=1), as_array("v", v, ndim=1)
     if u.shape != v.shape:
         raise ValueError(f"u and v must have the same shape, got {u.shape} and {v.shape}")
     nu, nv = np.linalg.norm(u), np.linalg.norm(v)
@@ -823,24 +524,27 @@ def cosine_similarity(u, v):
 PRECONDITIONERS = ("none", "fisher", "empirical_fisher", "ggn", "hessian")
 
 
-def _curvature(model, name, theta, X, y):
+def _curvature(model, name, theta, X, y, reduction):
     if name == "fisher":
-        return model.fisher(theta, X)
+        return model.fisher(theta, X, reduction=reduction)
     if name == "empirical_fisher":
-        return model.empirical_fisher(theta, X, y)
+        return model.empirical_fisher(theta, X, y, reduction=reduction)
     if name == "ggn":
-        return model.ggn(theta, X, y)
+        return model.ggn(theta, X, y, reduction=reduction)
     if name == "hessian":
-        return model.hessian(theta, X, y)
+        return model.hessian(theta, X, y, reduction=reduction)
     raise ValueError(f"preconditioner must be one of {PRECONDITIONERS}, got {name!r}")
 
 
-def preconditioned_direction(model, theta, X, y, *, preconditioner="fisher", damping=0.0, method="solve"):
+def preconditioned_direction(model, theta, X, y, *, preconditioner="fisher", damping=0.0, method="solve",
+                             reduction="mean"):
     r"""The update direction :math:`(B + \lambda I)^{-1} \nabla L` (descent goes along minus it).
 
     ``preconditioner`` is one of :data:`PRECONDITIONERS`: ``"none"`` (the gradient),
     ``"fisher"`` (natural gradient, eq. 6 of [2]), ``"empirical_fisher"`` (EF-preconditioned
-    gradient of [1]), ``"ggn"`` or ``"hessian"`` (Newton).
+    gradient of [1]), ``"ggn"`` or ``"hessian"`` (Newton). ``B`` and the gradient use the same
+    ``reduction``, so without damping the direction does not depend on it (except for the
+    empirical Fisher, which scales as ``N`` times the mean, and ``"none"``).
 
     Examples
     --------
@@ -850,10 +554,12 @@ def preconditioned_direction(model, theta, X, y, *, preconditioner="fisher", dam
     >>> theta - preconditioned_direction(model, theta, X, y)   # one natural-gradient step: exact
     array([2., 1.])
     """
-    g = model.gradient(theta, X, y)
+    choice("preconditioner", preconditioner, PRECONDITIONERS)
+    g = model.gradient(theta, X, y, reduction=reduction)
     if preconditioner == "none":
         return g
-    return precondition(_curvature(model, preconditioner, theta, X, y), g, damping=damping, method=method)
+    B = _curvature(model, preconditioner, theta, X, y, reduction)
+    return precondition(B, g, damping=damping, method=method)
 
 
 @dataclass(frozen=True, eq=False)
@@ -891,7 +597,7 @@ class DescentPath:
 
 
 def descend(model, theta0, X, y, *, preconditioner="none", step_size=1.0, n_steps=100, damping=0.0,
-            method="solve"):
+            method="solve", reduction="mean"):
     r"""Preconditioned gradient descent, :math:`\theta_{t+1} = \theta_t - \gamma (B_t + \lambda I)^{-1} \nabla L`.
 
     Parameters
@@ -907,6 +613,9 @@ def descend(model, theta0, X, y, *, preconditioner="none", step_size=1.0, n_step
     damping : float, >= 0
     method : {"solve", "pinv"}
         See :func:`precondition`.
+    reduction : {"mean", "sum"}
+        Of the loss, its gradient and the curvature (the sum makes plain GD steps ``N`` times
+        longer; natural-gradient steps do not change without damping).
 
     Returns
     -------
@@ -923,32 +632,33 @@ def descend(model, theta0, X, y, *, preconditioner="none", step_size=1.0, n_step
     """
     if not isinstance(model, SupervisedModel):
         raise TypeError(f"model must be a SupervisedModel, got {type(model).__name__}")
-    if preconditioner not in PRECONDITIONERS:
-        raise ValueError(f"preconditioner must be one of {PRECONDITIONERS}, got {preconditioner!r}")
-    gamma = float(step_size)
-    if not np.isfinite(gamma) or gamma <= 0:
-        raise DomainError(f"step_size must be > 0, got {step_size!r}")
-    T = int(n_steps)
-    if T < 0 or T != n_steps:
-        raise DomainError(f"n_steps must be an integer >= 0, got {n_steps!r}")
-    lam = _nonnegative("damping", damping)
+    choice("preconditioner", preconditioner, PRECONDITIONERS)
+    choice("reduction", reduction, REDUCTIONS)
+    gamma = positive("step_size", step_size)
+    T = integer("n_steps", n_steps, minimum=0)
+    lam = nonnegative("damping", damping)
     theta = model.network.check_theta(theta0, "theta0")
     X = model.network.check_inputs(X)
     y = model.likelihood.check_labels(y, X.shape[0], model.network.n_outputs)
 
-    thetas, losses, gnorms = [theta], [model.loss(theta, X, y)], []
+    thetas, losses, gnorms = [theta], [model.loss(theta, X, y, reduction=reduction)], []
     status, message = "completed", f"{T} steps taken"
     for t in range(T):
-        g = model.gradient(theta, X, y)
-        # A diverging run overflows here first; that is reported through status, not warnings.
+        g = model.gradient(theta, X, y, reduction=reduction)
+        # A diverging run overflows here first (refused with DomainError by the network, or
+        # inf in the solve); that is reported through status, not raised or warned about.
         with np.errstate(over="ignore", invalid="ignore"):
             gnorms.append(np.linalg.norm(g))
-            if preconditioner == "none":
-                d = g
-            else:
-                d = precondition(_curvature(model, preconditioner, theta, X, y), g, damping=lam, method=method)
-            new = theta - gamma * d
-            loss = model.loss(new, X, y) if np.all(np.isfinite(new)) else np.inf
+            try:
+                if preconditioner == "none":
+                    d = g
+                else:
+                    B = _curvature(model, preconditioner, theta, X, y, reduction)
+                    d = precondition(B, g, damping=lam, method=method)
+                new = theta - gamma * d
+                loss = model.loss(new, X, y, reduction=reduction) if np.all(np.isfinite(new)) else np.inf
+            except DomainError:
+                loss = np.inf
         if not np.isfinite(loss):
             status = "diverged"
             message = (f"step {t + 1} left the finite range (step_size={gamma:g}, damping={lam:g}); "
@@ -959,12 +669,12 @@ def descend(model, theta0, X, y, *, preconditioner="none", step_size=1.0, n_step
         losses.append(loss)
     if len(gnorms) < len(thetas):          # the last iterate's gradient is not computed yet
         with np.errstate(over="ignore"):
-            gnorms.append(np.linalg.norm(model.gradient(theta, X, y)))
+            gnorms.append(np.linalg.norm(model.gradient(theta, X, y, reduction=reduction)))
     return DescentPath(np.array(thetas), np.array(losses), np.array(gnorms), preconditioner,
                        gamma, lam, method, status, message)
 
 
-def direction_cosines(model, thetas, X, y, *, damping=0.0, method="solve"):
+def direction_cosines(model, thetas, X, y, *, damping=0.0, method="solve", reduction="mean"):
     r"""Cosine between the natural-gradient and the EF-preconditioned directions at each point.
 
     For every row :math:`\theta_t` of ``thetas`` returns :math:`\cos\angle\big((F + \lambda I)^{-1}
@@ -980,6 +690,8 @@ def direction_cosines(model, thetas, X, y, *, damping=0.0, method="solve"):
     damping : float, >= 0
         Added to both matrices.
     method : {"solve", "pinv"}
+    reduction : {"mean", "sum"}
+        Of the gradient and both matrices (the cosine depends on it only through damping).
 
     Returns
     -------
@@ -993,11 +705,12 @@ def direction_cosines(model, thetas, X, y, *, damping=0.0, method="solve"):
     >>> bool(np.all((-1 <= c) & (c <= 1)))
     True
     """
-    thetas = _finite("thetas", thetas, ndim=2)
+    thetas = as_array("thetas", thetas, ndim=2)
     out = np.empty(thetas.shape[0])
     for t, theta in enumerate(thetas):
-        g = model.gradient(theta, X, y)
-        nat = precondition(model.fisher(theta, X), g, damping=damping, method=method)
-        ef = precondition(model.empirical_fisher(theta, X, y), g, damping=damping, method=method)
+        g = model.gradient(theta, X, y, reduction=reduction)
+        nat = precondition(model.fisher(theta, X, reduction=reduction), g, damping=damping, method=method)
+        ef = precondition(model.empirical_fisher(theta, X, y, reduction=reduction), g, damping=damping,
+                          method=method)
         out[t] = cosine_similarity(nat, ef)
     return out

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symbolic.errors import DomainError
+from symbolic.validation import as_symmetric, as_vector, choice, in_interval, integer, nonnegative, positive
 
 __all__ = [
     "hessian_spectrum",
@@ -63,45 +64,6 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------- helpers
-def _symmetric(name, value):
-    try:
-        A = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a square array of real numbers") from exc
-    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty square matrix, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(A))[0])
-        raise DomainError(f"{name} must be finite, got {A[bad]} at index {bad}")
-    scale = np.max(np.abs(A))
-    # A finite-difference Hessian is symmetric only to ~1e-7 relative; accept and symmetrise it.
-    if np.max(np.abs(A - A.T)) > 1e-6 * scale:
-        raise ValueError(f"{name} must be symmetric, max |A - A^T| = {np.max(np.abs(A - A.T)):.3g}")
-    return 0.5 * (A + A.T)
-
-
-def _positive(name, value):
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise DomainError(f"{name} must be > 0, got {value!r}")
-    return v
-
-
-def _vector(name, value, n=None):
-    try:
-        v = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers") from exc
-    if v.ndim != 1 or (n is not None and v.shape[0] != n):
-        want = f"({n},)" if n is not None else "(n,)"
-        raise ValueError(f"{name} must have shape {want}, got {v.shape}")
-    if not np.all(np.isfinite(v)):
-        i = int(np.flatnonzero(~np.isfinite(v))[0])
-        raise DomainError(f"{name} must be finite, got {v[i]} at index {i}")
-    return v
-
-
 # ----------------------------------------------------------------------------- spectra
 def hessian_spectrum(hessian):
     """Eigenvalues of a symmetric Hessian in ascending order (eq. 9 of [1]_).
@@ -111,13 +73,11 @@ def hessian_spectrum(hessian):
     >>> hessian_spectrum([[2.0, 1.0], [1.0, 2.0]])
     array([1., 3.])
     """
-    return np.linalg.eigvalsh(_symmetric("hessian", hessian))
+    return np.linalg.eigvalsh(as_symmetric("hessian", hessian))
 
 
 def _signs(eigs, rtol, atol):
-    rtol, atol = float(rtol), float(atol)
-    if not (rtol >= 0 and atol >= 0):
-        raise DomainError(f"rtol and atol must be >= 0, got rtol={rtol!r}, atol={atol!r}")
+    rtol, atol = nonnegative("rtol", rtol), nonnegative("atol", atol)
     tol = atol + rtol * np.max(np.abs(eigs))
     return int(np.sum(eigs < -tol)), int(np.sum(np.abs(eigs) <= tol)), int(np.sum(eigs > tol))
 
@@ -203,7 +163,7 @@ def classify_critical_point(hessian, gradient=None, *, rtol=1e-8, atol=0.0, gtol
     """
     eigs = hessian_spectrum(hessian)
     if gradient is not None:
-        g = _vector("gradient", gradient, eigs.size)
+        g = as_vector("gradient", gradient, eigs.size)
         gn = float(np.linalg.norm(g))
         if gn > gtol:
             raise ValueError(f"gradient must vanish at a critical point: |gradient| = {gn:g} > gtol = {gtol:g}")
@@ -243,7 +203,7 @@ def condition_number(matrix):
 
 def _eigvals(name, matrix):
     """Eigenvalues of a symmetric matrix, with ``name`` in error messages."""
-    return np.linalg.eigvalsh(_symmetric(name, matrix))
+    return np.linalg.eigvalsh(as_symmetric(name, matrix))
 
 
 def sharpness(metric):
@@ -258,7 +218,7 @@ def sharpness(metric):
     >>> sharpness([[2.0, 0.5], [0.5, 3.0]])
     5.0
     """
-    return float(np.trace(_symmetric("metric", metric)))
+    return float(np.trace(as_symmetric("metric", metric)))
 
 
 # ----------------------------------------------------------------------------- finite differences
@@ -270,11 +230,11 @@ def numerical_gradient(fun, x, step=None):
     >>> np.round(numerical_gradient(lambda v: v[0] ** 2 + 3 * v[1], [1.0, 2.0]), 6)
     array([2., 3.])
     """
-    x = _vector("x", x)
+    x = as_vector("x", x)
     if step is None:     # eps^(1/3) balances the O(h^2) truncation and the eps/h rounding
         h = np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(x))
     else:
-        h = np.full(x.size, _positive("step", step))
+        h = np.full(x.size, positive("step", step))
     g = np.empty(x.size)
     for i in range(x.size):
         e = np.zeros(x.size)
@@ -296,12 +256,12 @@ def numerical_hessian(fun, x, step=None):
     array([[ 2., -1.],
            [-1.,  0.]])
     """
-    x = _vector("x", x)
+    x = as_vector("x", x)
     n = x.size
     if step is None:
         h = np.finfo(float).eps ** 0.25 * np.maximum(1.0, np.abs(x))
     else:
-        h = np.full(n, _positive("step", step))
+        h = np.full(n, positive("step", step))
     H = np.empty((n, n))
     E = np.diag(h)
     for i in range(n):
@@ -361,20 +321,19 @@ def quadratic_descent(A, x0, *, x_star=None, metric=None, step_size, tol=1e-8, m
     >>> quadratic_descent(A, [1.0, 1.0], metric=A, step_size=0.5, tol=1e-6).iterations
     10
     """
-    A = _symmetric("A", A)
+    A = as_symmetric("A", A)
     d = A.shape[0]
     if np.linalg.eigvalsh(A)[0] <= 0:
         raise DomainError(f"A must be positive definite, smallest eigenvalue {np.linalg.eigvalsh(A)[0]:.3g}")
-    x0 = _vector("x0", x0, d)
-    xs = np.zeros(d) if x_star is None else _vector("x_star", x_star, d)
-    eta = _positive("step_size", step_size)
-    tol = float(tol)
-    if not 0 < tol < 1:
-        raise DomainError(f"tol must be in (0, 1), got {tol!r}")
+    x0 = as_vector("x0", x0, d)
+    xs = np.zeros(d) if x_star is None else as_vector("x_star", x_star, d)
+    eta = positive("step_size", step_size)
+    tol = in_interval("tol", tol, 0.0, 1.0)
+    max_iter = integer("max_iter", max_iter, minimum=1)
     if metric is None:
         P = A
     else:
-        G = _symmetric("metric", metric)
+        G = as_symmetric("metric", metric)
         if G.shape != A.shape:
             raise ValueError(f"metric must have shape {A.shape}, got {G.shape}")
         if np.linalg.eigvalsh(G)[0] <= 0:
@@ -410,12 +369,8 @@ def quadratic_with_condition_number(kappa, dim=8, seed=0):
     >>> np.round(np.linalg.eigvalsh(A), 8)
     array([  1.,  10., 100.])
     """
-    kappa = float(kappa)
-    if not np.isfinite(kappa) or kappa < 1:
-        raise DomainError(f"kappa must be >= 1, got {kappa!r}")
-    dim = int(dim)
-    if dim < 2:
-        raise DomainError(f"dim must be >= 2, got {dim!r}")
+    kappa = in_interval("kappa", kappa, 1.0, closed=(True, False))
+    dim = integer("dim", dim, minimum=2)
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     lam = np.logspace(0.0, np.log10(kappa), dim)
@@ -435,14 +390,9 @@ def gd_iteration_bound(kappa, tol, *, form="tight"):
     >>> gd_iteration_bound(100.0, 1e-6), gd_iteration_bound(100.0, 1e-6, form="eq12")
     (346, 691)
     """
-    kappa = float(kappa)
-    if not np.isfinite(kappa) or kappa < 1:
-        raise DomainError(f"kappa must be >= 1, got {kappa!r}")
-    tol = float(tol)
-    if not 0 < tol < 1:
-        raise DomainError(f"tol must be in (0, 1), got {tol!r}")
-    if form not in ("tight", "eq12"):
-        raise ValueError(f"form must be 'tight' or 'eq12', got {form!r}")
+    kappa = in_interval("kappa", kappa, 1.0, closed=(True, False))
+    tol = in_interval("tol", tol, 0.0, 1.0)
+    choice("form", form, ("tight", "eq12"))
     if kappa == 1:
         return 1
     q = (kappa - 1) / (kappa + 1)
@@ -458,12 +408,10 @@ def ngd_iterations(step_size, tol):
     >>> ngd_iterations(0.5, 1e-6), ngd_iterations(1.0, 1e-6)
     (10, 1)
     """
-    eta = _positive("step_size", step_size)
+    eta = positive("step_size", step_size)
     if eta >= 2:
         raise DomainError(f"step_size must be < 2 for NGD to converge, got {step_size!r}")
-    tol = float(tol)
-    if not 0 < tol < 1:
-        raise DomainError(f"tol must be in (0, 1), got {tol!r}")
+    tol = in_interval("tol", tol, 0.0, 1.0)
     r = abs(1 - eta)
     if r == 0:
         return 1

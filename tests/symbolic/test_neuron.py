@@ -103,7 +103,7 @@ def test_generic_fisher_equals_closed_form(act, noise, d, x):
     rng = np.random.default_rng(1)
     subs0 = dict(model.constants)
     for _ in range(3):
-        at = {**subs0, **dict(zip(model.coordinates, rng.uniform(-1.5, 1.5, model.dim)))}
+        at = {**subs0, **dict(zip(model.coordinates, rng.uniform(-1.5, 1.5, model.dim), strict=False))}
         a = np.array(derived.subs(at).evalf(), dtype=float)
         b = np.array(closed.subs(at).evalf(), dtype=float)
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -127,8 +127,8 @@ def test_monte_carlo(act, noise, options):
     model = neuron_model(act, noise, 2, x, sigma, **options)
     y = model.space.variables[0]
     rng = np.random.default_rng(20170806)
-    point = dict(zip(model.coordinates, [0.4, 0.3, -0.2]))
-    mean = float(activation(act, **options)(sum(float(c) * v for c, v in zip(x + [1], point.values()))))
+    point = dict(zip(model.coordinates, [0.4, 0.3, -0.2], strict=False))
+    mean = float(activation(act, **options)(sum(float(c) * v for c, v in zip(x + [1], point.values(), strict=False))))
     scores = sp.lambdify([y], [sp.diff(model.log_density, c).subs(point) for c in model.coordinates], "numpy")
     n = 40000
     ys = _sample(noise, mean, float(sigma or 1), rng, n)
@@ -171,7 +171,7 @@ def test_layer_equals_numeric_blocks_and_brute_force():
     W = np.array([[0.3, -0.8, 0.1], [1.2, 0.4, -0.5]])
     names = [f"w{i}_{j}" for i in (1, 2) for j in (1, 2)]
     syms = {s.name: s for s in G.free_symbols}
-    subs = {syms[n]: v for n, v in zip(["w1_1", "w1_2", "b1", "w2_1", "w2_2", "b2"], W.ravel())}
+    subs = {syms[n]: v for n, v in zip(["w1_1", "w1_2", "b1", "w2_1", "w2_2", "b2"], W.ravel(), strict=False)}
     assert set(names) <= set(syms)
     got = _numeric(G, subs)
     np.testing.assert_allclose(got, blocks.layer_rfim(W, [x], "sigmoid", "bernoulli"), rtol=1e-12)
@@ -202,7 +202,7 @@ def test_softmax_brute_force():
     G = softmax_rfim(m, d, x)
     rng = np.random.default_rng(5)
     W = rng.uniform(-1, 1, (m, d + 1))
-    subs = dict(zip(model.coordinates, W.ravel()))
+    subs = dict(zip(model.coordinates, W.ravel(), strict=False))
     y = model.space.variables[0]
     brute = np.zeros((model.dim, model.dim))
     logp = model.log_density
@@ -229,13 +229,13 @@ def test_two_layer_brute_force(act, noise):
     hid = [f(row[0] * x[0] + row[1]) for row in W] + [1]
     means = [f(sum(C[i, l] * hid[i] for i in range(d_h + 1))) for l in range(d_out)]
     values = (0, 1) if noise == "bernoulli" else (-1, 1)
-    point = dict(zip(coords, [0.7, -0.2, -0.9, 0.4]))
+    point = dict(zip(coords, [0.7, -0.2, -0.9, 0.4], strict=False))
     brute = np.zeros((4, 4))
     for ys in itertools.product(values, repeat=d_out):
         if noise == "bernoulli":
-            probs = [mu if yl else 1 - mu for mu, yl in zip(means, ys)]
+            probs = [mu if yl else 1 - mu for mu, yl in zip(means, ys, strict=False)]
         else:
-            probs = [(1 + yl * mu) / 2 for mu, yl in zip(means, ys)]
+            probs = [(1 + yl * mu) / 2 for mu, yl in zip(means, ys, strict=False)]
         logp = sum(sp.log(p) for p in probs)
         s = np.array([float(sp.diff(logp, c).subs(point)) for c in coords])
         brute += float(sp.exp(logp).subs(point)) * np.outer(s, s)
@@ -257,7 +257,7 @@ def test_empirical_rfim_matches_neuron_blocks():
     G = empirical_rfim("tanh", "symmetric", [[sp.nsimplify(v) for v in r] for r in X])
     w = sp.symbols("w1 w2 b", real=True)
     W = np.array([[0.2, -0.4, 0.3]])
-    got = _numeric(G, dict(zip(w, W[0])))
+    got = _numeric(G, dict(zip(w, W[0], strict=False)))
     np.testing.assert_allclose(got, blocks.neuron_blocks(W, X, "tanh", "symmetric")[0], rtol=1e-12)
     assert np.linalg.eigvalsh(got).min() > 0
 
@@ -300,5 +300,16 @@ def test_bad_input(call, name):
         call()
 
 
-def test_noise_names():
-    assert NOISES == ("bernoulli", "symmetric", "gaussian")
+def test_noise_and_activation_names_come_from_the_one_table():
+    from numeric.nn import activations as numeric_table
+    from symbolic import activations as table
+    from symbolic import neuron
+
+    assert neuron.ACTIVATIONS is table.ACTIVATIONS is numeric_table.ACTIVATIONS
+    assert NOISES is table.NOISES is numeric_table.NOISES
+    assert set(NOISES) == {"bernoulli", "symmetric", "gaussian"}
+    # one name per activation: "identity" is not an alias of "linear"
+    with pytest.raises(ValueError, match="activation must be one of"):
+        neuron.activation("identity")
+    for name in table.ACTIVATIONS:
+        assert neuron.activation(name)(neuron.T) == table.SYMPY_FORMS[name](neuron.T, slope=sp.Rational(1, 4), alpha=1)

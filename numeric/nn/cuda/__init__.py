@@ -129,12 +129,14 @@ def nu_from_codes(W, Xt, act, noise, sigma, param):
     return out.copy_to_host()
 
 
-def weighted_grams(nu_w, Xt):
-    """Per-neuron blocks ``mean_n nu_w[n, i] Xt[n] Xt[n]^T``, shape ``(n_out, D, D)``."""
+def weighted_grams(nu_w, Xt, scale=None):
+    """Per-neuron blocks ``scale * sum_n nu_w[n, i] Xt[n] Xt[n]^T``, shape ``(n_out, D, D)``;
+    ``scale`` defaults to ``1 / N`` (the mean over samples).
+    """
     cuda, _ = require()
     N, D = Xt.shape
     G = cuda.device_array((nu_w.shape[1], D, D), dtype=np.float64)
-    launch_grams(_device(nu_w), _device(Xt), 1.0 / N, G)
+    launch_grams(_device(nu_w), _device(Xt), 1.0 / N if scale is None else float(scale), G)
     return G.copy_to_host()
 
 

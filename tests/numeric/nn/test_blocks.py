@@ -17,7 +17,7 @@ from scipy.special import expit, log_softmax
 
 from numeric.nn import _cpu as _blocks_cpu
 from numeric.nn import blocks as B
-from symbolic.errors import DomainError
+from symbolic.errors import DomainError, SingularMatrixError
 
 SLOPE, ALPHA = 0.2, 0.7
 
@@ -184,7 +184,7 @@ def test_chunked_pair_gemm_matches_einsum(seed, N, D, m, budget):
     np.testing.assert_allclose(_blocks_cpu.weighted_grams(nu, Xt), ref, rtol=1e-12, atol=1e-12)
     chunks = _blocks_cpu.pair_chunks(D, N, budget)
     assert chunks[0][0] == 0 and chunks[-1][1] == D
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
 
 
 def test_weighted_grams_public():
@@ -275,7 +275,7 @@ def test_linear_gaussian_layer():
 
 def mlp_problem(out="softmax", seed=0, N=3, sizes=(2, 3, 2), hidden="tanh"):
     rng = np.random.default_rng(seed)
-    Ws = [0.8 * rng.standard_normal((b, a + 1)) for a, b in zip(sizes[:-1], sizes[1:])]
+    Ws = [0.8 * rng.standard_normal((b, a + 1)) for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
     X = rng.standard_normal((N, sizes[0]))
     acts = [hidden] * (len(Ws) - 1) + [out]
     return Ws, X, acts
@@ -283,7 +283,7 @@ def mlp_problem(out="softmax", seed=0, N=3, sizes=(2, 3, 2), hidden="tanh"):
 
 def mlp_loglik(Ws, acts, x, y, sigma=SIGMA):
     a = x
-    for W, act in zip(Ws, acts):
+    for W, act in zip(Ws, acts, strict=False):
         h = W @ np.append(a, 1.0)
         if act == "softmax":
             return float(log_softmax(h)[y])
@@ -293,7 +293,7 @@ def mlp_loglik(Ws, acts, x, y, sigma=SIGMA):
 
 def mlp_output(Ws, acts, x):
     a = x
-    for W, act in zip(Ws, acts):
+    for W, act in zip(Ws, acts, strict=False):
         h = W @ np.append(a, 1.0)
         a = np.exp(log_softmax(h)) if act == "softmax" else F[act](h)
     return a
@@ -306,9 +306,9 @@ def test_fisher_blocks_match_brute_force(out):
     for l, W in enumerate(Ws):
         F_bf = 0.0
         for x in X:
-            def ll(theta, y, x=x, l=l):
+            def ll(theta, y, x=x, l=l, shape=W.shape):
                 Ws2 = list(Ws)
-                Ws2[l] = theta.reshape(W.shape)
+                Ws2[l] = theta.reshape(shape)
                 return mlp_loglik(Ws2, acts, x, y)
             mu = mlp_output(Ws, acts, x)
             ys = ([(y, mu[y]) for y in range(len(mu))] if out == "softmax"
@@ -360,7 +360,7 @@ def test_nll_gradients_match_finite_differences(out):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 5) if out == "softmax" else rng.standard_normal((5, 2))
     loss, grads = B.nll_and_gradients(Ws, X, y, acts, sigma=SIGMA)
-    ref = -np.mean([mlp_loglik(Ws, acts, x, t) for x, t in zip(X, y)])
+    ref = -np.mean([mlp_loglik(Ws, acts, x, t) for x, t in zip(X, y, strict=False)])
     if out != "softmax":
         ref += math.log(2 * math.pi * SIGMA**2)  # two outputs, each 0.5 log(2 pi sigma^2)
     assert loss == pytest.approx(ref, rel=1e-12)
@@ -421,7 +421,7 @@ def test_kfac_sampled_and_empirical_factors():
     S = 4000
     Xs = np.tile(X, (S, 1))
     sampled = B.kfac_factors(Ws, Xs, acts, targets="sample", rng=1)
-    for (A1, G1), (A2, G2) in zip(expected, sampled):
+    for (A1, G1), (A2, G2) in zip(expected, sampled, strict=False):
         np.testing.assert_allclose(A2, A1, rtol=1e-12)
         assert rel(G2, G1) < 0.05
     # given labels: G = mean g g^T with g = d log p(y|x) / dh, here for the output layer
@@ -479,7 +479,7 @@ def test_singular_block_without_damping_raises_and_suggests_damping():
     G = spd_stack(rng, 3, 4)
     G[1] = spd_stack(rng, 1, 4, rank=2)[0]           # rank 2 < 4: singular
     g = rng.standard_normal((3, 4))
-    with pytest.raises(np.linalg.LinAlgError, match=r"block 1 .*damping="):
+    with pytest.raises(SingularMatrixError, match=r"block 1 .*damping="):
         B.solve_blocks(G, g)
     B.solve_blocks(G, g, damping=1e-8)
     # a dead ReLU neuron (nu = 0 on every sample) has an all-zero block
@@ -487,7 +487,7 @@ def test_singular_block_without_damping_raises_and_suggests_damping():
     X = np.abs(rng.standard_normal((6, 1)))
     Gr = B.neuron_blocks(W, X, "relu")
     assert not Gr[1].any()
-    with pytest.raises(np.linalg.LinAlgError, match="block 1"):
+    with pytest.raises(SingularMatrixError, match="block 1"):
         B.cholesky_blocks(Gr)
 
 
@@ -507,7 +507,7 @@ def test_rngd_running_metric_and_period():
     for t in range(7):
         grads = B.nll_and_gradients(opt.weights, X, y, acts)[1]
         batch = B.rfim_blocks(Ws_ref, X, acts)
-        metrics = [(1 - lam) * M + lam * Mb for M, Mb in zip(metrics, batch)]
+        metrics = [(1 - lam) * M + lam * Mb for M, Mb in zip(metrics, batch, strict=False)]
         if t % T == 0:
             factor_metrics = [M.copy() for M in metrics]
         dirs = opt.step(grads, X)
@@ -540,17 +540,23 @@ def test_rngd_decreases_the_loss():
 
 
 def test_bad_input_raises_naming_the_parameter():
+    """docs/errors.md: TypeError for a wrong type, ValueError for a shape or an option,
+    DomainError for a value outside its domain, SingularMatrixError for a singular block."""
     W = np.zeros((2, 3))
     X = np.zeros((4, 2))
-    with pytest.raises(DomainError, match=r"W has shape \(2, 3\), so X must have 2 columns"):
+    with pytest.raises(ValueError, match=r"W has shape \(2, 3\), so X must have 2 columns"):
         B.neuron_blocks(W, np.zeros((4, 3)), "tanh")
     with pytest.raises(DomainError, match="X must be finite.*index \\(1, 0\\)"):
         B.neuron_blocks(W, np.array([[0, 0], [np.nan, 0], [0, 0], [0, 0]]), "tanh")
     with pytest.raises(DomainError, match="W must be finite"):
         B.neuron_blocks(np.array([[0, 0, np.inf], [0, 0, 0]]), X, "tanh")
-    with pytest.raises(DomainError, match="activation must be one of"):
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        B.neuron_blocks(W, "X", "tanh")
+    with pytest.raises(ValueError, match="activation must be one of"):
         B.neuron_blocks(W, X, "gelu")
-    with pytest.raises(DomainError, match="noise must be one of"):
+    with pytest.raises(ValueError, match="activation must be one of"):
+        B.neuron_blocks(W, X, "identity")           # one name per activation: "linear"
+    with pytest.raises(ValueError, match="noise must be one of"):
         B.neuron_blocks(W, X, "tanh", "poisson")
     with pytest.raises(DomainError, match="noise='bernoulli' needs a mean in \\(0, 1\\)"):
         B.neuron_blocks(W, X, "tanh", "bernoulli")
@@ -562,32 +568,36 @@ def test_bad_input_raises_naming_the_parameter():
         B.neuron_blocks(W, X, "prelu", slope=1.5)
     with pytest.raises(DomainError, match="alpha must be > 0"):
         B.neuron_blocks(W, X, "elu", alpha=0.0)
-    with pytest.raises(DomainError, match="backend must be one of"):
+    with pytest.raises(ValueError, match="backend must be one of"):
         B.neuron_blocks(W, X, "tanh", backend="tpu")
-    with pytest.raises(DomainError, match="nu must have one row per sample"):
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        B.neuron_blocks(W, X, "tanh", reduction="avg")
+    with pytest.raises(ValueError, match="nu must have one row per sample"):
         B.weighted_grams(np.ones((3, 2)), X)
     with pytest.raises(DomainError, match="damping must be >= 0"):
         B.solve_blocks(np.ones((1, 1, 1)), np.ones((1, 1)), damping=-1.0)
-    with pytest.raises(DomainError, match=r"g must have shape \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"g must have shape \(1, 1\)"):
         B.solve_blocks(np.ones((1, 1, 1)), np.ones((1, 2)))
-    with pytest.raises(DomainError, match="G must be a stack of square blocks"):
+    with pytest.raises(ValueError, match="G must be a stack of square blocks"):
         B.cholesky_blocks(np.ones((1, 2, 3)))
     with pytest.raises(DomainError, match="G must be finite"):
         B.cholesky_blocks(np.full((1, 1, 1), np.nan))
     Ws, Xm, acts = mlp_problem()
-    with pytest.raises(DomainError, match=r"weights\[1\] must have 4 columns"):
+    with pytest.raises(ValueError, match=r"weights\[1\] must have 4 columns"):
         B.fisher_blocks([Ws[0], np.zeros((2, 5))], Xm, acts)
-    with pytest.raises(DomainError, match="'softmax' is allowed in the last layer only"):
+    with pytest.raises(ValueError, match="'softmax' is allowed in the last layer only"):
         B.mlp_forward(Ws, Xm, ["softmax", "softmax"])
-    with pytest.raises(DomainError, match="activations must be a list with one name per layer"):
+    with pytest.raises(ValueError, match="activations must be a list with one name per layer"):
         B.mlp_forward(Ws, Xm, ["tanh"])
+    with pytest.raises(TypeError, match="activations must be a list"):
+        B.mlp_forward(Ws, Xm, "tanh")
     with pytest.raises(DomainError, match=r"y must lie in \[0, 2\)"):
         B.nll_and_gradients(Ws, Xm, np.array([0, 1, 2]), acts)
-    with pytest.raises(DomainError, match="targets must be 'expected', 'sample' or an array"):
+    with pytest.raises(ValueError, match="targets must be one of"):
         B.kfac_factors(Ws, Xm, acts, targets="model")
-    with pytest.raises(DomainError, match=r"grad must have shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"grad must have shape \(2, 3\)"):
         B.kfac_apply_inverse(np.eye(3), np.eye(2), np.ones((3, 2)))
-    with pytest.raises(np.linalg.LinAlgError, match="damping"):
+    with pytest.raises(SingularMatrixError, match="damping"):
         B.kfac_apply_inverse(np.zeros((3, 3)), np.eye(2), np.ones((2, 3)))
     with pytest.raises(DomainError, match="decay must be in \\(0, 1\\]"):
         B.RNGD([w.copy() for w in Ws], acts, decay=0.0)
@@ -595,6 +605,8 @@ def test_bad_input_raises_naming_the_parameter():
         B.RNGD([w.copy() for w in Ws], acts, period=0)
     with pytest.raises(DomainError, match="noise='bernoulli'"):
         B.RNGD([w.copy() for w in Ws], acts, noise="bernoulli")
+    with pytest.raises(TypeError, match=r"weights\[0\] must be a float64 numpy array"):
+        B.RNGD([Ws[0].tolist(), Ws[1].copy()], acts)
     opt = B.RNGD([w.copy() for w in Ws], acts)
-    with pytest.raises(DomainError, match=r"grads\[0\] must have the shape of weights\[0\]"):
+    with pytest.raises(ValueError, match=r"grads\[0\] must have the shape of weights\[0\]"):
         opt.step([np.zeros((1, 1)), np.zeros(Ws[1].shape)], Xm)

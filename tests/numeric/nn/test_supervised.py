@@ -105,7 +105,7 @@ def fisher_by_definition(model, theta, X):
     grids = np.meshgrid(*([z] * M), indexing="ij")
     weights = np.prod(np.meshgrid(*([w] * M), indexing="ij"), axis=0).ravel()
     nodes = np.stack([gg.ravel() for gg in grids], axis=1)
-    for node, wt in zip(nodes, weights):
+    for node, wt in zip(nodes, weights, strict=False):
         g = model.per_sample_gradients(theta, X, f + lik.sigma * node)
         F += wt * g.T @ g
     return F
@@ -119,11 +119,10 @@ def problems(draw, likelihoods=("gaussian", "bernoulli", "categorical"), hidden=
     widths = draw(st.lists(st.integers(1, 4), min_size=hidden[0], max_size=hidden[1]))
     n_in = draw(st.integers(1, 3))
     # ReLU included: finite differences straddle a kink with probability ~1e-6 per unit.
-    act = draw(st.sampled_from(["tanh", "sigmoid", "softplus", "relu"]))
-    bias = draw(st.booleans())
+    act = draw(st.sampled_from(["tanh", "sigmoid", "softplus", "relu", "elu", "prelu"]))
     sigma = draw(st.sampled_from([0.5, 1.0, 2.0]))
     lik = GaussianLikelihood(sigma) if name == "gaussian" else likelihood_from_name(name)
-    model = SupervisedModel(MLP((n_in, *widths, n_out), act, bias), lik)
+    model = SupervisedModel(MLP((n_in, *widths, n_out), act), lik)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     N = draw(st.integers(1, 5))
     theta = rng.normal(size=model.n_params)
@@ -185,9 +184,12 @@ def test_fisher_equals_ggn_through_independent_routes(problem):
     G_fd = ggn_by_finite_differences(model, theta, X, y)
     scale = np.abs(F_def).max() + 1e-12
     np.testing.assert_allclose(G_fd / scale, F_def / scale, atol=2e-5)
-    # ... and the module's two routes agree with them.
-    np.testing.assert_allclose(model.fisher(theta, X) / scale, F_def / scale, atol=1e-10)
-    np.testing.assert_allclose(model.ggn(theta, X, y) / scale, F_def / scale, atol=1e-10)
+    # ... and the module's two routes agree with them (both helpers are sums over samples).
+    np.testing.assert_allclose(model.fisher(theta, X, reduction="sum") / scale, F_def / scale, atol=1e-10)
+    np.testing.assert_allclose(model.ggn(theta, X, y, reduction="sum") / scale, F_def / scale, atol=1e-10)
+    # the default reduction is the mean
+    N = X.shape[0]
+    np.testing.assert_allclose(N * model.fisher(theta, X) / scale, F_def / scale, atol=1e-10)
 
 
 @SETTINGS
@@ -218,9 +220,9 @@ def test_empirical_fisher_is_gradient_second_moment(problem):
     model, theta, X, y = problem
     N = X.shape[0]
     gs = N * model.per_sample_gradients(theta, X, y)
-    gradL = model.gradient(theta, X, y)
+    gradL = model.gradient(theta, X, y, reduction="sum")          # [K]'s L is the sum
     cov = np.cov(gs, rowvar=False, bias=True).reshape(model.n_params, model.n_params)
-    np.testing.assert_allclose(N * model.empirical_fisher(theta, X, y), cov + np.outer(gradL, gradL),
+    np.testing.assert_allclose(N * model.empirical_fisher(theta, X, y, reduction="sum"), cov + np.outer(gradL, gradL),
                                rtol=1e-9, atol=1e-9 * (1 + np.abs(cov).max()))
 
 
@@ -339,12 +341,14 @@ def test_proposition_2_bound_is_tight_and_not_squared():
     H - G = r [[0, x], [x, 0]] and ||H - G||_2 = |r| |x| = r(theta) beta exactly; the squared
     reading ||H - G||_2^2 <= r beta (as printed) fails as soon as r beta > 1.
     """
-    model = SupervisedModel(MLP((1, 1, 1), "identity", bias=False), GaussianLikelihood(1.0))
+    model = SupervisedModel(MLP((1, 1, 1), "linear"), GaussianLikelihood(1.0))
     x, yv = 3.0, 0.0
-    theta = np.array([2.0, 1.5])
+    theta = np.array([2.0, 0.0, 1.5, 0.0])                     # (w1, b1, w2, b2), biases zero
     X, y = np.array([[x]]), np.array([yv])
-    r = abs(theta[0] * theta[1] * x - yv)                      # |grad_f nll| (sigma = 1)
-    diff = np.linalg.norm(model.hessian(theta, X, y) - model.ggn(theta, X, y), 2)
+    r = abs(theta[0] * theta[2] * x - yv)                      # |grad_f nll| (sigma = 1)
+    # f restricted to the weights (w1, w2), the biases held at zero, is w2 w1 x
+    w = np.ix_([0, 2], [0, 2])
+    diff = np.linalg.norm((model.hessian(theta, X, y) - model.ggn(theta, X, y))[w], 2)
     assert diff == pytest.approx(r * abs(x))
     assert diff**2 > r * abs(x)
 
@@ -430,12 +434,16 @@ def test_errors_name_the_argument():
         model.gradient(theta, X, np.array([0, 1, 2, 0]))
     with pytest.raises(ValueError, match=r"theta must have shape \(13,\)"):
         model.fisher(np.zeros(12), X)
-    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
         model.fisher(theta, np.zeros((4, 3)))
-    with pytest.raises(DomainError, match=r"weights\[2\] must be finite"):
-        model.network.flatten([np.zeros((3, 2)), np.zeros(3), np.full((1, 3), np.nan), np.zeros(1)])
-    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(3, 2\)"):
-        model.network.flatten([np.zeros((2, 3)), np.zeros(3), np.zeros((1, 3)), np.zeros(1)])
+    with pytest.raises(DomainError, match=r"weights\[1\] must be finite"):
+        model.network.flatten([np.zeros((3, 3)), np.full((1, 4), np.nan)])
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(3, 3\)"):
+        model.network.flatten([np.zeros((3, 2)), np.zeros((1, 4))])
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        model.fisher(theta, X, reduction="average")
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        model.fisher(theta, "X")
     with pytest.raises(DomainError, match="sigma must be > 0, got -1.0"):
         GaussianLikelihood(-1.0)
     with pytest.raises(DomainError, match=r"integer class labels in \[0, 3\)"):
@@ -444,8 +452,10 @@ def test_errors_name_the_argument():
         SupervisedModel(linear_model(2, 2), "bernoulli")
     with pytest.raises(ValueError, match="likelihood must be one of"):
         SupervisedModel(linear_model(2, 1), "poisson")
-    with pytest.raises(ValueError, match="activation"):
+    with pytest.raises(ValueError, match="activation must be one of"):
         MLP((2, 1), "gelu")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP((2, 1), "identity")          # one name per activation: "linear"
     with pytest.raises(DomainError, match="step_size"):
         descend(model, theta, X, y, step_size=0.0)
 

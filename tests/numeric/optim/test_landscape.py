@@ -211,7 +211,15 @@ def test_quadratic_descent_reports_divergence_and_checks_input():
         quadratic_descent(np.eye(2), [1.0, 1.0], step_size=-0.1)
     with pytest.raises(DomainError, match="x0 must be finite"):
         quadratic_descent(np.eye(2), [np.inf, 1.0], step_size=0.1)
-    with pytest.raises(DomainError, match="kappa must be >= 1"):
+    with pytest.raises(DomainError, match=r"kappa must be in \[1, inf\)"):
         gd_iteration_bound(0.5, 1e-3)
+    with pytest.raises(TypeError, match="step_size must be a real number"):
+        quadratic_descent(np.eye(2), [1.0, 1.0], step_size="0.1")
+    with pytest.raises(DomainError, match=r"tol must be in \(0, 1\)"):
+        quadratic_descent(np.eye(2), [1.0, 1.0], step_size=0.1, tol=1.0)
+    with pytest.raises(DomainError, match="max_iter must be an integer >= 1"):
+        quadratic_descent(np.eye(2), [1.0, 1.0], step_size=0.1, max_iter=0)
+    with pytest.raises(ValueError, match="form must be one of"):
+        gd_iteration_bound(10.0, 1e-3, form="loose")
     with pytest.raises(DomainError, match="kappas"):
         conditioning_table([0.5, 2.0])

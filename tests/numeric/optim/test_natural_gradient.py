@@ -1,304 +1,279 @@
-"""Natural-gradient descent and flows, Fisher scoring and mirror descent (manifolds.optim,
-numeric.optim.natural_gradient).
+"""The engines of numeric.optim.natural_gradient on plain callables: statuses for every way a
+run can fail, argument checks, and laws with closed forms (matrix exponential, geometric
+iterates, the Poisson MLE).
 """
-import zlib
+import time
 
 import numpy as np
 import pytest
-import scipy.optimize
-import sympy as sp
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
 
-from manifolds import Bernoulli, Categorical, DomainError, Exponential, Gamma, Normal, Poisson
-from manifolds.optim import (
+import manifolds.optim
+import numeric.nn.supervised
+import numeric.optim.landscape
+import numeric.optim.linalg
+import symbolic.errors
+from numeric.optim import natural_gradient as ng
+from numeric.optim.natural_gradient import (
     OptimizationError,
     OptimizationStatus,
     SingularMatrixError,
-    fisher_scoring,
-    mirror_descent,
-    natural_gradient_descent,
-    natural_gradient_flow,
+    metric_descent,
+    metric_flow,
+    mirror_steps,
+    scoring_steps,
 )
-from numeric.optim import natural_gradient as ng
-from symbolic.errors import DerivationError
-from tests.catalog_points import NAMES, build, scipy_law
+from symbolic.errors import DomainError
+from tests.support import examples
+
+S = OptimizationStatus
 
 
-# ------------------------------------------------------------ mirror descent = NGD in eta
-def _eta_loss(M, target):
-    eta = M.model.eta
-    return sum((e - sp.nsimplify(t)) ** 2 for e, t in zip(eta, target)) + sp.Rational(1, 10) * eta[0] ** 4
+def _quadratic(A, target):
+    A, target = np.asarray(A, float), np.asarray(target, float)
+    return (lambda x: 0.5 * (x - target) @ A @ (x - target)), (lambda x: A @ (x - target))
 
 
-MIRROR_CASES = [
-    (Normal, (), (0.3, 1.5), (1.0, 3.0), 0.05),
-    (Poisson, (), (1.0,), (3.0,), 0.05),
-    (Bernoulli, (), (0.5,), (0.3,), 0.5),
-    (Categorical, (3,), (0.2, 0.3), (0.4, 0.4), 0.5),
-    (Exponential, (), (1.5,), (2.0,), 0.05),
-]
+# ------------------------------------------------------------------------------ descent
+def test_metric_descent_singular_and_pinv():
+    G = np.array([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(SingularMatrixError, match="step 1"):
+        metric_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1)
+    path = metric_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1, method="pinv")
+    np.testing.assert_allclose(path.x, [0.875, -0.125])   # x - 0.5 * G x / 4 (pinv(G) = G / 4)
 
 
-@pytest.mark.parametrize("cls, args, x0, target, lr", MIRROR_CASES, ids=lambda v: getattr(v, "__name__", None))
-def test_mirror_descent_is_natural_gradient_descent_in_expectation_chart(cls, args, x0, target, lr):
-    M = cls(*args)
-    loss = _eta_loss(M, target)
-    md = mirror_descent(M, loss, x0, lr, 25, throw=True)
-    E = M.in_chart("expectation")
-    ngd = natural_gradient_descent(E, loss, md.duals[0], lr, 25, throw=True)
-    assert md.ok and ngd.ok
-    np.testing.assert_allclose(md.duals, ngd.xs, rtol=0, atol=1e-10)
-    # the iterates move: the identity is not trivially satisfied by a stalled run
-    assert np.max(np.abs(md.duals[-1] - md.duals[0])) > 1e-2
-    # primal iterates are the natural parameters of the dual ones, and valid points
-    for xi in md.extras["coordinates"]:
-        M.validate(xi)
+@examples(20)
+@given(st.floats(0.05, 1.5), st.integers(0, 30), st.floats(-3, 3), st.floats(-3, 3))
+def test_descent_with_the_hessian_as_metric_contracts_geometrically(lr, steps, a, b):
+    # G = A on L = (x - t)' A (x - t) / 2: x_k - t = (1 - lr)^k (x_0 - t) for every A
+    A = np.array([[3.0, 1.0], [1.0, 0.5]])
+    loss, grad = _quadratic(A, [1.0, -2.0])
+    path = metric_descent(lambda x: A, grad, [a, b], lr, steps, objective=loss, throw=True)
+    k = np.arange(steps + 1)[:, None]
+    exact = np.array([1.0, -2.0]) + (1 - lr) ** k * (np.array([a, b]) - [1.0, -2.0])
+    np.testing.assert_allclose(path.xs, exact, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(path.values, [loss(x) for x in exact], rtol=1e-10, atol=1e-14)
 
 
-def test_mirror_descent_callable_gradient_matches_expression():
-    M = Poisson()
-    eta, = M.model.eta
-    by_expr = mirror_descent(M, (eta - 3) ** 2, [1.0], 0.05, 10)
-    by_grad = mirror_descent(M, lambda th: 2 * np.exp(th) * (np.exp(th) - 3), [1.0], 0.05, 10)
-    np.testing.assert_allclose(by_expr.xs, by_grad.xs, rtol=0, atol=1e-13)
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_descent_with_non_finite_objective_at_start():
+    path = metric_descent(None, lambda x: np.ones(1), [-1.0], 0.1, 3, objective=lambda x: np.log(x[0]))
+    assert path.status == S.NON_FINITE and path.n_steps == 0 and "x0 = [-1]" in path.message
+    with pytest.raises(OptimizationError, match="not finite at the start"):
+        metric_descent(None, lambda x: np.ones(1), [-1.0], 0.1, 3, objective=lambda x: np.log(x[0]), throw=True)
 
 
-def test_mirror_descent_without_closed_form_dual_uses_newton():
-    M = Gamma()                      # no closed-form theta(eta)
-    eta = M.model.eta
-    loss = (eta[0] - 0.2) ** 2 + (eta[1] - 2.0) ** 2
-    path = mirror_descent(M, loss, [2.0, 1.5], 0.05, 10, throw=True)
-    theta = path.xs
-    a, b = theta[:, 0] + 1, -theta[:, 1]
-    from scipy.special import digamma
-    # grad F(theta) = (E log x, E x) = (digamma(a) - log b, a / b)
-    np.testing.assert_allclose(np.stack([digamma(a) - np.log(b), a / b], axis=1), path.duals,
-                               rtol=0, atol=1e-10)
+def test_descent_never_records_a_non_finite_objective():
+    # L = x - log x: gradient 1 - 1/x; from 3 with lr 6 the step reaches -1, where log fails
+    loss, grad = (lambda x: x[0] - np.log(x[0])), (lambda x: np.array([1 - 1 / x[0]]))
+    with np.errstate(invalid="ignore"):
+        path = metric_descent(None, grad, [3.0], 6.0, 4, objective=loss)
+        back = metric_descent(None, grad, [3.0], 6.0, 4, objective=loss, backtrack=1)
+    assert path.status == S.NON_FINITE and path.n_steps == 0 and "has the loss nan" in path.message
+    assert back.ok and np.all(np.isfinite(back.values)) and back.x[0] == 1.0
 
 
-# ------------------------------------------------------------------ invariance in charts
-def _charts():
-    M = Normal()
-    mu, sigma = M.coordinates
-    s = sp.Symbol("s", real=True)
-    L = M.reparametrize({mu: mu, sigma: sp.exp(s)}, [mu, s])
-    N = M.in_chart("natural")
-    to_ms = {
-        "mu_sigma": lambda y: y,
-        "natural": lambda y: np.stack([-y[..., 0] / (2 * y[..., 1]), np.sqrt(-1 / (2 * y[..., 1]))], axis=-1),
-        "log": lambda y: np.stack([y[..., 0], np.exp(y[..., 1])], axis=-1),
-    }
-    from_ms = {
-        "mu_sigma": lambda x: np.asarray(x, float),
-        "natural": lambda x: np.array([x[0] / x[1] ** 2, -1 / (2 * x[1] ** 2)]),
-        "log": lambda x: np.array([x[0], np.log(x[1])]),
-    }
-    kl = sp.log(sigma / sp.Rational(4, 5)) + (sp.Rational(16, 25) + (mu - sp.Rational(1, 2)) ** 2) / (2 * sigma**2)
-    charts = {"mu_sigma": M, "natural": N, "log": L}
-    losses = {k: kl if k == "mu_sigma" else kl.xreplace(dict(zip((mu, sigma), C.model.chart_of[1])))
-              for k, C in charts.items()}
-    return charts, losses, to_ms, from_ms
-
-
-def test_natural_gradient_flow_is_chart_invariant():
-    charts, losses, to_ms, from_ms = _charts()
-    x0 = (-1.0, 2.0)
-    curves = {k: to_ms[k](natural_gradient_flow(C, losses[k], from_ms[k](x0), 3.0, t_eval=31, throw=True).xs)
-              for k, C in charts.items()}
-    t = np.linspace(0, 3, 31)
-    e1 = 0.5 + (x0[0] - 0.5) * np.exp(-t)
-    e2 = 0.89 + (x0[0] ** 2 + x0[1] ** 2 - 0.89) * np.exp(-t)
-    exact = np.stack([e1, np.sqrt(e2 - e1**2)], axis=-1)
-    for k, xs in curves.items():
-        assert np.max(np.abs(xs - exact)) < 1e-8, k
-    # the plain gradient flow depends on the chart
-    gd = [to_ms[k](natural_gradient_flow(charts[k], losses[k], from_ms[k](x0), 3.0, t_eval=31,
-                                         metric="euclidean").xs) for k in ("mu_sigma", "log")]
-    assert np.max(np.abs(gd[0] - gd[1])) > 0.1
-
-
-def test_discrete_steps_differ_by_lr_squared():
-    charts, losses, to_ms, from_ms = _charts()
-    x0 = (-1.0, 2.0)
-    lrs = np.logspace(-3, -1, 5)
-    gaps = []
-    for lr in lrs:
-        ends = {k: to_ms[k](natural_gradient_descent(C, losses[k], from_ms[k](x0), lr, 1).x)
-                for k, C in charts.items()}
-        gaps.append(max(np.max(np.abs(ends[k] - ends["mu_sigma"])) for k in ("natural", "log")))
-    slope = np.polyfit(np.log(lrs), np.log(gaps), 1)[0]
-    assert 1.9 < slope < 2.1, (slope, gaps)
-
-
-# ---------------------------------------------------------------------- Fisher scoring
-def _sample(name, point, constants, n, rng):
-    law = scipy_law(name, point, constants)
-    x = law.rvs(size=n, random_state=rng)
-    if name == "Categorical(3)":
-        x = np.argmax(x, axis=1) + 1.0
-    return np.asarray(x, dtype=float)
-
-
-def _closed_form_mle(name, x, constants):
-    if name in ("Normal",):
-        return [x.mean(), x.std()]
-    if name in ("Poisson", "NormalMean", "Bernoulli"):
-        return [x.mean()]
-    if name == "Binomial":
-        return [x.mean() / constants["n"]]
-    if name == "Geometric":
-        return [1 / (1 + x.mean())]
-    if name == "Exponential":
-        return [1 / x.mean()]
-    if name == "Categorical(3)":
-        return [np.mean(x == 1), np.mean(x == 2)]
-    if name == "LogNormal":
-        return [np.log(x).mean(), np.log(x).std()]
-    if name == "InverseGaussian":
-        m = x.mean()
-        return [m, 1 / np.mean(1 / x - 1 / m)]
-    if name == "Laplace":
-        return [np.median(x)]
-    if name == "MultivariateNormal(2)":
-        m = x.mean(axis=0)
-        S = np.cov(x.T, bias=True)
-        return [m[0], m[1], S[0, 0], S[1, 0], S[1, 1]]
-    return None
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_fisher_scoring_reaches_mle(name):
-    M = build(name)
-    constants = {k.name: float(v) for k, v in M.model.constants.items()}
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    truth = M.random_point(rng)
-    n = 401                                      # odd: the Laplace MLE (median) is unique
-    x = _sample(name, truth, constants, n, rng)
-    start = M.random_point(rng)
-    try:
-        path = fisher_scoring(M, x, start, max_steps=200)
-    except DerivationError as exc:               # pragma: no cover - none of the catalog today
-        pytest.skip(f"{name}: log-density not compilable: {exc}")
-    assert path.ok, path.message
-    est = np.asarray(path.x)
-    expected = _closed_form_mle(name, x, constants)
-
-    def nll(p):
-        try:
-            M.validate(p)
-        except DomainError:
-            return np.inf
-        law = scipy_law(name, p, constants)
-        xx = x if name != "Categorical(3)" else np.eye(3)[x.astype(int) - 1]
-        f = law.logpmf if hasattr(law, "logpmf") else law.logpdf
-        if name == "Dirichlet(3)":
-            return -np.sum(law.logpdf(x.T))
-        return -np.sum(f(xx))
-
-    if expected is not None:
-        np.testing.assert_allclose(est, expected, rtol=1e-7, atol=1e-8 if name != "Laplace" else 1e-6)
-    else:
-        ref = scipy.optimize.minimize(nll, np.asarray(truth), method="Nelder-Mead",
-                                      options=dict(xatol=1e-10, fatol=1e-12, maxiter=20000))
-        assert nll(est) <= ref.fun + 1e-8, (est, ref.x)
-        if name == "VonMises":
-            ref_x = ref.x.copy()
-            ref_x[0] = est[0] + np.angle(np.exp(1j * (ref_x[0] - est[0])))
-        else:
-            ref_x = ref.x
-        np.testing.assert_allclose(est, ref_x, rtol=1e-4)
-    assert path.values[-1] >= path.values[0]
-
-
-# ----------------------------------------------------------------------------- bad input
-def test_singular_metric_needs_damping_or_pinv():
-    M = Normal()
-    mu, sigma = M.coordinates
-    a, b = sp.symbols("a b", real=True)
-    s = sp.Symbol("s", positive=True)
-    over = M.reparametrize({mu: a + b, sigma: s}, [a, b, s])     # metric of rank 2 in 3 coordinates
-    loss = (a + b - 1) ** 2 + (s - 1) ** 2
-    with pytest.raises(SingularMatrixError, match="damping > 0 or method='pinv'"):
-        natural_gradient_descent(over, loss, [0.0, 0.0, 2.0], 0.1, 5)
-    pinv = natural_gradient_descent(over, loss, [0.0, 0.0, 2.0], 0.3, 100, method="pinv")
-    damped = natural_gradient_descent(over, loss, [0.0, 0.0, 2.0], 0.3, 100, damping=1e-3)
-    for path in (pinv, damped):
-        assert path.ok
-        a_, b_, s_ = path.x
-        assert abs(a_ + b_ - 1) < 1e-6 and abs(s_ - 1) < 1e-6
-    # the pseudo-inverse moves only along the metric's range: a - b stays 0
-    assert abs(pinv.x[0] - pinv.x[1]) < 1e-12
-
-
-def test_non_finite_gradient_stops_with_status():
-    M = Normal()
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_descent_with_non_finite_gradient_mid_run(bad):
     calls = []
 
     def gradient(x):
-        calls.append(x)
-        return np.array([np.nan, 0.0]) if len(calls) == 3 else np.array([1.0, 0.0])
+        calls.append(1)
+        return np.array([bad, 0.0]) if len(calls) == 3 else np.array([1.0, 0.0])
 
-    path = natural_gradient_descent(M, gradient, [0.0, 1.0], 0.1, 10)
-    assert path.status == OptimizationStatus.NON_FINITE
-    assert path.n_steps == 2
-    assert "step 3" in path.message and "gradient is not finite (entries [0])" in path.message
-    assert "x = [-0.2, 1]" in path.message
-    calls.clear()
-    with pytest.raises(OptimizationError, match="step 3"):
-        natural_gradient_descent(M, gradient, [0.0, 1.0], 0.1, 10, throw=True)
+    path = metric_descent(None, gradient, [0.0, 1.0], 0.1, 10)
+    assert path.status == S.NON_FINITE and path.n_steps == 2
+    assert "step 3: the gradient is not finite (entries [0]) at x = [-0.2, 1]" in path.message
 
 
-def test_step_leaving_domain_is_not_taken():
-    M = Exponential()
-    lam, = M.coordinates
-    path = natural_gradient_descent(M, lam, [1.0], 2.0, 5)      # natural gradient lam**2: 1 - 2 < 0
-    assert path.status == OptimizationStatus.LEFT_DOMAIN and path.n_steps == 0
-    assert "outside the domain" in path.message and "backtrack" in path.message
-    np.testing.assert_array_equal(path.x, [1.0])
-    back = natural_gradient_descent(M, lam, [1.0], 2.0, 5, backtrack=4)
-    assert back.ok and np.all(back.xs > 0) and back.step_sizes[0] == 0.5
-    with pytest.raises(DomainError, match="lam must be > 0"):
-        natural_gradient_descent(M, lam, [-1.0], 0.1, 5)
+def test_descent_with_non_finite_metric():
+    path = metric_descent(lambda x: np.array([[np.nan]]), lambda x: x, [1.0], 0.1, 2)
+    assert path.status == S.NON_FINITE and "metric is not finite" in path.message
 
 
-def test_flow_stops_at_domain_boundary():
-    M = Normal()
-    mu, sigma = M.coordinates
-    flow = natural_gradient_flow(M, sigma, [0.0, 1.0], 3.0, metric="euclidean")   # sigma' = -1
-    assert flow.status == OptimizationStatus.LEFT_DOMAIN
-    assert abs(flow.t_stop - 1.0) < 1e-6
-    assert np.isnan(flow.xs[-1]).all()
-    # the natural-gradient flow of the same loss, sigma' = -sigma**2/2, stays inside
-    ngf = natural_gradient_flow(M, sigma, [0.0, 1.0], 3.0)
-    assert ngf.ok and abs(ngf.x[1] - 1 / (1 + 1.5)) < 1e-9
+# --------------------------------------------------------------------------------- flows
+@examples(15)
+@given(st.floats(-3, 3), st.floats(-3, 3), st.floats(0.1, 4.0))
+def test_flow_of_a_quadratic_is_the_matrix_exponential(a, b, t1):
+    # x' = -G^-1 A (x - t): x(t) - t = expm(-t G^-1 A) (x0 - t)
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    G = np.array([[1.0, 0.2], [0.2, 3.0]])
+    _, grad = _quadratic(A, [0.5, -1.0])
+    times = np.linspace(0, t1, 6)
+    flow = metric_flow(lambda x: G, grad, [a, b], t1, t_eval=times, throw=True)
+    B = np.linalg.solve(G, A)
+    exact = [np.array([0.5, -1.0]) + scipy.linalg.expm(-t * B) @ (np.array([a, b]) - [0.5, -1.0]) for t in times]
+    np.testing.assert_allclose(flow.xs, exact, rtol=0, atol=1e-9)
+    assert flow.n_steps >= 1 and flow.t_stop == t1
 
 
-def test_mirror_descent_leaving_dual_domain():
-    M = Bernoulli()
-    eta, = M.model.eta
-    path = mirror_descent(M, -eta, [0.5], 4.0, 3)     # eta = 0.5 + 4 * 0.25 > 1: not a probability
-    assert path.status == OptimizationStatus.LEFT_DOMAIN and path.n_steps == 0
-    assert "image of grad F" in path.message
-    assert mirror_descent(M, -eta, [0.5], 4.0, 3, backtrack=5).ok
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_flow_with_non_finite_gradient_at_start_stops_at_once(bad):
+    # before the fix: scipy's initial step became NaN and the run never ended (1.5 million
+    # gradient calls in 20 s)
+    calls = []
+
+    def gradient(x):
+        calls.append(1)
+        return np.array([bad])
+
+    start = time.perf_counter()
+    flow = metric_flow(None, gradient, [1.0], 1.0, t_eval=3)
+    assert time.perf_counter() - start < 1.0
+    assert flow.status == S.NON_FINITE and len(calls) == 1 and flow.n_steps == 0
+    assert flow.t_stop == 0.0 and "at t = 0" in flow.message
+    np.testing.assert_array_equal(flow.xs[0], [1.0])
+    assert np.isnan(flow.xs[1:]).all()
+    with pytest.raises(OptimizationError, match="NON_FINITE"):
+        metric_flow(None, gradient, [1.0], 1.0, throw=True)
 
 
-def test_bad_arguments():
-    M = Normal()
-    mu, sigma = M.coordinates
-    with pytest.raises(ValueError, match="expression in the coordinates"):
-        natural_gradient_descent(M, sp.Symbol("z") * mu, [0.0, 1.0], 0.1, 1)
-    with pytest.raises(ValueError, match="lr must be > 0"):
-        natural_gradient_descent(M, mu**2, [0.0, 1.0], -0.1, 1)
-    with pytest.raises(ValueError, match="not an exponential family"):
-        mirror_descent(build("Cauchy"), sp.Integer(0), [0.0, 1.0], 0.1, 1)
-    with pytest.raises(ValueError, match="data of Normal must have shape"):
-        fisher_scoring(M, np.ones((3, 2)), [0.0, 1.0])
-    with pytest.raises(ValueError, match="metric must be"):
-        natural_gradient_flow(M, mu**2, [0.0, 1.0], 1.0, metric="flat")
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_flow_stops_at_first_non_finite_objective():
+    # x' = -1 from 1 (L = x): the objective log(x - 0.5) is undefined once x < 0.5, at t = 0.5
+    flow = metric_flow(None, lambda x: np.ones(1), [1.0], 2.0, t_eval=9, objective=lambda x: np.log(x[0] - 0.5))
+    assert flow.status == S.NON_FINITE and 0.0 < flow.t_stop <= 0.5
+    reached = flow.t <= flow.t_stop
+    np.testing.assert_allclose(flow.xs[reached, 0], 1 - flow.t[reached], atol=1e-12)
+    assert np.isnan(flow.xs[~reached]).all()
 
 
-def test_numeric_core_singular_and_pinv():
-    G = np.array([[1.0, 1.0], [1.0, 1.0]])
-    with pytest.raises(SingularMatrixError, match="step 1"):
-        ng.natural_gradient_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1)
-    path = ng.natural_gradient_descent(lambda x: G, lambda x: x, [1.0, 0.0], 0.5, 1, method="pinv")
-    np.testing.assert_allclose(path.x, [0.875, -0.125])   # x - 0.5 * G x / 4 (pinv(G) = G / 4)
+def test_flow_with_huge_t1_stops_at_the_step_limit():
+    # x' = -x: DOP853's step is bounded by stability (about 6), so t1 = 1e300 never ends
+    flow = metric_flow(None, lambda x: x, [1.0], 1e300, t_eval=[0.0, 1.0, 1e300], max_steps=200)
+    assert flow.status == S.MAX_STEPS and flow.n_steps == 200
+    assert 1.0 < flow.t_stop < 1e300 and "max_steps" in flow.message
+    np.testing.assert_allclose(flow.xs[1], [np.exp(-1.0)], rtol=1e-9)
+    assert np.isnan(flow.xs[2]).all()
+
+
+def test_flow_stops_at_the_time_limit():
+    def slow(x):
+        time.sleep(0.002)
+        return x
+
+    flow = metric_flow(None, slow, [1.0], 1e300, max_time=0.1)
+    assert flow.status == S.TIME_LIMIT and "max_time" in flow.message
+    assert 0 < flow.n_steps < 200                 # 12 evaluations (24 ms) per step at least
+    with pytest.raises(OptimizationError, match="TIME_LIMIT"):
+        metric_flow(None, slow, [1.0], 1e300, max_time=0.05, throw=True)
+
+
+def test_flow_leaving_the_domain_stops_at_the_boundary():
+    flow = metric_flow(None, lambda x: np.ones(1), [1.0], 3.0, inside=lambda x: x[0] > 0)
+    assert flow.status == S.LEFT_DOMAIN and abs(flow.t_stop - 1.0) < 1e-6
+
+
+# ------------------------------------------------------------------------------ scoring
+@examples(20)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=30), st.floats(0.1, 20.0))
+def test_scoring_poisson_rate_is_the_mean_or_no_mle(counts, start):
+    total, n = float(sum(counts)), len(counts)
+    path = scoring_steps(lambda x: np.array([total / x[0] - n]), lambda x: np.array([[n / x[0]]]), [start],
+                         loglik=lambda x: total * np.log(x[0]) - n * x[0], inside=lambda x: x[0] > 0)
+    if total == 0:
+        assert path.status == S.NO_MLE and path.x[0] < 1e-8
+    else:
+        assert path.ok, path.message
+        assert abs(path.x[0] - total / n) <= 1e-10 * total / n
+
+
+def test_scoring_non_finite_loglik_at_start():
+    path = scoring_steps(lambda x: -x, lambda x: np.eye(1), [1.0], loglik=lambda x: np.nan)
+    assert path.status == S.NON_FINITE and "log-likelihood is not finite" in path.message
+
+
+def test_scoring_non_finite_score():
+    path = scoring_steps(lambda x: np.array([np.inf]), lambda x: np.eye(1), [1.0])
+    assert path.status == S.NON_FINITE and "the score is not finite" in path.message
+
+
+# ------------------------------------------------------------------------ mirror descent
+@examples(20)
+@given(st.floats(0.2, 8.0), st.floats(0.01, 0.99), st.integers(0, 20))
+def test_mirror_steps_on_the_poisson_kl_are_geometric(eta0, lr, steps):
+    # F = exp(theta), E = KL(Poisson(2) || Poisson(eta)): grad_theta E = eta - 2, so
+    # eta_k = 2 + (1 - lr)^k (eta0 - 2)
+    path = mirror_steps(np.exp, np.log, lambda t: np.exp(t) - 2, [np.log(eta0)], lr, steps,
+                        objective=lambda t: np.exp(t[0]) - 2 * t[0], throw=True)
+    exact = 2 + (1 - lr) ** np.arange(steps + 1) * (eta0 - 2)
+    np.testing.assert_allclose(path.duals[:, 0], exact, rtol=1e-12)
+    np.testing.assert_allclose(path.xs[:, 0], np.log(exact), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_mirror_steps_non_finite_objective():
+    start = mirror_steps(np.exp, np.log, lambda t: np.exp(t), [0.0], 0.1, 3,
+                         objective=lambda t: np.log(np.exp(t[0]) - 5))
+    assert start.status == S.NON_FINITE and start.n_steps == 0
+    path = mirror_steps(np.exp, np.log, lambda t: np.exp(t) / (np.exp(t) - 5), [np.log(6.0)], 0.1, 5,
+                        objective=lambda t: np.log(np.exp(t[0]) - 5))
+    assert path.status == S.NON_FINITE and "has the loss nan" in path.message
+    np.testing.assert_allclose(path.duals[:, 0], [6.0, 5.4])
+
+
+# --------------------------------------------------------------------------- arguments
+@pytest.mark.parametrize("kwargs, error, text", [
+    (dict(lr="0.1"), TypeError, "lr must be a real number"),
+    (dict(lr=-0.1), DomainError, "lr must be > 0"),
+    (dict(lr=np.nan), DomainError, "lr must be finite"),
+    (dict(steps=2.5), DomainError, "steps must be an integer >= 0"),
+    (dict(steps=True), TypeError, "steps must be an integer"),
+    (dict(backtrack=-1), DomainError, "backtrack must be an integer >= 0"),
+    (dict(damping=-1.0), DomainError, "damping must be >= 0"),
+    (dict(method="newton"), ValueError, "method must be one of"),
+    (dict(throw="yes"), TypeError, "throw must be True or False"),
+    (dict(x0=[np.nan, 1.0]), DomainError, "x0 must be finite"),
+    (dict(x0="1 2"), TypeError, "x0 must be an array"),
+    (dict(x0=[[1.0, 2.0]]), ValueError, "x0 must have shape"),
+    (dict(x0=[-1.0, 1.0]), DomainError, "x0 = \\[-1, 1\\] is outside the domain"),
+])
+def test_descent_arguments(kwargs, error, text):
+    args = dict(x0=[1.0, 1.0], lr=0.1, steps=2)
+    args.update(kwargs)
+    x0, lr, steps = args.pop("x0"), args.pop("lr"), args.pop("steps")
+    with pytest.raises(error, match=text):
+        metric_descent(None, lambda x: x, x0, lr, steps, inside=lambda x: x[0] > 0, **args)
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    (dict(t1=0.0), DomainError, "t1 must be > 0"),
+    (dict(t1=np.inf), DomainError, "t1 must be finite"),
+    (dict(max_steps=0), DomainError, "max_steps must be an integer >= 1"),
+    (dict(max_time=-1.0), DomainError, "max_time must be > 0"),
+    (dict(t_eval=1), DomainError, "t_eval must be an integer >= 2"),
+    (dict(t_eval=[0.5, 0.2]), DomainError, "t_eval must be increasing"),
+    (dict(rtol=0.0), DomainError, "rtol must be > 0"),
+])
+def test_flow_arguments(kwargs, error, text):
+    args = dict(t1=1.0)
+    args.update(kwargs)
+    with pytest.raises(error, match=text):
+        metric_flow(None, lambda x: x, [1.0], args.pop("t1"), **args)
+
+
+def test_callable_returning_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"gradient\(x\) must return an array of shape \(2,\)"):
+        metric_descent(None, lambda x: np.ones(3), [1.0, 1.0], 0.1, 1)
+
+
+# ------------------------------------------------------------------------------- names
+def test_optimiser_names_mean_one_thing():
+    """No public name of the optimisers is bound to a different object anywhere else."""
+    modules = [ng, manifolds.optim, numeric.optim.landscape, numeric.optim.linalg, numeric.nn.supervised,
+               symbolic.errors]
+    seen = {}
+    for module in modules:
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if name in seen:
+                assert seen[name] is obj, f"{name} means different things in {module.__name__}"
+            seen[name] = obj
+    # the manifold-level functions are the user API; the engines have their own names
+    for name in ("natural_gradient_descent", "natural_gradient_flow", "fisher_scoring", "mirror_descent"):
+        assert not hasattr(ng, name)
+        assert getattr(manifolds.Normal, name).__doc__.count(f"manifolds.optim.{name}") == 1
+    assert not hasattr(ng, "_Flag")
