@@ -204,8 +204,9 @@ def classify_result(value, reference=None, rtol=1e-8, atol=0.0, compare=None):
         if np.any(np.isfinite(a) & ~np.isfinite(r)):
             return "FAIL", "wrong value: finite where the exact value overflows or is undefined"
         scale = np.max(np.abs(r[np.isfinite(r)]), initial=0.0)
-        # per entry relative, plus a floor relative to the largest entry (rounding of sums)
-        tol = (rtol * np.abs(r) + 1e-11 * scale + atol)[fin]
+        # per entry relative, plus a floor relative to the largest entry (rounding of sums),
+        # plus 1e-290 absolute: an exact value that small may underflow in float64 steps
+        tol = (rtol * np.abs(r) + 1e-11 * scale + atol + 1e-290)[fin]
         with np.errstate(invalid="ignore", over="ignore"):
             err = np.abs(a - r)[fin]
         if err.size and not np.all(err <= tol):

@@ -78,7 +78,8 @@ def _put(x, i, v):
 
 def wrong_shapes(M):
     n = M.dim
-    shapes = [(n + 1,), (2, n + 1), (3, n + 2), ()] + ([(n - 1,)] if n > 1 else [(0,)])
+    # a bare scalar is a valid point of a one-dimensional family
+    shapes = [(n + 1,), (2, n + 1), (3, n + 2)] + ([(n - 1,), ()] if n > 1 else [(0,)])
     return st.sampled_from(shapes).map(lambda s: np.full(s, 0.5))
 
 
@@ -120,6 +121,7 @@ def exact(name, what, x, dps=40):
 def exact_inverse(name, x, dps=40):
     """The inverse of the exact metric, inverted in mpmath (an identity check of g^ij)."""
     f, shape = mp_function(name, "metric")
+    shape = tuple(int(s) for s in shape)
     with mpmath.workdps(dps):
         try:
             g = mpmath.matrix(shape[0], shape[1])

@@ -1,4 +1,4 @@
-"""Area "optim": numeric.optim (natural_gradient, precondition, descent, flow, Fisher scoring,
+"""Area "optim": numeric.optim (natural_gradient, precondition, metric_descent, metric_flow, scoring_steps,
 mirror descent) and manifolds.optim with NaN/inf gradients, singular and indefinite
 metrics, bad step sizes, damping and step counts, and data outside the sample space.
 
@@ -126,16 +126,17 @@ def _descent_cases(seed, n, lr, steps, poison, damping):
     expect = None if good_args else "error"
     if good_args and poison in ("nan", "inf") and steps >= 1:
         expect = "error"  # a failed status (or an error) is the only correct answer
-    call_checked(AREA, ng.natural_gradient_descent, lambda x: A, gradient, x0, lr, steps, damping=damping,
+    call_checked(AREA, ng.metric_descent, lambda x: A, gradient, x0, lr, steps, damping=damping,
                  names=WORDS, expect=expect, compare=compare)
     t1 = {1.0: 5.0, 0.1: 1e300}.get(lr, lr) if isinstance(lr, float) else lr
     good_t1 = isinstance(t1, float) and math.isfinite(t1) and t1 > 0
     calls["n"] = 0
-    call_checked(AREA, ng.natural_gradient_flow, lambda x: A, gradient, x0, t1, damping=damping,
+    # max_time is the flow's documented bound on its wall time: it must hold
+    call_checked(AREA, ng.metric_flow, lambda x: A, gradient, x0, t1, damping=damping, max_time=2.0,
                  names=WORDS, budget_s=5.0,
                  expect=("error" if not (good_t1 and damping >= 0) or poison in ("nan", "inf") else None))
     calls["n"] = 0
-    call_checked(AREA, ng.fisher_scoring, lambda x: -gradient(x), lambda x: A, x0, damping=damping,
+    call_checked(AREA, ng.scoring_steps, lambda x: -gradient(x), lambda x: A, x0, damping=damping,
                  names=WORDS, expect="error" if poison in ("nan", "inf") or not damping >= 0 else None)
 
 

@@ -21,7 +21,7 @@ from .harness import Outcome, record
 from .sandbox import Sandbox
 
 AREA = "strings"
-BUDGET_S = 4.0
+BUDGET_S = 3.0
 
 ENTRIES = [
     "check_answer", "check_scalar", "check_quantity", "latex_quantity", "alpha", "numeric_alpha",
