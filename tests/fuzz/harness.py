@@ -289,7 +289,7 @@ def record(area, call, outcome):
         stats.longest_s, stats.longest_call = outcome.seconds, call
 
 
-def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, rtol=1e-8, atol=0.0,
+def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, ref_rtol=1e-8, ref_atol=0.0,
                  compare=None, expect=None, **kwargs):
     """Run ``fn(*args, **kwargs)`` once, classify and count it (see the module docstring).
 
@@ -304,7 +304,8 @@ def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, rtol=1
         the cause); empty: any message of a few words.
     reference : array_like or callable, optional
         The exact value (or a function of the result returning ``None`` or a complaint,
-        via ``compare``); ``rtol``/``atol`` relative to the reference's largest entry.
+        via ``compare``); ``ref_rtol`` per entry, ``ref_atol`` absolute (named so that the
+        function's own ``rtol``/``atol`` pass through).
     expect : "error", an exception class, or None
         The input is invalid, so a result (rather than an error or failed status) is itself
         a failure (a point outside the domain accepted); a class also requires that type
@@ -320,7 +321,7 @@ def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, rtol=1
         seconds = time.perf_counter() - start
         if callable(reference):
             reference = reference()
-        kind, detail = classify_result(value, reference, rtol, atol, compare)
+        kind, detail = classify_result(value, reference, ref_rtol, ref_atol, compare)
         if kind == "ok" and expect is not None:
             kind, detail = "FAIL", f"invalid input accepted: returned {describe(value)}"
     except BudgetExceeded as exc:

@@ -108,10 +108,10 @@ def test_log_and_distance(name, fuzz_log):
                            expect=None if good_tol else "error", budget_s=5.0)
         if K.closed_form_distance is not None:
             closed = K.closed_form_distance(x, y)
-            call_checked(AREA, K.distance, x, y, names=words, reference=closed, rtol=1e-12)
+            call_checked(AREA, K.distance, x, y, names=words, reference=closed, ref_rtol=1e-12)
             if out.kind == "ok":
                 call_checked(AREA, K.distance, x, y, method="numerical", names=words,
-                             reference=closed, rtol=1e-6, atol=1e-9, budget_s=5.0)
+                             reference=closed, ref_rtol=1e-6, ref_atol=1e-9, budget_s=5.0)
         for bad in (np.full(M.dim, np.nan), np.zeros(M.dim + 1), "x", None):
             call_checked(AREA, K.distance, x, bad, names=words, expect="error")
 
@@ -130,5 +130,5 @@ def test_closed_form_against_reference(name, fuzz_log):
         x, y = np.array(M.random_point(rng)), np.array(M.random_point(rng))
         guess = K.log(x, y)
         exact = float(ref.distance(x, y, guess))
-        call_checked(AREA, K.distance, x, y, reference=exact, rtol=1e-10)
+        call_checked(AREA, K.distance, x, y, reference=exact, ref_rtol=1e-10)
     fuzz_log.assert_clean()

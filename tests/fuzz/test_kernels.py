@@ -39,11 +39,11 @@ def test_point_kernels(name, fuzz_log):
         expect = None if valid else "error"
         call_checked(AREA, M.validate, x, names=names, expect=expect)
         call_checked(AREA, K.metric, x, names=names, expect=expect,
-                     reference=(lambda: exact(name, "metric", x)) if valid else None, rtol=1e-6)
+                     reference=(lambda: exact(name, "metric", x)) if valid else None, ref_rtol=1e-6)
         call_checked(AREA, K.inverse_metric, x, names=names, expect=expect,
-                     reference=(lambda: exact_inverse(name, x)) if valid else None, rtol=1e-6)
+                     reference=(lambda: exact_inverse(name, x)) if valid else None, ref_rtol=1e-6)
         call_checked(AREA, K.christoffel, x, names=names, expect=expect,
-                     reference=(lambda: exact(name, "christoffel", x)) if valid else None, rtol=1e-6)
+                     reference=(lambda: exact(name, "christoffel", x)) if valid else None, ref_rtol=1e-6)
 
     run()
     fuzz_log.assert_clean()
@@ -130,7 +130,7 @@ def test_density(name, fuzz_log):
         x = M.random_point(rng)
         d, law = _sample(name, M, x, rng)
         call_checked(AREA, K.log_density, x, d, names=names, reference=lambda: _logpdf(name, law, d),
-                     rtol=1e-8, atol=1e-10)
+                     ref_rtol=1e-8, ref_atol=1e-10)
         call_checked(AREA, K.score, x, d, names=names)
         bad = d.copy()
         bad[0] = [np.nan, np.inf, -np.inf][int(u * 2.999)]

@@ -69,7 +69,7 @@ def _matrix_cases(seed, n, kind):
     cond_ref = None
     if ref is not None:
         cond_ref = float(np.max(np.abs(lam)) / np.min(np.abs(lam)))
-    call_checked(AREA, landscape.condition_number, A, names=WORDS, reference=cond_ref, rtol=1e-8,
+    call_checked(AREA, landscape.condition_number, A, names=WORDS, reference=cond_ref, ref_rtol=1e-8,
                  expect=expect)
 
 
@@ -96,7 +96,7 @@ def _derivative_cases(seed, n, scale, step):
     exact = 2 * c * x + 1
     ref = exact if scale <= 1e8 and step is None else None
     call_checked(AREA, landscape.numerical_gradient, fun, x, step=step, names=WORDS, reference=ref,
-                 rtol=1e-5, atol=1e-6 * (1 + scale), expect=None if good_step else "error")
+                 ref_rtol=1e-5, ref_atol=1e-6 * (1 + scale), expect=None if good_step else "error")
     call_checked(AREA, landscape.numerical_gradient, lambda z: math.nan, x, names=WORDS, expect="error")
 
 

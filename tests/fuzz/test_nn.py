@@ -62,7 +62,7 @@ def _nu_cases(act, noise, H):
     valid_pair = _mp_nu(act, noise) is not None
     finite = bool(np.all(np.isfinite(H)))
     ref = (lambda: _nu_reference(act, noise, H)) if valid_pair and finite else None
-    call_checked(AREA, blocks.neuron_nu, H, act, noise, names=WORDS, reference=ref, rtol=1e-6, atol=1e-300,
+    call_checked(AREA, blocks.neuron_nu, H, act, noise, names=WORDS, reference=ref, ref_rtol=1e-6, ref_atol=1e-300,
                  expect=None if valid_pair and finite else "error")
 
 
@@ -104,7 +104,7 @@ def _block_cases(seed, act, scale, poison):
 
     ok_input = poison is None
     call_checked(AREA, blocks.neuron_blocks, W, X, act, names=WORDS,
-                 reference=reference if ok_input and scale <= 1e3 else None, rtol=1e-9,
+                 reference=reference if ok_input and scale <= 1e3 else None, ref_rtol=1e-9,
                  expect=None if ok_input else "error")
     weights = [W, rng.normal(size=(1, n_out + 1))]
     call_checked(AREA, blocks.fisher_blocks, weights, X, [act, "linear"], names=WORDS,

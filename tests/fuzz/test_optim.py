@@ -82,7 +82,7 @@ def _natural_gradient_cases(seed, n, kind, gkind, damping, method):
             expect = None if good or (kind in ("singular", "indefinite") and good_damping and method in (
                 "solve", "pinv") and gkind in ("normal", "huge")) else "error"
         call_checked(AREA, fn, G, g, damping=damping, method=method, names=WORDS, expect=expect,
-                     reference=reference, rtol=1e-9)
+                     reference=reference, ref_rtol=1e-9)
 
 
 def test_natural_gradient(fuzz_log):
@@ -169,7 +169,7 @@ def _scoring_cases(seed, which, bad):
     rng = np.random.default_rng(seed)
     d = draw(rng)
     ref = mle(d) if mle is not None else None
-    call_checked(AREA, fisher_scoring, M, d, x0, names=words, reference=ref, rtol=1e-8, budget_s=10.0)
+    call_checked(AREA, fisher_scoring, M, d, x0, names=words, reference=ref, ref_rtol=1e-8, budget_s=10.0)
     poisoned = d.copy()
     poisoned[rng.integers(d.size)] = outside[bad % len(outside)][0]
     call_checked(AREA, fisher_scoring, M, poisoned, x0, names=words, expect="error", budget_s=10.0)
