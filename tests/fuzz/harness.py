@@ -22,11 +22,11 @@ import contextlib
 import dataclasses
 import enum
 import faulthandler
-import math
 import re
 import signal
 import threading
 import time
+import traceback
 import warnings
 
 import numpy as np
@@ -196,7 +196,8 @@ def classify_result(value, reference=None, rtol=1e-8, atol=0.0, compare=None):
         if problem:
             return "FAIL", f"wrong value: {problem}"
     elif reference is not None:
-        a = np.asarray(value, dtype=np.float64)
+        # an optimiser's path is compared through its last iterate
+        a = np.asarray(value.x if hasattr(value, "xs") else value, dtype=np.float64)
         r = np.asarray(reference, dtype=np.float64)
         if a.shape != r.shape:
             return "FAIL", f"shape {a.shape}, reference shape {r.shape}"
@@ -216,7 +217,23 @@ def classify_result(value, reference=None, rtol=1e-8, atol=0.0, compare=None):
     return "ok", ""
 
 
+def _origin(exc):
+    """``file:line`` of the innermost frame that raised, for the report."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" [raised at {'/'.join(f.filename.split('/')[-2:])}:{f.lineno}]"
+
+
 def classify_exception(exc, names=()):
+    kind, detail = _classify_exception(exc, names)
+    if kind == "FAIL":
+        detail += _origin(exc)
+    return kind, detail
+
+
+def _classify_exception(exc, names=()):
     message = str(exc)
     if isinstance(exc, RAISED_STATUSES):
         if len(message.strip()) < 8:
@@ -314,16 +331,13 @@ def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, ref_rt
     call = _call_text(fn, args, kwargs)
     start = time.perf_counter()
     value = None
+    returned = False
     try:
         with _budget(budget_s), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = fn(*args, **kwargs)
         seconds = time.perf_counter() - start
-        if callable(reference):
-            reference = reference()
-        kind, detail = classify_result(value, reference, ref_rtol, ref_atol, compare)
-        if kind == "ok" and expect is not None:
-            kind, detail = "FAIL", f"invalid input accepted: returned {describe(value)}"
+        returned = True
     except BudgetExceeded as exc:
         seconds = time.perf_counter() - start
         kind, detail = "FAIL", f"hang: interrupted {exc}"
@@ -336,12 +350,16 @@ def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, ref_rt
         if kind == "error" and isinstance(expect, type) and not isinstance(exc, expect):
             kind, detail = "FAIL", (f"policy (docs/errors.md) says {expect.__name__}, got "
                                     f"{type(exc).__name__}: {str(exc)[:150]}")
+    if returned:
+        if callable(reference):
+            reference = reference()
+        with np.errstate(all="ignore"):
+            kind, detail = classify_result(value, reference, ref_rtol, ref_atol, compare)
+        if kind == "ok" and expect is not None:
+            kind, detail = "FAIL", f"invalid input accepted: returned {describe(value)}"
     if kind != "FAIL" and seconds > budget_s:
         kind, detail = "FAIL", f"took {seconds:.2f} s, over its budget of {budget_s:g} s"
     outcome = Outcome(kind, detail, seconds, value)
     record(area, call, outcome)
     return outcome
 
-
-def finite(x):
-    return all(math.isfinite(v) for v in np.ravel(np.asarray(x, dtype=float)))
