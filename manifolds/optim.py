@@ -39,6 +39,7 @@ from numeric import compile_kernels
 from numeric.optim import natural_gradient as _ng
 from numeric.optim.natural_gradient import FlowPath, OptimizationError, OptimizationStatus, Path, SingularMatrixError
 from symbolic.errors import DerivationError
+from symbolic.parsing import to_sympy
 
 __all__ = [
     "natural_gradient_descent",
@@ -55,7 +56,7 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ helpers
 def _constants(M):
-    return {k: sp.sympify(v) for k, v in M.model.constants.items()}
+    return {k: sp.sympify(v, strict=True) for k, v in M.model.constants.items()}
 
 
 def _fixed(M, expr):
@@ -101,7 +102,13 @@ def _start(M, x0):
 
 
 def _loss(M, loss, symbols, what):
-    loss = sp.sympify(loss)
+    # a string is read by the safe parser with the manifold's own symbols (so "mu**2" means
+    # the coordinate mu, assumptions included), never executed
+    names = {s.name: s for s in M.model.constants}
+    names.update({s.name: s for s in symbols})
+    loss = to_sympy(loss, "loss", names, new_symbols=False)
+    if not isinstance(loss, sp.Expr):
+        raise TypeError(f"loss must be a scalar expression in {what}, got {type(loss).__name__}")
     allowed = set(symbols) | set(M.model.constants)
     extra = sorted(s.name for s in loss.free_symbols - allowed)
     if extra:
