@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbolic.errors import DomainError
 from symbolic.model import Constraint, ExponentialFamily, SampleSpace, StatisticalModel, parameter
 from symbolic.parsing import parse_expression
 from symbolic.validation import integer, positive
@@ -313,7 +314,9 @@ class MultivariateNormal(StatisticalManifold):
     """
 
     def __init__(self, d=2):
-        d = integer("d", d, minimum=1)
+        d = integer("d", d)
+        if d < 1:
+            raise DomainError(f"d must be a positive integer, got {d!r}")
         mus = [parameter(f"mu{i + 1}") for i in range(d)]
         tri = [(i, j) for i in range(d) for j in range(i + 1)]
         sig = {(i, j): parameter(f"sigma{i + 1}{j + 1}", 0, typical=(1.0, 2.0)) if i == j

@@ -171,8 +171,8 @@ class _Reader:
         if self.new_symbols:
             return sp.Symbol(ident)
         known = ", ".join(sorted(self.symbols)) or "none"
-        self.refuse_at(node, f"the name {ident!r}", f"it is not a known name (names: {known}; "
-                       f"constants: {', '.join(CONSTANTS)})")
+        self.refuse_at(node, f"the name {ident!r}", f"the model does not know it; it may use {known} "
+                       f"and the constants {', '.join(CONSTANTS)}")
 
     def _UnaryOp(self, node, depth):
         if isinstance(node.op, (ast.USub, ast.UAdd)):
