@@ -153,9 +153,9 @@ class _Reader:
         # the decimal as written, so that 0.1 is 1/10 to the Float's precision
         segment = (ast.get_source_segment(self.text, node) or repr(v)).replace("_", "")
         d = decimal.Decimal(segment)
-        if d and abs(d.adjusted()) > 308:
+        if d and abs(d.adjusted()) > 400:
             # decimal exponents of millions take minutes to convert and to print
-            self.refuse_at(node, f"the number {_short(segment)}", "decimal literals must lie within 1e-308 and 1e308")
+            self.refuse_at(node, f"the number {_short(segment)}", "decimal literals must lie within 1e-400 and 1e400 in absolute value")
         return sp.Float(segment)
 
     def _Name(self, node, depth):
