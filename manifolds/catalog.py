@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symbolic.errors import DomainError
 from symbolic.model import Constraint, ExponentialFamily, SampleSpace, StatisticalModel, parameter
+from symbolic.parsing import parse_expression
+from symbolic.validation import integer, positive
 
 from .base import StatisticalManifold
 
@@ -27,8 +30,27 @@ def _x(**assumptions):
 
 
 def _fixed(name, value, **assumptions):
-    """A fixed constant of a family: a number if given, else a symbol with assumptions."""
-    return sp.Symbol(name, **assumptions) if value is None else sp.sympify(value)
+    """A fixed constant of a family: a number if given, else a symbol with assumptions.
+
+    A number is checked first, by type and against the domain that ``assumptions`` state
+    (``integer=True``: an integer >= 1; ``positive=True``: a finite number > 0), with the
+    error naming the parameter. A string is read by the safe parser, where the parameter's own
+    name means its symbol (``Binomial("n")``, ``StudentT("5/2")``). A non-numeric sympy
+    expression (a Symbol) is kept as given.
+    """
+    symbol = sp.Symbol(name, **assumptions)
+    if value is None:
+        return symbol
+    if isinstance(value, str):
+        value = parse_expression(value, {name: symbol}, name=name)
+    if isinstance(value, sp.Expr) and not value.is_number:
+        return value
+    if not isinstance(value, sp.Expr) and isinstance(value, (sp.Basic, sp.MatrixBase, sp.NDimArray, list, tuple)):
+        raise TypeError(f"{name} must be a number or a sympy Symbol, got {type(value).__name__} {value!r}")
+    if assumptions.get("integer"):
+        return sp.Integer(integer(name, value, minimum=1))
+    positive(name, value)
+    return sp.sympify(value, strict=True)
 
 
 def _logit(p):
@@ -175,9 +197,7 @@ class Dirichlet(StatisticalManifold):
     """Dirichlet(a1, ..., ak) on the (k-1)-simplex."""
 
     def __init__(self, k=3):
-        if int(k) != k or k < 2:
-            raise ValueError(f"k must be an integer >= 2, got {k!r}")
-        k = int(k)
+        k = integer("k", k, minimum=2)
         ps = [parameter(f"a{i + 1}", 0, typical=(0.5, 4)) for i in range(k)]
         xs = sp.symbols(f"x1:{k + 1}", positive=True)
         ths = sp.symbols(f"theta1:{k + 1}", real=True)
@@ -191,9 +211,7 @@ class Categorical(StatisticalManifold):
     """Categorical(k) on {1, ..., k} with coordinates p1, ..., p(k-1); p_k = 1 - sum."""
 
     def __init__(self, k=3):
-        if int(k) != k or k < 2:
-            raise ValueError(f"k must be an integer >= 2, got {k!r}")
-        k = int(k)
+        k = integer("k", k, minimum=2)
         ps = [parameter(f"p{i + 1}", 0, 1, typical=(0.3 / k, 1.6 / k)) for i in range(k - 1)]
         x = _x(integer=True)
         last = 1 - sum(p.symbol for p in ps)
@@ -296,9 +314,9 @@ class MultivariateNormal(StatisticalManifold):
     """
 
     def __init__(self, d=2):
-        if int(d) != d or d < 1:
-            raise ValueError(f"d must be a positive integer, got {d!r}")
-        d = int(d)
+        d = integer("d", d)
+        if d < 1:
+            raise DomainError(f"d must be a positive integer, got {d!r}")
         mus = [parameter(f"mu{i + 1}") for i in range(d)]
         tri = [(i, j) for i in range(d) for j in range(i + 1)]
         sig = {(i, j): parameter(f"sigma{i + 1}{j + 1}", 0, typical=(1.0, 2.0)) if i == j

@@ -74,8 +74,8 @@ class NumericManifold:
         if not self._constants:
             return expr
         if isinstance(expr, (sp.MatrixBase, sp.NDimArray)):
-            return expr.applyfunc(lambda e: sp.sympify(e).subs(self._constants))
-        return sp.sympify(expr).subs(self._constants)
+            return expr.applyfunc(lambda e: sp.sympify(e, strict=True).subs(self._constants))
+        return sp.sympify(expr, strict=True).subs(self._constants)
 
     @functools.cached_property
     def domain(self):
@@ -104,7 +104,7 @@ class NumericManifold:
             if k is None:
                 continue
             for side, value in ((0, p.lower), (1, p.upper)):
-                if value is not None and sp.sympify(value).is_finite:
+                if value is not None and sp.sympify(value, strict=True).is_finite:
                     bounds[k, side] = float(value)
         return bounds
 

@@ -188,9 +188,9 @@ def _as_sympy_array(expr):
         expr = sympy.Array(expr)
     if isinstance(expr, (sympy.MatrixBase, sympy.NDimArray)):
         shape = tuple(int(s) for s in expr.shape)
-        entries = [sympy.sympify(expr[idx]) for idx in itertools.product(*map(range, shape))]
+        entries = [sympy.sympify(expr[idx], strict=True) for idx in itertools.product(*map(range, shape))]
         return shape, entries
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if not isinstance(expr, sympy.Expr):
         raise ValueError(f"expr must be a sympy expression, Matrix or Array, got {expr!r}")
     return (), [expr]
@@ -329,7 +329,7 @@ def _function_source(name, args, params, shape, entries):
 def _predicate_source(name, args, params, condition):
     """Source lines of ``<name>_core(x, p) -> bool`` from a sympy condition."""
     names = _local_names(args, params)
-    condition = sympy.sympify(condition)
+    condition = sympy.sympify(condition, strict=True)
     if not isinstance(condition, sympy.logic.boolalg.Boolean):
         raise ValueError(f"{name} must be a sympy condition (e.g. sigma > 0), got {condition!r}")
     unknown = condition.free_symbols - set(names)
@@ -437,7 +437,7 @@ def build_module(args, params, exprs, predicates=None, rewrite=True, extra_sourc
     if set(args) & set(params):
         raise ValueError(f"params {params} overlap with args {args}")
     outputs = _prepare_outputs(exprs, rewrite)
-    predicates = {k: sympy.sympify(v) for k, v in (predicates or {}).items()}
+    predicates = {k: sympy.sympify(v, strict=True) for k, v in (predicates or {}).items()}
     for name in predicates:
         if name in outputs or not name.isidentifier():
             raise ValueError(f"predicate name {name!r} is not a free Python identifier")

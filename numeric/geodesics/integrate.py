@@ -868,7 +868,7 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
             f"christoffel must be an array of shape ({n}, {n}, {n}) for {n} coordinates, "
             f"got shape {shape}"
         )
-    domain = sympy.sympify(domain)
+    domain = sympy.sympify(domain, strict=True)
     # velocity symbols for the generated field; the module's cores take the state (x, v),
     # and the Christoffel core reads only x
     taken = {str(s) for s in (*args, *params)}
