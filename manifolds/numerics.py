@@ -23,6 +23,12 @@ Input is checked at this boundary: wrong shapes, NaN or infinity raise ``ValueEr
 outside the domain raise :class:`symbolic.errors.DomainError` naming the parameter and its
 domain. Integration failures are returned as status codes (``throw=False``) or raised.
 
+Output is checked too. A value whose magnitude exceeds the float64 range at a point inside the
+domain comes back as ``±inf``, the IEEE rounding of that value (``metric([0, 1e-170])`` of
+the Normal family is ``1/sigma**2 = 1e340``, returned as ``inf``); one below the range comes
+back as ``0``. A NaN never comes back: where an intermediate overflowed so that no value
+can be given, :class:`symbolic.errors.DomainError` names the quantity and the point.
+
 Examples
 --------
 >>> from manifolds import Normal
@@ -40,6 +46,7 @@ import numpy as np
 import sympy as sp
 
 from numeric.compile.kernels import compile_kernels
+from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics import distances as closed
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
@@ -184,12 +191,24 @@ class NumericManifold:
             "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
 
     def metric(self, x):
-        """Fisher metric ``g_ij``, shape (..., n, n)."""
-        return self._metric_kernels["metric"](self.validate(x))
+        """Fisher metric ``g_ij``, shape (..., n, n).
+
+        Entries beyond the float64 range are ``±inf`` (see the module notes); a point where
+        no value can be given raises :class:`symbolic.errors.DomainError`.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().numeric.metric([0.0, 1e-170]).tolist()     # 1/sigma**2 overflows
+        [[inf, 0.0], [0.0, inf]]
+        """
+        x = self.validate(x)
+        return _no_nan(self._metric_kernels["metric"](x), x, "the metric", 2)
 
     def inverse_metric(self, x):
-        """Inverse metric ``g^ij``, shape (..., n, n)."""
-        return self._metric_kernels["inverse_metric"](self.validate(x))
+        """Inverse metric ``g^ij``, shape (..., n, n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._metric_kernels["inverse_metric"](x), x, "the inverse metric", 2)
 
     @functools.cached_property
     def _alpha_symbol(self):
@@ -228,7 +247,8 @@ class NumericManifold:
         Levi-Civita), shape (..., n, n, n).
         """
         solver, params = self._solver_for(alpha)
-        return solver.christoffel(self.validate(x), *params)
+        x = self.validate(x)
+        return _no_nan(solver.christoffel(x, *params), x, "the Christoffel symbols", 3)
 
     @functools.cached_property
     def _density_kernels(self):
@@ -240,9 +260,11 @@ class NumericManifold:
             logp = sp.expand_log(logp, force=True).replace(
                 lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
                 lambda e: sp.loggamma(e.args[0].args[0]))
-        score = sp.Matrix([sp.diff(logp, c) for c in self.coordinates])
-        return data, compile_kernels(self.coordinates + data, {"log_density": logp,
-                                                              "score": score})
+        score = sp.Matrix([rewrite_quotients(sp.diff(logp, c)) for c in self.coordinates])
+        # quotients such as (x - mu)**2 / sigma**2 as powers of ratios, so that a tiny scale
+        # gives the finite value (or -inf) instead of 0 * inf = nan
+        return data, compile_kernels(self.coordinates + data, {
+            "log_density": rewrite_quotients(logp), "score": score})
 
     def _density_args(self, x, data):
         names, _ = self._density_kernels
@@ -265,12 +287,34 @@ class NumericManifold:
         >>> from manifolds import Normal
         >>> round(float(Normal().numeric.log_density([0.0, 1.0], 0.0)), 12)  # -log(2 pi)/2
         -0.918938533205
+        >>> round(float(Normal().numeric.log_density([0.0, 1e-170], 0.0)), 9)  # no overflow
+        390.520527276
+        >>> float(Normal().numeric.log_density([0.0, 1e-170], 1.0))   # -1e340/2 overflows
+        -inf
+
+        Notes
+        -----
+        Quotients are evaluated as powers of ratios
+        (:func:`numeric.compile.printer.rewrite_quotients`), so a tiny or huge scale gives the
+        finite value, or ``±inf`` where the value itself is beyond the float64 range. A NaN
+        (an observation outside the support, say) raises
+        :class:`symbolic.errors.DomainError` naming the point and the observation.
         """
-        return self._density_kernels[1]["log_density"](self._density_args(x, data))
+        args = self._density_args(x, data)
+        value = self._density_kernels[1]["log_density"](args)
+        return _no_nan(value, args, "the log-density", 0, self._density_labels)
 
     def score(self, x, data):
-        """``∂ log p(data; x) / ∂x``, shape (..., n)."""
-        return self._density_kernels[1]["score"](self._density_args(x, data))[..., 0]
+        """``∂ log p(data; x) / ∂x``, shape (..., n); ``±inf`` and errors as
+        :meth:`log_density`.
+        """
+        args = self._density_args(x, data)
+        value = self._density_kernels[1]["score"](args)[..., 0]
+        return _no_nan(value, args, "the score", 1, self._density_labels)
+
+    @property
+    def _density_labels(self):
+        return [str(c) for c in self.coordinates + self._density_kernels[0]]
 
     # -- geodesics ---------------------------------------------------------------------------
     def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=1e-12,
@@ -400,12 +444,15 @@ class NumericManifold:
             "expectation": eta, "expectation_jacobian": eta.jacobian(c)})
 
     def natural(self, x):
-        """Natural parameters θ(x), shape (..., n)."""
-        return self._dual_kernels["natural"](self.validate(x))[..., 0]
+        """Natural parameters θ(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._dual_kernels["natural"](x)[..., 0], x, "the natural parameters", 1)
 
     def expectation(self, x):
-        """Expectation parameters η(x), shape (..., n)."""
-        return self._dual_kernels["expectation"](self.validate(x))[..., 0]
+        """Expectation parameters η(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._dual_kernels["expectation"](x)[..., 0], x,
+                       "the expectation parameters", 1)
 
     def _straight(self, which, x0, v0, t):
         x0 = self.validate(x0, "x0")
@@ -425,6 +472,27 @@ class NumericManifold:
     def m_geodesic(self, x0, v0, t):
         """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
         return self._straight("expectation", x0, v0, t)
+
+
+def _no_nan(value, points, what, core_ndim, labels=None):
+    """``value`` (a kernel's output at ``points``, the last ``core_ndim`` axes per point), or
+    DomainError naming the first point where it is NaN.
+    """
+    nan = np.isnan(value)
+    if not nan.any():
+        return value
+    batch = np.asarray(value).shape[:np.ndim(value) - core_ndim]
+    index = tuple(int(i) for i in np.argwhere(nan)[0][:len(batch)])
+    point = np.asarray(points)[index]
+    where = f"x[{', '.join(map(str, index))}]" if index else "x"
+    if labels:
+        shown = ", ".join(f"{name}={float(v)!r}" for name, v in zip(labels, point, strict=True))
+    else:
+        shown = repr(point.tolist())
+    raise DomainError(
+        f"{what} at {where} ({shown}) is not a number: an intermediate value overflowed or "
+        f"underflowed (or an observation lies outside the support), so float64 cannot "
+        f"represent the result there")
 
 
 def _number(expr):
