@@ -27,7 +27,7 @@ file edited together with its header line is trusted.
 import atexit
 import functools
 import hashlib
-import importlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -256,7 +256,8 @@ def load_generated_module(name, make_source):
         return sys.modules[name]
     folder = cache_dir()
     if str(folder) not in sys.path:
-        # appended, not prepended: generated names are unique, nothing may be shadowed
+        # importable by name too (numba's cache may refer to the module by name); appended,
+        # not prepended: generated names are unique, nothing may be shadowed
         sys.path.append(str(folder))
     path = folder / f"{name}.py"
     for attempt in range(2):
@@ -267,9 +268,13 @@ def load_generated_module(name, make_source):
                       f"it again")
                 _discard(path)
             _write_once(path, make_source())
-        importlib.invalidate_caches()  # the path finder caches directory listings
+        # imported from this very file: an import by name could find a copy in another cache
+        # folder on sys.path (INFOGEOM_CACHE_DIR changed in this process) that was not verified
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
         try:
-            module = importlib.import_module(name)
+            spec.loader.exec_module(module)
         except Exception as exc:
             # intact source that does not import: stale or corrupt bytecode beside it
             sys.modules.pop(name, None)
