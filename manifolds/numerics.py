@@ -381,7 +381,8 @@ class NumericManifold:
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
         x = self.validate(x, "x")
         y = self.validate(y, "y")
-        f = self.closed_form_distance
+        # the declaration is not consulted (nor checked) on the numerical route
+        f = None if method == "numerical" else self.closed_form_distance
         if method == "closed_form" and f is None:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
