@@ -47,7 +47,6 @@ import sympy as sp
 
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
-from numeric.geodesics import distances as closed
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
@@ -386,12 +385,29 @@ class NumericManifold:
     # -- distances ---------------------------------------------------------------------------
     @functools.cached_property
     def closed_form_distance(self):
-        """The closed-form distance function ``f(x, y)`` of this family, or None.
+        """The family's declared closed-form distance ``f(x, y)``, or None.
 
-        Used only when the family's metric is exactly the one the formula was derived for
-        (checked symbolically), so a reparametrised manifold falls back to shooting.
+        A family declares it in the catalog (``closed_forms["distance"]``, see
+        :class:`numeric.geodesics.distances.ClosedFormDistance`); a reparametrised chart
+        declares none, so it is shot numerically.
+
+        Raises
+        ------
+        ValueError
+            The declared formula is the distance of another metric than the family's Fisher
+            metric (checked symbolically, before the family's constants are substituted).
         """
-        return _closed_form(self.manifold, self._subs(self.manifold.fisher_metric()))
+        declared = self.manifold.model.closed_forms.get("distance")
+        if declared is None:
+            return None
+        g = self.manifold.fisher_metric()
+        assumed = declared.metric(self.coordinates)
+        if g.shape != assumed.shape or sp.simplify(g - assumed) != sp.zeros(*g.shape):
+            raise ValueError(
+                f"{self.manifold.name} declares the closed-form distance {declared!r}, the distance "
+                f"of the metric {assumed.tolist()}, but its Fisher metric is {g.tolist()}; correct "
+                f"the declaration in manifolds/catalog.py")
+        return declared.bind(self._constants)
 
     def distance(self, x, y, *, method="auto", **options):
         """Fisher-Rao distance, shape (...).
@@ -409,7 +425,8 @@ class NumericManifold:
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
         x = self.validate(x, "x")
         y = self.validate(y, "y")
-        f = self.closed_form_distance
+        # the declaration is not consulted (nor checked) on the numerical route
+        f = None if method == "numerical" else self.closed_form_distance
         if method == "closed_form" and f is None:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
@@ -493,43 +510,3 @@ def _no_nan(value, points, what, core_ndim, labels=None):
         f"{what} at {where} ({shown}) is not a number: an intermediate value overflowed or "
         f"underflowed (or an observation lies outside the support), so float64 cannot "
         f"represent the result there")
-
-
-def _number(expr):
-    expr = sp.nsimplify(sp.simplify(expr)) if not expr.is_number else expr
-    return float(expr) if expr.is_number else None
-
-
-def _closed_form(M, g):
-    """The closed-form distance of a catalog family, after checking its metric."""
-    family = type(M).__name__
-    c = M.coordinates
-
-    def matches(expected):
-        return sp.simplify(g - sp.Matrix(expected)) == sp.zeros(*g.shape)
-
-    if family in ("Poisson",) and matches([[1 / c[0]]]):
-        return closed.poisson_distance
-    if family == "Exponential" and matches([[1 / c[0] ** 2]]):
-        return closed.exponential_distance
-    if family in ("Bernoulli", "Binomial"):
-        n = _number(g[0, 0] * c[0] * (1 - c[0]))
-        if n is not None and matches([[n / (c[0] * (1 - c[0]))]]):
-            return functools.partial(closed.bernoulli_distance, n=n)
-    if family == "Geometric" and matches([[1 / (c[0] ** 2 * (1 - c[0]))]]):
-        return closed.geometric_distance
-    if family in ("NormalMean", "Laplace"):
-        s2 = _number(1 / g[0, 0])
-        if s2 is not None and s2 > 0:
-            return functools.partial(closed.location_distance, scale=float(np.sqrt(s2)))
-    if family in ("Normal", "LogNormal", "Cauchy", "StudentT"):
-        A, B = _number(g[0, 0] * c[1] ** 2), _number(g[1, 1] * c[1] ** 2)
-        if A and B and A > 0 and B > 0 and matches([[A / c[1] ** 2, 0], [0, B / c[1] ** 2]]):
-            return functools.partial(closed.location_scale_distance, A=A, B=B)
-    if family == "Categorical":
-        return closed.categorical_distance
-    if family == "InverseGaussian" and matches(
-            [[c[1] / c[0] ** 3, 0], [0, 1 / (2 * c[1] ** 2)]]):
-        return closed.inverse_gaussian_distance
-    return None
-

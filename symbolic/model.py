@@ -183,7 +183,10 @@ class StatisticalModel:
         parameter-free law of ``u``; integrals are taken over ``u``.
     closed_forms : mapping
         Optional known results (``"fisher_metric"``, ...) that derivations use instead of the
-        generic route; tests compare them with the generic route.
+        generic route; tests compare them with the generic route. ``"distance"`` holds the
+        closed-form Fisher-Rao distance (``numeric.geodesics.distances.ClosedFormDistance``),
+        which the numeric layer uses after checking its metric; a reparametrised model keeps
+        none of them.
     constants : mapping
         Fixed values of symbols that are not coordinates (``n`` of a Binomial, ...), for
         display and numerics.
