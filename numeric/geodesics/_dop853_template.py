@@ -9,9 +9,9 @@ placeholders that :func:`numeric.geodesics.integrate.integrator_source` fills in
 ``${RHS}``
     The generated field the integrator calls, ``geodesic_field_core`` or
     ``variational_field_core``.
-``${DIM}``, ``${ERR_DIM}``
-    Length of the state and of its error-controlled head (x, v); literals, so that numba
-    unrolls the short loops over components.
+``${DIM}``, ``${ERR_DIM}``, ``${N}``
+    Length of the state, of its error-controlled head (x, v), and of x; literals, so that
+    numba unrolls the short loops over components.
 ``${STAGES}``, ``${ERROR_TERMS}``, ``${DENSE}``
     The unrolled stage, error-estimate and interpolant code made from the tableau
     (:mod:`numeric.geodesics.tableau`), already indented.
@@ -104,14 +104,33 @@ ${DENSE}
 
 @njit(cache=True, error_model='numpy')
 def initial_step${SUFFIX}(y, f0, p, direction, span, rtol, atol, y1, f1, scale):
-    """Starting step size by the algorithm of Hairer et al. (II.4), for an order-8 method;
-    components with a zero error scale are left out of its norms.
+    """Starting step size by the algorithm of Hairer et al. (II.4), for an order-8 method,
+    over the components (x, v).
+
+    The algorithm takes the time in which y changes by about 1% of its error scale; with
+    atol = 0 a coordinate at or near zero (mu = 0, or a velocity of 1e-300) would make that
+    time vanish, so here each component counts as at least 1e-3 of the largest of its
+    block (positions, velocities). The estimate only starts the controller, which corrects
+    it within a few steps; it stays invariant under rescaling each block.
     """
+    x_max = 0.0
+    v_max = 0.0
+    for d in range(${N}):
+        x_max = max(x_max, abs(y[d]))
+        v_max = max(v_max, abs(y[${N} + d]))
     for d in range(${DIM}):
-        scale[d] = atol + rtol * abs(y[d])
+        if d < ${N}:
+            scale[d] = atol + rtol * max(abs(y[d]), 1e-3 * x_max)
+        elif d < ${ERR_DIM}:
+            scale[d] = atol + rtol * max(abs(y[d]), 1e-3 * v_max)
+        else:
+            scale[d] = 0.0  # the Jacobi fields do not control the step
     d0 = rms_norm${SUFFIX}(y, scale)
     d1 = rms_norm${SUFFIX}(f0, scale)
-    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    if d0 < 1e-5 or d1 < 1e-5 or not math.isfinite(d1):
+        h0 = 1e-6
+    else:
+        h0 = 0.01 * d0 / d1
     h0 = min(h0, span)
     for d in range(${DIM}):
         y1[d] = y[d] + direction * h0 * f0[d]

@@ -157,8 +157,8 @@ def integrator_source(suffix, rhs, dim, err_dim):
     dim : int
         Length of the state.
     err_dim : int
-        The step size is controlled by the error of the first ``err_dim`` components,
-        (x, v): the Jacobi fields of the variational equations ride along on the
+        The step size is controlled by the error of the first ``err_dim = 2 n``
+        components, (x, v), of n each: the Jacobi fields of the variational equations ride along on the
         geodesic's steps (measured on Gamma log maps, controlling them too took 15 steps
         per geodesic instead of 10.5, for a Jacobian that Newton's method needs to a few
         digits only; its accuracy is tested against finite differences).
@@ -176,7 +176,7 @@ def integrator_source(suffix, rhs, dim, err_dim):
     True
     """
     return _dop853_template.TEMPLATE.substitute(
-        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim,
+        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim, N=err_dim // 2,
         STAGES=_stage_code(dim, rhs), ERROR_TERMS=_error_code(), DENSE=_dense_code(dim, rhs),
         SAFETY=_literal(tableau.SAFETY), MIN_FACTOR=_literal(tableau.MIN_FACTOR),
         MAX_FACTOR=_literal(tableau.MAX_FACTOR),
