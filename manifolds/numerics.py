@@ -316,7 +316,7 @@ class NumericManifold:
         return [str(c) for c in self.coordinates + self._density_kernels[0]]
 
     # -- geodesics ---------------------------------------------------------------------------
-    def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=1e-12,
+    def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=0.0,
                  max_steps=100_000, throw=False):
         """Geodesics of the α-connection through ``x0`` with velocity ``v0`` (batched).
 
@@ -343,14 +343,18 @@ class NumericManifold:
         return solver(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
                       rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
 
-    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=1e-14):
+    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0):
         """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
         before t = 1 (:class:`numeric.geodesics.integrate.IntegrationError`).
+
+        ``rtol`` is the relative accuracy of every coordinate per step, however small the
+        coordinate (``atol``, default 0, an absolute floor); see docs/conventions.md,
+        "Tolerances".
         """
         sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
         return sol.x[..., -1, :]
 
-    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=1e-14,
+    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=0.0,
             **options):
         """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
 
