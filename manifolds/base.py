@@ -19,7 +19,8 @@ from symbolic import (
     reparametrize,
 )
 from symbolic.model import ExponentialFamily
-from symbolic.verify import check_answer
+from symbolic.parsing import to_sympy
+from symbolic.verify import DEFAULT_TIMEOUT, check_answer
 
 __all__ = ["StatisticalManifold"]
 
@@ -112,6 +113,7 @@ class StatisticalManifold:
         """
         if kind not in (1, 2):
             raise ValueError(f"kind must be 1 or 2, got {kind!r}")
+        alpha = to_sympy(alpha, "alpha")
         if alpha != 0:
             return self.alpha_connection(alpha, kind=kind)
         if kind == 1:
@@ -124,16 +126,16 @@ class StatisticalManifold:
 
     def alpha_connection(self, alpha, kind=1):
         """The alpha-connection, ``kind=1``: ``[i, j, k] = Γ^(α)_ij,k``; ``kind=2``: ``[k, i, j]``.
-        ``alpha`` may be a number or a sympy Symbol.
+        ``alpha`` may be a number, a sympy expression or a string (read by the safe parser).
         """
-        alpha = sp.sympify(alpha)
+        alpha = to_sympy(alpha, "alpha")
         return self.cached(("alpha", alpha, kind), lambda: alpha_connection(
             self.christoffel(kind=1), self.amari_chentsov(), alpha, self.coordinates,
             metric=self.fisher_metric(), kind=kind))
 
     # -- curvature ------------------------------------------------------------------
     def _chain(self, alpha):
-        alpha = sp.sympify(alpha)
+        alpha = to_sympy(alpha, "alpha")
         if alpha == 0:
             return self.cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
         return self.cached(("chain", alpha), lambda: curvature_chain(
@@ -317,12 +319,14 @@ class StatisticalManifold:
             names.update({s.name: s for s in self.model.theta + self.model.eta})
         return names
 
-    def check(self, quantity, answer, alpha=None):
+    def check(self, quantity, answer, alpha=None, *, timeout=DEFAULT_TIMEOUT):
         """Say whether ``answer`` (a sympy object or a string) equals the derived ``quantity``.
 
         Symbolic simplification first; when inconclusive, a numeric comparison at random
         points of the domain. The result is truthy when correct and shows the difference
-        otherwise.
+        otherwise. A string is read by the safe parser (:mod:`symbolic.parsing`), never
+        executed; the comparison gives up after ``timeout`` seconds with an undecided result
+        (:func:`symbolic.verify.check_answer`).
 
         Examples
         --------
@@ -331,7 +335,7 @@ class StatisticalManifold:
         CheckResult(incorrect: difference (expected - answer) = Matrix([[(lam - 1)/lam**2]]))
         """
         expected = self.quantity(quantity)
-        return check_answer(expected, answer, self.symbols(), self.model)
+        return check_answer(expected, answer, self.symbols(), self.model, timeout=timeout)
 
     def latex(self, quantity):
         """LaTeX of a derived quantity, for lecture notes."""

@@ -4,12 +4,31 @@ A declaration gives the parameters with their domains, the sample space and the
 log-density; an exponential family gives its sufficient statistics, natural parameters,
 log-partition and base measure instead, plus closed-form inverse maps where they exist.
 Everything else is derived. Coordinates and their order: docs/conventions.md and the catalog table in docs/index.md.
+
+A family whose Fisher-Rao distance has a closed form declares it here, as
+``closed_forms={"distance": ClosedFormDistance(function, **constants)}`` with a function of
+:mod:`numeric.geodesics.distances`; ``M.numeric.distance`` uses it after checking that the
+family's metric is the one the formula assumes, and shoots geodesics for every other family.
 """
 from __future__ import annotations
 
 import sympy as sp
 
+from numeric.geodesics.distances import (
+    ClosedFormDistance,
+    bernoulli_distance,
+    categorical_distance,
+    exponential_distance,
+    geometric_distance,
+    inverse_gaussian_distance,
+    location_distance,
+    location_scale_distance,
+    poisson_distance,
+)
+from symbolic.errors import DomainError
 from symbolic.model import Constraint, ExponentialFamily, SampleSpace, StatisticalModel, parameter
+from symbolic.parsing import parse_expression
+from symbolic.validation import integer, positive
 
 from .base import StatisticalManifold
 
@@ -27,8 +46,27 @@ def _x(**assumptions):
 
 
 def _fixed(name, value, **assumptions):
-    """A fixed constant of a family: a number if given, else a symbol with assumptions."""
-    return sp.Symbol(name, **assumptions) if value is None else sp.sympify(value)
+    """A fixed constant of a family: a number if given, else a symbol with assumptions.
+
+    A number is checked first, by type and against the domain that ``assumptions`` state
+    (``integer=True``: an integer >= 1; ``positive=True``: a finite number > 0), with the
+    error naming the parameter. A string is read by the safe parser, where the parameter's own
+    name means its symbol (``Binomial("n")``, ``StudentT("5/2")``). A non-numeric sympy
+    expression (a Symbol) is kept as given.
+    """
+    symbol = sp.Symbol(name, **assumptions)
+    if value is None:
+        return symbol
+    if isinstance(value, str):
+        value = parse_expression(value, {name: symbol}, name=name)
+    if isinstance(value, sp.Expr) and not value.is_number:
+        return value
+    if not isinstance(value, sp.Expr) and isinstance(value, (sp.Basic, sp.MatrixBase, sp.NDimArray, list, tuple)):
+        raise TypeError(f"{name} must be a number or a sympy Symbol, got {type(value).__name__} {value!r}")
+    if assumptions.get("integer"):
+        return sp.Integer(integer(name, value, minimum=1))
+    positive(name, value)
+    return sp.sympify(value, strict=True)
 
 
 def _logit(p):
@@ -48,7 +86,8 @@ class Bernoulli(StatisticalManifold):
         super().__init__(ExponentialFamily(
             "Bernoulli", [p], SampleSpace.finite(x, [0, 1]), [x], [_logit(p.symbol)],
             lambda t: sp.log(1 + sp.exp(t[0])),
-            from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[sp.Symbol("eta1", real=True)]))
+            from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[sp.Symbol("eta1", real=True)],
+            closed_forms={"distance": ClosedFormDistance(bernoulli_distance)}))
 
 
 class Binomial(StatisticalManifold):
@@ -63,6 +102,7 @@ class Binomial(StatisticalManifold):
             f"Binomial({n})", [p], space, [x], [_logit(p.symbol)],
             lambda t: n * sp.log(1 + sp.exp(t[0])), sp.log(sp.binomial(n, x)),
             from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[eta / n],
+            closed_forms={"distance": ClosedFormDistance(bernoulli_distance, n=n)},
             constants={} if n.is_Integer else {n: 10}))
 
 
@@ -75,7 +115,8 @@ class Geometric(StatisticalManifold):
         super().__init__(ExponentialFamily(
             "Geometric", [p], SampleSpace.integers(x), [x], [sp.log(1 - p.symbol)],
             lambda t: -sp.log(1 - sp.exp(t[0])),
-            from_natural=[1 - sp.exp(th)], from_expectation=[1 / (1 + eta)]))
+            from_natural=[1 - sp.exp(th)], from_expectation=[1 / (1 + eta)],
+            closed_forms={"distance": ClosedFormDistance(geometric_distance)}))
 
 
 class Poisson(StatisticalManifold):
@@ -87,7 +128,8 @@ class Poisson(StatisticalManifold):
         super().__init__(ExponentialFamily(
             "Poisson", [lam], SampleSpace.integers(x), [x], [sp.log(lam.symbol)],
             lambda t: sp.exp(t[0]), -sp.log(sp.factorial(x)),
-            from_natural=[sp.exp(th)], from_expectation=[eta]))
+            from_natural=[sp.exp(th)], from_expectation=[eta],
+            closed_forms={"distance": ClosedFormDistance(poisson_distance)}))
 
 
 class Exponential(StatisticalManifold):
@@ -99,7 +141,8 @@ class Exponential(StatisticalManifold):
         super().__init__(ExponentialFamily(
             "Exponential", [lam], SampleSpace.interval(x, 0, sp.oo), [x], [-lam.symbol],
             lambda t: -sp.log(-t[0]), theta=[th],
-            from_natural=[-th], from_expectation=[1 / eta]))
+            from_natural=[-th], from_expectation=[1 / eta],
+            closed_forms={"distance": ClosedFormDistance(exponential_distance)}))
 
 
 class NormalMean(StatisticalManifold):
@@ -113,6 +156,7 @@ class NormalMean(StatisticalManifold):
             f"NormalMean({s})", [mu], SampleSpace.interval(x), [x], [mu.symbol / s**2],
             lambda t: s**2 * t[0] ** 2 / 2, -x**2 / (2 * s**2) - sp.log(s) - sp.log(2 * sp.pi) / 2,
             from_natural=[s**2 * th], from_expectation=[eta], location_scale=(mu.symbol, s),
+            closed_forms={"distance": ClosedFormDistance(location_distance, scale=s)},
             constants={} if s.is_number else {s: 1.3}))
 
 
@@ -128,7 +172,8 @@ class Normal(StatisticalManifold):
             "Normal", [mu, sigma], SampleSpace.interval(x), [x, x**2], [m / s**2, -1 / (2 * s**2)],
             _normal_log_partition, theta=[t1, t2],
             from_natural=[-t1 / (2 * t2), sp.sqrt(-1 / (2 * t2))],
-            from_expectation=[e1, sp.sqrt(e2 - e1**2)], location_scale=(m, s)))
+            from_expectation=[e1, sp.sqrt(e2 - e1**2)], location_scale=(m, s),
+            closed_forms={"distance": ClosedFormDistance(location_scale_distance, A=1, B=2)}))
 
 
 class LogNormal(StatisticalManifold):
@@ -143,7 +188,8 @@ class LogNormal(StatisticalManifold):
             "LogNormal", [mu, sigma], SampleSpace.interval(x, 0, sp.oo), [sp.log(x), sp.log(x) ** 2],
             [m / s**2, -1 / (2 * s**2)], _normal_log_partition, -sp.log(x), theta=[t1, t2],
             from_natural=[-t1 / (2 * t2), sp.sqrt(-1 / (2 * t2))],
-            from_expectation=[e1, sp.sqrt(e2 - e1**2)]))
+            from_expectation=[e1, sp.sqrt(e2 - e1**2)],
+            closed_forms={"distance": ClosedFormDistance(location_scale_distance, A=1, B=2)}))
 
 
 class Gamma(StatisticalManifold):
@@ -175,9 +221,7 @@ class Dirichlet(StatisticalManifold):
     """Dirichlet(a1, ..., ak) on the (k-1)-simplex."""
 
     def __init__(self, k=3):
-        if int(k) != k or k < 2:
-            raise ValueError(f"k must be an integer >= 2, got {k!r}")
-        k = int(k)
+        k = integer("k", k, minimum=2)
         ps = [parameter(f"a{i + 1}", 0, typical=(0.5, 4)) for i in range(k)]
         xs = sp.symbols(f"x1:{k + 1}", positive=True)
         ths = sp.symbols(f"theta1:{k + 1}", real=True)
@@ -191,9 +235,7 @@ class Categorical(StatisticalManifold):
     """Categorical(k) on {1, ..., k} with coordinates p1, ..., p(k-1); p_k = 1 - sum."""
 
     def __init__(self, k=3):
-        if int(k) != k or k < 2:
-            raise ValueError(f"k must be an integer >= 2, got {k!r}")
-        k = int(k)
+        k = integer("k", k, minimum=2)
         ps = [parameter(f"p{i + 1}", 0, 1, typical=(0.3 / k, 1.6 / k)) for i in range(k - 1)]
         x = _x(integer=True)
         last = 1 - sum(p.symbol for p in ps)
@@ -205,7 +247,8 @@ class Categorical(StatisticalManifold):
             [sp.KroneckerDelta(x, i + 1) for i in range(k - 1)], [sp.log(p.symbol / last) for p in ps],
             lambda t: sp.log(1 + sum(sp.exp(ti) for ti in t)), theta=ths,
             from_natural=[sp.exp(t) / total for t in ths], from_expectation=list(etas),
-            constraints=[Constraint(last, f"p{k} = 1 - p1 - ... - p{k - 1} > 0")]))
+            constraints=[Constraint(last, f"p{k} = 1 - p1 - ... - p{k - 1} > 0")],
+            closed_forms={"distance": ClosedFormDistance(categorical_distance)}))
 
 
 class InverseGaussian(StatisticalManifold):
@@ -221,7 +264,8 @@ class InverseGaussian(StatisticalManifold):
             [-l / (2 * m**2), -l / 2],
             lambda t: -2 * sp.sqrt(t[0] * t[1]) - sp.log(-2 * t[1]) / 2 + sp.log(2 * sp.pi) / 2,
             -3 * sp.log(x) / 2, theta=[t1, t2],
-            from_natural=[sp.sqrt(t2 / t1), -2 * t2], from_expectation=[e1, 1 / (e2 - 1 / e1)]))
+            from_natural=[sp.sqrt(t2 / t1), -2 * t2], from_expectation=[e1, 1 / (e2 - 1 / e1)],
+            closed_forms={"distance": ClosedFormDistance(inverse_gaussian_distance)}))
 
 
 class VonMises(StatisticalManifold):
@@ -247,7 +291,8 @@ class Cauchy(StatisticalManifold):
         super().__init__(StatisticalModel(
             "Cauchy", [x0, g], SampleSpace.interval(x),
             sp.log(g.symbol) - sp.log(sp.pi) - sp.log(g.symbol**2 + (x - x0.symbol) ** 2),
-            location_scale=(x0.symbol, g.symbol)))
+            location_scale=(x0.symbol, g.symbol),
+            closed_forms={"distance": ClosedFormDistance(location_scale_distance, A=sp.Rational(1, 2), B=sp.Rational(1, 2))}))
 
 
 class StudentT(StatisticalManifold):
@@ -275,7 +320,9 @@ class StudentT(StatisticalManifold):
         skew = sp.ImmutableDenseNDimArray([0, t112, t112, 0, t112, 0, 0, t222], (2, 2, 2))
         super().__init__(StatisticalModel(
             f"StudentT({nu})", [mu, sigma], SampleSpace.interval(x), logp, location_scale=(m, s),
-            closed_forms={"fisher_metric": metric, "amari_chentsov": skew},
+            closed_forms={"fisher_metric": metric, "amari_chentsov": skew,
+                          "distance": ClosedFormDistance(location_scale_distance, A=(nu + 1) / (nu + 3),
+                                                         B=2 * nu / (nu + 3))},
             constants={} if nu.is_number else {nu: 4.5}))
 
 
@@ -287,7 +334,8 @@ class Laplace(StatisticalManifold):
         mu, x = parameter("mu"), _x()
         super().__init__(StatisticalModel(
             f"Laplace({b})", [mu], SampleSpace.interval(x), -sp.Abs(x - mu.symbol) / b - sp.log(2 * b),
-            location_scale=(mu.symbol, b), constants={} if b.is_number else {b: 1.5}))
+            location_scale=(mu.symbol, b),
+            closed_forms={"distance": ClosedFormDistance(location_distance, scale=b)}, constants={} if b.is_number else {b: 1.5}))
 
 
 class MultivariateNormal(StatisticalManifold):
@@ -296,9 +344,9 @@ class MultivariateNormal(StatisticalManifold):
     """
 
     def __init__(self, d=2):
-        if int(d) != d or d < 1:
-            raise ValueError(f"d must be a positive integer, got {d!r}")
-        d = int(d)
+        d = integer("d", d)
+        if d < 1:
+            raise DomainError(f"d must be a positive integer, got {d!r}")
         mus = [parameter(f"mu{i + 1}") for i in range(d)]
         tri = [(i, j) for i in range(d) for j in range(i + 1)]
         sig = {(i, j): parameter(f"sigma{i + 1}{j + 1}", 0, typical=(1.0, 2.0)) if i == j

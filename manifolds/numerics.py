@@ -23,6 +23,12 @@ Input is checked at this boundary: wrong shapes, NaN or infinity raise ``ValueEr
 outside the domain raise :class:`symbolic.errors.DomainError` naming the parameter and its
 domain. Integration failures are returned as status codes (``throw=False``) or raised.
 
+Output is checked too. A value whose magnitude exceeds the float64 range at a point inside the
+domain comes back as ``±inf``, the IEEE rounding of that value (``metric([0, 1e-170])`` of
+the Normal family is ``1/sigma**2 = 1e340``, returned as ``inf``); one below the range comes
+back as ``0``. A NaN never comes back: where an intermediate overflowed so that no value
+can be given, :class:`symbolic.errors.DomainError` names the quantity and the point.
+
 Examples
 --------
 >>> from manifolds import Normal
@@ -40,7 +46,7 @@ import numpy as np
 import sympy as sp
 
 from numeric.compile.kernels import compile_kernels
-from numeric.geodesics import distances as closed
+from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
@@ -74,8 +80,8 @@ class NumericManifold:
         if not self._constants:
             return expr
         if isinstance(expr, (sp.MatrixBase, sp.NDimArray)):
-            return expr.applyfunc(lambda e: sp.sympify(e).subs(self._constants))
-        return sp.sympify(expr).subs(self._constants)
+            return expr.applyfunc(lambda e: sp.sympify(e, strict=True).subs(self._constants))
+        return sp.sympify(expr, strict=True).subs(self._constants)
 
     @functools.cached_property
     def domain(self):
@@ -104,7 +110,7 @@ class NumericManifold:
             if k is None:
                 continue
             for side, value in ((0, p.lower), (1, p.upper)):
-                if value is not None and sp.sympify(value).is_finite:
+                if value is not None and sp.sympify(value, strict=True).is_finite:
                     bounds[k, side] = float(value)
         return bounds
 
@@ -184,12 +190,24 @@ class NumericManifold:
             "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
 
     def metric(self, x):
-        """Fisher metric ``g_ij``, shape (..., n, n)."""
-        return self._metric_kernels["metric"](self.validate(x))
+        """Fisher metric ``g_ij``, shape (..., n, n).
+
+        Entries beyond the float64 range are ``±inf`` (see the module notes); a point where
+        no value can be given raises :class:`symbolic.errors.DomainError`.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().numeric.metric([0.0, 1e-170]).tolist()     # 1/sigma**2 overflows
+        [[inf, 0.0], [0.0, inf]]
+        """
+        x = self.validate(x)
+        return _no_nan(self._metric_kernels["metric"](x), x, "the metric", 2)
 
     def inverse_metric(self, x):
-        """Inverse metric ``g^ij``, shape (..., n, n)."""
-        return self._metric_kernels["inverse_metric"](self.validate(x))
+        """Inverse metric ``g^ij``, shape (..., n, n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._metric_kernels["inverse_metric"](x), x, "the inverse metric", 2)
 
     @functools.cached_property
     def _alpha_symbol(self):
@@ -228,7 +246,8 @@ class NumericManifold:
         Levi-Civita), shape (..., n, n, n).
         """
         solver, params = self._solver_for(alpha)
-        return solver.christoffel(self.validate(x), *params)
+        x = self.validate(x)
+        return _no_nan(solver.christoffel(x, *params), x, "the Christoffel symbols", 3)
 
     @functools.cached_property
     def _density_kernels(self):
@@ -240,9 +259,11 @@ class NumericManifold:
             logp = sp.expand_log(logp, force=True).replace(
                 lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
                 lambda e: sp.loggamma(e.args[0].args[0]))
-        score = sp.Matrix([sp.diff(logp, c) for c in self.coordinates])
-        return data, compile_kernels(self.coordinates + data, {"log_density": logp,
-                                                              "score": score})
+        score = sp.Matrix([rewrite_quotients(sp.diff(logp, c)) for c in self.coordinates])
+        # quotients such as (x - mu)**2 / sigma**2 as powers of ratios, so that a tiny scale
+        # gives the finite value (or -inf) instead of 0 * inf = nan
+        return data, compile_kernels(self.coordinates + data, {
+            "log_density": rewrite_quotients(logp), "score": score})
 
     def _density_args(self, x, data):
         names, _ = self._density_kernels
@@ -265,15 +286,37 @@ class NumericManifold:
         >>> from manifolds import Normal
         >>> round(float(Normal().numeric.log_density([0.0, 1.0], 0.0)), 12)  # -log(2 pi)/2
         -0.918938533205
+        >>> round(float(Normal().numeric.log_density([0.0, 1e-170], 0.0)), 9)  # no overflow
+        390.520527276
+        >>> float(Normal().numeric.log_density([0.0, 1e-170], 1.0))   # -1e340/2 overflows
+        -inf
+
+        Notes
+        -----
+        Quotients are evaluated as powers of ratios
+        (:func:`numeric.compile.printer.rewrite_quotients`), so a tiny or huge scale gives the
+        finite value, or ``±inf`` where the value itself is beyond the float64 range. A NaN
+        (an observation outside the support, say) raises
+        :class:`symbolic.errors.DomainError` naming the point and the observation.
         """
-        return self._density_kernels[1]["log_density"](self._density_args(x, data))
+        args = self._density_args(x, data)
+        value = self._density_kernels[1]["log_density"](args)
+        return _no_nan(value, args, "the log-density", 0, self._density_labels)
 
     def score(self, x, data):
-        """``∂ log p(data; x) / ∂x``, shape (..., n)."""
-        return self._density_kernels[1]["score"](self._density_args(x, data))[..., 0]
+        """``∂ log p(data; x) / ∂x``, shape (..., n); ``±inf`` and errors as
+        :meth:`log_density`.
+        """
+        args = self._density_args(x, data)
+        value = self._density_kernels[1]["score"](args)[..., 0]
+        return _no_nan(value, args, "the score", 1, self._density_labels)
+
+    @property
+    def _density_labels(self):
+        return [str(c) for c in self.coordinates + self._density_kernels[0]]
 
     # -- geodesics ---------------------------------------------------------------------------
-    def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=1e-12,
+    def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=0.0,
                  max_steps=100_000, throw=False):
         """Geodesics of the α-connection through ``x0`` with velocity ``v0`` (batched).
 
@@ -300,14 +343,18 @@ class NumericManifold:
         return solver(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
                       rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
 
-    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=1e-14):
+    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0):
         """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
         before t = 1 (:class:`numeric.geodesics.integrate.IntegrationError`).
+
+        ``rtol`` is the relative accuracy of every coordinate per step, however small the
+        coordinate (``atol``, default 0, an absolute floor); see docs/conventions.md,
+        "Tolerances".
         """
         sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
         return sol.x[..., -1, :]
 
-    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=1e-14,
+    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=0.0,
             **options):
         """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
 
@@ -342,12 +389,29 @@ class NumericManifold:
     # -- distances ---------------------------------------------------------------------------
     @functools.cached_property
     def closed_form_distance(self):
-        """The closed-form distance function ``f(x, y)`` of this family, or None.
+        """The family's declared closed-form distance ``f(x, y)``, or None.
 
-        Used only when the family's metric is exactly the one the formula was derived for
-        (checked symbolically), so a reparametrised manifold falls back to shooting.
+        A family declares it in the catalog (``closed_forms["distance"]``, see
+        :class:`numeric.geodesics.distances.ClosedFormDistance`); a reparametrised chart
+        declares none, so it is shot numerically.
+
+        Raises
+        ------
+        ValueError
+            The declared formula is the distance of another metric than the family's Fisher
+            metric (checked symbolically, before the family's constants are substituted).
         """
-        return _closed_form(self.manifold, self._subs(self.manifold.fisher_metric()))
+        declared = self.manifold.model.closed_forms.get("distance")
+        if declared is None:
+            return None
+        g = self.manifold.fisher_metric()
+        assumed = declared.metric(self.coordinates)
+        if g.shape != assumed.shape or sp.simplify(g - assumed) != sp.zeros(*g.shape):
+            raise ValueError(
+                f"{self.manifold.name} declares the closed-form distance {declared!r}, the distance "
+                f"of the metric {assumed.tolist()}, but its Fisher metric is {g.tolist()}; correct "
+                f"the declaration in manifolds/catalog.py")
+        return declared.bind(self._constants)
 
     def distance(self, x, y, *, method="auto", **options):
         """Fisher-Rao distance, shape (...).
@@ -365,7 +429,8 @@ class NumericManifold:
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
         x = self.validate(x, "x")
         y = self.validate(y, "y")
-        f = self.closed_form_distance
+        # the declaration is not consulted (nor checked) on the numerical route
+        f = None if method == "numerical" else self.closed_form_distance
         if method == "closed_form" and f is None:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
@@ -400,12 +465,15 @@ class NumericManifold:
             "expectation": eta, "expectation_jacobian": eta.jacobian(c)})
 
     def natural(self, x):
-        """Natural parameters θ(x), shape (..., n)."""
-        return self._dual_kernels["natural"](self.validate(x))[..., 0]
+        """Natural parameters θ(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._dual_kernels["natural"](x)[..., 0], x, "the natural parameters", 1)
 
     def expectation(self, x):
-        """Expectation parameters η(x), shape (..., n)."""
-        return self._dual_kernels["expectation"](self.validate(x))[..., 0]
+        """Expectation parameters η(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
+        x = self.validate(x)
+        return _no_nan(self._dual_kernels["expectation"](x)[..., 0], x,
+                       "the expectation parameters", 1)
 
     def _straight(self, which, x0, v0, t):
         x0 = self.validate(x0, "x0")
@@ -427,41 +495,22 @@ class NumericManifold:
         return self._straight("expectation", x0, v0, t)
 
 
-def _number(expr):
-    expr = sp.nsimplify(sp.simplify(expr)) if not expr.is_number else expr
-    return float(expr) if expr.is_number else None
-
-
-def _closed_form(M, g):
-    """The closed-form distance of a catalog family, after checking its metric."""
-    family = type(M).__name__
-    c = M.coordinates
-
-    def matches(expected):
-        return sp.simplify(g - sp.Matrix(expected)) == sp.zeros(*g.shape)
-
-    if family in ("Poisson",) and matches([[1 / c[0]]]):
-        return closed.poisson_distance
-    if family == "Exponential" and matches([[1 / c[0] ** 2]]):
-        return closed.exponential_distance
-    if family in ("Bernoulli", "Binomial"):
-        n = _number(g[0, 0] * c[0] * (1 - c[0]))
-        if n is not None and matches([[n / (c[0] * (1 - c[0]))]]):
-            return functools.partial(closed.bernoulli_distance, n=n)
-    if family == "Geometric" and matches([[1 / (c[0] ** 2 * (1 - c[0]))]]):
-        return closed.geometric_distance
-    if family in ("NormalMean", "Laplace"):
-        s2 = _number(1 / g[0, 0])
-        if s2 is not None and s2 > 0:
-            return functools.partial(closed.location_distance, scale=float(np.sqrt(s2)))
-    if family in ("Normal", "LogNormal", "Cauchy", "StudentT"):
-        A, B = _number(g[0, 0] * c[1] ** 2), _number(g[1, 1] * c[1] ** 2)
-        if A and B and A > 0 and B > 0 and matches([[A / c[1] ** 2, 0], [0, B / c[1] ** 2]]):
-            return functools.partial(closed.location_scale_distance, A=A, B=B)
-    if family == "Categorical":
-        return closed.categorical_distance
-    if family == "InverseGaussian" and matches(
-            [[c[1] / c[0] ** 3, 0], [0, 1 / (2 * c[1] ** 2)]]):
-        return closed.inverse_gaussian_distance
-    return None
-
+def _no_nan(value, points, what, core_ndim, labels=None):
+    """``value`` (a kernel's output at ``points``, the last ``core_ndim`` axes per point), or
+    DomainError naming the first point where it is NaN.
+    """
+    nan = np.isnan(value)
+    if not nan.any():
+        return value
+    batch = np.asarray(value).shape[:np.ndim(value) - core_ndim]
+    index = tuple(int(i) for i in np.argwhere(nan)[0][:len(batch)])
+    point = np.asarray(points)[index]
+    where = f"x[{', '.join(map(str, index))}]" if index else "x"
+    if labels:
+        shown = ", ".join(f"{name}={float(v)!r}" for name, v in zip(labels, point, strict=True))
+    else:
+        shown = repr(point.tolist())
+    raise DomainError(
+        f"{what} at {where} ({shown}) is not a number: an intermediate value overflowed or "
+        f"underflowed (or an observation lies outside the support), so float64 cannot "
+        f"represent the result there")

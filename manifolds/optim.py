@@ -54,6 +54,7 @@ from numeric.optim.natural_gradient import (
     scoring_steps,
 )
 from symbolic.errors import DerivationError, DomainError
+from symbolic.parsing import to_sympy
 from symbolic.validation import as_array, choice
 
 __all__ = [
@@ -71,7 +72,7 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ helpers
 def _constants(M):
-    return {k: sp.sympify(v) for k, v in M.model.constants.items()}
+    return {k: sp.sympify(v, strict=True) for k, v in M.model.constants.items()}
 
 
 def _fixed(M, expr):
@@ -117,7 +118,13 @@ def _start(M, x0):
 
 
 def _loss(M, loss, symbols, what):
-    loss = sp.sympify(loss)
+    # a string is read by the safe parser with the manifold's own symbols (so "mu**2" means
+    # the coordinate mu, assumptions included), never executed
+    names = {s.name: s for s in M.model.constants}
+    names.update({s.name: s for s in symbols})
+    loss = to_sympy(loss, "loss", names, new_symbols=False)
+    if not isinstance(loss, sp.Expr):
+        raise TypeError(f"loss must be a scalar expression in {what}, got {type(loss).__name__}")
     allowed = set(symbols) | set(M.model.constants)
     extra = sorted(s.name for s in loss.free_symbols - allowed)
     if extra:
@@ -285,7 +292,7 @@ def _in_sample_space(M, X):
     space, consts = M.model.space, _constants(M)
 
     def number(v):
-        return float(sp.sympify(v).xreplace(consts))
+        return float(sp.sympify(v, strict=True).xreplace(consts))
 
     if space.kind == "finite":
         return np.isin(X[:, 0], [number(v) for v in space.values])

@@ -109,7 +109,7 @@ def canonical_functions(expr):
     >>> canonical_functions(sp.besseli(2, z) + sp.trigamma(z))
     besseli(0, z) + polygamma(1, z) - 2*besseli(1, z)/z
     """
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     if expr.has(sp.digamma):
         expr = expr.replace(lambda e: isinstance(e, sp.digamma), lambda e: sp.polygamma(0, e.args[0]))
     if expr.has(sp.trigamma):
@@ -287,7 +287,7 @@ class RationalAlgebra:
 
     def element(self, expr):
         """The field element of a sympy expression."""
-        expr = self._prepare(canonical_functions(sp.sympify(expr)))
+        expr = self._prepare(canonical_functions(sp.sympify(expr, strict=True)))
         try:
             return self._to_field(expr)
         except (ValueError, sp.polys.polyerrors.CoercionFailed) as exc:
@@ -361,14 +361,14 @@ def normal_form(expr, coordinates=()):
     >>> normal_form(1/s**2 + 1/(2*s**2) - sp.besseli(2, s) + sp.besseli(0, s))
     (4*sigma*besseli(1, sigma) + 3)/(2*sigma**2)
     """
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     A = RationalAlgebra(coordinates, [expr], order=0)
     return A.expr(A.element(expr), factor=True)
 
 
 def simplify_entries(exprs, coordinates=(), factor=True):
     """Normal forms of several expressions through one shared field (cheaper than one each)."""
-    exprs = [sp.sympify(e) for e in exprs]
+    exprs = [sp.sympify(e, strict=True) for e in exprs]
     A = RationalAlgebra(coordinates, exprs, order=0)
     return [A.expr(A.element(e), factor=factor) for e in exprs]
 

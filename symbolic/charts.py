@@ -13,6 +13,7 @@ import sympy as sp
 from .algebra import simplify_array, simplify_entries
 from .errors import NotClosedFormError
 from .model import Constraint, ExponentialFamily, Parameter, StatisticalModel
+from .parsing import to_sympy
 
 __all__ = ["transform_metric", "transform_christoffel_1st", "reparametrize", "natural_chart", "expectation_chart"]
 
@@ -106,7 +107,7 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
         if missing:
             raise ValueError(f"old_in_new must give every old coordinate; missing {', '.join(missing)}")
         old_in_new = [old_in_new[c] for c in old]
-    old_in_new = [sp.sympify(e) for e in old_in_new]
+    old_in_new = [to_sympy(e, f"old_in_new[{k}]") for k, e in enumerate(old_in_new)]
     if len(old_in_new) != len(old):
         raise ValueError(f"old_in_new needs {len(old)} expressions (for {old}), got {len(old_in_new)}")
     params = [_as_parameter(p) for p in parameters]
@@ -114,7 +115,7 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
     by_name = {p.name: p.symbol for p in params}
     old_in_new = [e.xreplace({f: by_name[f.name] for f in e.free_symbols if f.name in by_name}) for e in old_in_new]
     if new_in_old is not None:
-        new_in_old = [sp.sympify(e) for e in new_in_old]
+        new_in_old = [to_sympy(e, f"new_in_old[{k}]") for k, e in enumerate(new_in_old)]
     at = dict(zip(old, old_in_new))
     constraints = []
     for p, e in zip(model.parameters, old_in_new):
@@ -137,7 +138,7 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
             for attr in ("from_natural", "from_expectation"):
                 src = getattr(model, attr)
                 if src is not None:
-                    setattr(new, attr, tuple(sp.sympify(e).subs(dict(zip(old, src)), simultaneous=True)
+                    setattr(new, attr, tuple(e.subs(dict(zip(old, src)), simultaneous=True)
                                              for e in new_in_old))
     else:
         new = StatisticalModel(name, params, model.space,

@@ -15,6 +15,7 @@ import sympy as sp
 from .algebra import RationalAlgebra, flat, simplify_array
 from .expectation import expectation_frame
 from .model import ExponentialFamily
+from .parsing import to_sympy
 
 __all__ = [
     "amari_chentsov_tensor",
@@ -67,7 +68,7 @@ def alpha_connection_from_expectation(model, alpha):
     """:math:`E[(\\partial_i\\partial_j\\ell + \\tfrac{1-\\alpha}{2}\\partial_i\\ell\\,\\partial_j\\ell)\\partial_k\\ell]`,
     ``[i, j, k]``, computed directly from the definition.
     """
-    alpha = sp.sympify(alpha)
+    alpha = to_sympy(alpha, "alpha")
     frame = expectation_frame(model, symbols=tuple(alpha.free_symbols), degree=3)
     n = model.dim
     s = [frame.d(frame.log_likelihood, i) for i in range(n)]
@@ -91,7 +92,7 @@ def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=No
     """
     G1, T = sp.Array(christoffel_1st), sp.Array(skewness)
     n = G1.shape[0]
-    a = sp.sympify(alpha)
+    a = to_sympy(alpha, "alpha")
     first = sp.ImmutableDenseNDimArray([g - a / 2 * t for g, t in zip(flat(G1), flat(T))], (n, n, n))
     if kind == 1:
         return simplify_array(first, coordinates)

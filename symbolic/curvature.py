@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .algebra import RationalAlgebra, flat, simplify_entries
+from .parsing import to_sympy
 
 __all__ = [
     "metric_to_christoffel_1st",
@@ -33,7 +34,8 @@ class _Chain:
         g = sp.Matrix(g)
         n = g.shape[0]
         self.n = n
-        seeds = list(g) + ([] if skewness is None else flat(skewness)) + [sp.sympify(alpha)]
+        alpha = to_sympy(alpha, "alpha")
+        seeds = list(g) + ([] if skewness is None else flat(skewness)) + [alpha]
         A = self.A = RationalAlgebra(coordinates, seeds, order=2)
         G = A.matrix(g)
         try:
@@ -48,7 +50,7 @@ class _Chain:
         first = [[[half * (dG[j][k][i] + dG[i][k][j] - dG[i][j][k]) for k in range(n)] for j in range(n)] for i in range(n)]
         if skewness is not None and alpha != 0:
             T = sp.Array(skewness)
-            a = A.element(sp.sympify(alpha)) * half
+            a = A.element(alpha) * half
             first = [[[first[i][j][k] - a * A.element(T[i, j, k]) for k in range(n)] for j in range(n)] for i in range(n)]
         self.first = first
         self.second = [[[sum((self.ginv[k][l] * first[i][j][l] for l in range(n)), A.zero) for j in range(n)]

@@ -221,7 +221,7 @@ class ExpectationFrame:
         return sp.diff(obj, self.model.coordinates[i])
 
     def const(self, expr):
-        return self.A.element(expr) if self.method == "moments" else sp.sympify(expr)
+        return self.A.element(expr) if self.method == "moments" else sp.sympify(expr, strict=True)
 
     def expect(self, obj):
         """:math:`E[obj]`."""

@@ -12,6 +12,7 @@ import sympy as sp
 
 from .conventions import EXPECTATION_PREFIX, NATURAL_PREFIX, SECOND_POINT_SUFFIX
 from .errors import DomainError
+from .parsing import to_sympy
 
 __all__ = [
     "Parameter",
@@ -128,11 +129,11 @@ class SampleSpace:
 
     @classmethod
     def integers(cls, x, lower=0, upper=sp.oo):
-        return cls("integers", (x,), sp.sympify(lower), sp.sympify(upper))
+        return cls("integers", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def interval(cls, x, lower=-sp.oo, upper=sp.oo):
-        return cls("interval", (x,), sp.sympify(lower), sp.sympify(upper))
+        return cls("interval", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def simplex(cls, xs):
@@ -140,7 +141,7 @@ class SampleSpace:
 
     @classmethod
     def product(cls, xs, lower=-sp.oo, upper=sp.oo):
-        return cls("product", tuple(xs), sp.sympify(lower), sp.sympify(upper))
+        return cls("product", tuple(xs), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     def describe(self):
         x = ", ".join(v.name for v in self.variables)
@@ -151,6 +152,13 @@ class SampleSpace:
         if self.kind == "simplex":
             return f"({x}) in the simplex"
         return f"{x} in ({self.lower}, {self.upper})" + ("^d" if self.kind == "product" else "")
+
+
+def _names(parameters, space):
+    """The names a declaration written as strings may use: coordinates and sample variables."""
+    names = {v.name: v for v in getattr(space, "variables", ())}
+    names.update({p.symbol.name: p.symbol for p in parameters})
+    return names
 
 
 def _symbols_like(params, suffix):
@@ -175,7 +183,10 @@ class StatisticalModel:
         parameter-free law of ``u``; integrals are taken over ``u``.
     closed_forms : mapping
         Optional known results (``"fisher_metric"``, ...) that derivations use instead of the
-        generic route; tests compare them with the generic route.
+        generic route; tests compare them with the generic route. ``"distance"`` holds the
+        closed-form Fisher-Rao distance (``numeric.geodesics.distances.ClosedFormDistance``),
+        which the numeric layer uses after checking its metric; a reparametrised model keeps
+        none of them.
     constants : mapping
         Fixed values of symbols that are not coordinates (``n`` of a Binomial, ...), for
         display and numerics.
@@ -186,7 +197,7 @@ class StatisticalModel:
         self.name = name
         self.parameters = tuple(parameters)
         self.space = space
-        self.log_density = sp.sympify(log_density)
+        self.log_density = to_sympy(log_density, "log_density", _names(self.parameters, space))
         self.constraints = tuple(constraints)
         self.location_scale = location_scale
         self.closed_forms = dict(closed_forms or {})
@@ -283,16 +294,21 @@ class ExponentialFamily(StatisticalModel):
     def __init__(self, name, parameters, space, statistics, natural, log_partition, log_base=0,
                  from_natural=None, from_expectation=None, theta=None, **kwargs):
         self.parameters = tuple(parameters)
-        self.statistics = tuple(sp.sympify(t) for t in statistics)
-        self.natural = tuple(sp.sympify(t) for t in natural)
+        names = _names(self.parameters, space)
+        self.statistics = tuple(to_sympy(t, f"statistics[{k}]", names) for k, t in enumerate(statistics))
+        self.natural = tuple(to_sympy(t, f"natural[{k}]", names) for k, t in enumerate(natural))
         m = len(self.natural)
         self.theta = tuple(theta) if theta is not None else tuple(
             self._dual_symbol(NATURAL_PREFIX, a, e) for a, e in enumerate(self.natural))
-        F = log_partition(list(self.theta)) if callable(log_partition) else sp.sympify(log_partition)
+        names.update({s.name: s for s in self.theta})
+        F = (sp.sympify(log_partition(list(self.theta)), strict=True) if callable(log_partition)
+             else to_sympy(log_partition, "log_partition", names))
         self.log_partition = F
-        self.log_base = sp.sympify(log_base)
-        self.from_natural = None if from_natural is None else tuple(sp.sympify(e) for e in from_natural)
-        self.from_expectation = None if from_expectation is None else tuple(sp.sympify(e) for e in from_expectation)
+        self.log_base = to_sympy(log_base, "log_base", names)
+        self.from_natural = None if from_natural is None else tuple(
+            to_sympy(e, f"from_natural[{k}]", names) for k, e in enumerate(from_natural))
+        self.from_expectation = None if from_expectation is None else tuple(
+            to_sympy(e, f"from_expectation[{k}]", names) for k, e in enumerate(from_expectation))
         # the declaration's own eta symbols (with their assumptions) are the family's
         declared = {s.name: s for e in (self.from_expectation or ()) for s in e.free_symbols}
         self.eta = tuple(declared.get(f"{EXPECTATION_PREFIX}{a + 1}", sp.Symbol(f"{EXPECTATION_PREFIX}{a + 1}", real=True))
@@ -325,7 +341,7 @@ class ExponentialFamily(StatisticalModel):
                 roots[root] = canonical_functions(root.subs(at, simultaneous=True))
             return roots[root] ** e.exp.p
 
-        expr = sp.sympify(expr).replace(
+        expr = sp.sympify(expr, strict=True).replace(
             lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer and e.base.has(*self.theta),
             root_value)
         return canonical_functions(expr.subs(at, simultaneous=True))

@@ -61,6 +61,8 @@ from .activations import ACTIVATIONS, NOISE_MEAN_DOMAIN, NOISES, SYMPY_FORMS, ac
 from .errors import DomainError
 from .fisher import fisher_metric
 from .model import SampleSpace, StatisticalModel, parameter
+from .parsing import to_sympy
+from .validation import integer
 
 __all__ = [
     "ACTIVATIONS",
@@ -110,14 +112,18 @@ def _check_noise(noise):
 
 
 def _check_dim(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)) or int(value) < 1:
-        raise DomainError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return integer(name, value, minimum=1)
 
 
 def _number_or_symbol(value, name, lower=None, upper=None, closed_lower=False):
-    """A sympy number (checked against its domain) or a symbol (kept as given)."""
-    v = sp.sympify(value)
+    """A sympy number (checked against its domain) or a symbol (kept as given).
+
+    A string is read by the safe parser (``"1/4"``, ``"iota"``); ``None``, booleans, lists and
+    other objects are a TypeError.
+    """
+    if isinstance(value, complex):
+        raise TypeError(f"{name} must be a real number or a sympy Symbol, got complex {value!r}")
+    v = to_sympy(value, name)
     if isinstance(v, sp.Symbol):
         return v
     if not v.is_number or not v.is_real or not v.is_finite:
@@ -226,14 +232,14 @@ def activation(spec, *, slope=sp.Rational(1, 4), alpha=1, omega=None):
                              f"with symbols {sorted(map(str, free))}")
         return sp.Lambda(T, spec.subs(free.pop(), T))
     if callable(spec):
-        return activation(sp.sympify(spec(T)))
+        return activation(sp.sympify(spec(T), strict=True))
     raise ValueError(f"activation must be one of {ACTIVATIONS} or a sympy expression of one symbol, got {spec!r}")
 
 
 def _range(spec, slope, alpha):
     if not isinstance(spec, str):
         return None  # unknown: a user expression is trusted
-    return activation_range(spec, slope, alpha)
+    return activation_range(spec, to_sympy(slope, "slope"), to_sympy(alpha, "alpha"))
 
 
 def _check_pair(spec, noise, slope, alpha):

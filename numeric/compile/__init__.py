@@ -5,12 +5,13 @@ The public entry points are :func:`compile_kernels` and :func:`compile_kernel` (
 building block that lets an integrator be compiled in the same cached module as the cores it
 calls. :mod:`numeric.compile.special` holds the special functions that kernels call.
 """
-from . import special
-from .cache import cache_dir
+# cache first: it makes sure numba can cache special's functions before they are decorated
+from . import cache, special
+from .cache import cache_dir, heal_numba_cache
 from .kernels import Kernel, build_module, compile_kernel, compile_kernels
 from .printer import KernelPrinter, rewrite_bessel
 
 __all__ = [
-    "Kernel", "KernelPrinter", "build_module", "cache_dir", "compile_kernel", "compile_kernels",
-    "rewrite_bessel", "special",
+    "Kernel", "KernelPrinter", "build_module", "cache", "cache_dir", "compile_kernel", "compile_kernels",
+    "heal_numba_cache", "rewrite_bessel", "special",
 ]

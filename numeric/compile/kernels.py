@@ -35,7 +35,7 @@ import numpy as np
 import sympy
 
 from .cache import TOOLCHAIN, load_generated_module, module_key
-from .printer import KernelPrinter, rewrite_bessel
+from .printer import KernelPrinter, rewrite_bessel, rewrite_polygamma_differences
 
 __all__ = ["Kernel", "build_module", "compile_kernel", "compile_kernels"]
 
@@ -188,9 +188,9 @@ def _as_sympy_array(expr):
         expr = sympy.Array(expr)
     if isinstance(expr, (sympy.MatrixBase, sympy.NDimArray)):
         shape = tuple(int(s) for s in expr.shape)
-        entries = [sympy.sympify(expr[idx]) for idx in itertools.product(*map(range, shape))]
+        entries = [sympy.sympify(expr[idx], strict=True) for idx in itertools.product(*map(range, shape))]
         return shape, entries
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if not isinstance(expr, sympy.Expr):
         raise ValueError(f"expr must be a sympy expression, Matrix or Array, got {expr!r}")
     return (), [expr]
@@ -310,7 +310,7 @@ def _function_source(name, args, params, shape, entries):
     for t, value in replacements:
         body.append(f"{t} = {code(value)}")
     indices = list(itertools.product(*map(range, shape))) if shape else [(0,)]
-    for idx, value in zip(indices, reduced):
+    for idx, value in zip(indices, reduced, strict=True):
         target = ", ".join(map(str, idx))
         body.append(f"out[{target}] = {code(value)}")
     lines += ["    " + line for line in body]
@@ -329,7 +329,7 @@ def _function_source(name, args, params, shape, entries):
 def _predicate_source(name, args, params, condition):
     """Source lines of ``<name>_core(x, p) -> bool`` from a sympy condition."""
     names = _local_names(args, params)
-    condition = sympy.sympify(condition)
+    condition = sympy.sympify(condition, strict=True)
     if not isinstance(condition, sympy.logic.boolalg.Boolean):
         raise ValueError(f"{name} must be a sympy condition (e.g. sigma > 0), got {condition!r}")
     unknown = condition.free_symbols - set(names)
@@ -396,7 +396,7 @@ def _prepare_outputs(exprs, rewrite):
             raise ValueError(f"kernel name must be a Python identifier, got {name!r}")
         shape, entries = _as_sympy_array(expr)
         if rewrite:
-            entries = [rewrite_bessel(e) for e in entries]
+            entries = [rewrite_polygamma_differences(rewrite_bessel(e)) for e in entries]
         outputs[name] = (shape, entries)
     return outputs
 
@@ -418,7 +418,8 @@ def build_module(args, params, exprs, predicates=None, rewrite=True, extra_sourc
     predicates : mapping of str to sympy condition, optional
         Each gives ``<name>_core(x, p) -> bool`` (e.g. a domain test ``sigma > 0``).
     rewrite : bool
-        Apply :func:`rewrite_bessel` to ``exprs``.
+        Apply :func:`numeric.compile.printer.rewrite_bessel` and
+        :func:`numeric.compile.printer.rewrite_polygamma_differences` to ``exprs``.
     extra_source : str
         Python source appended to the module; it may call the generated cores by name.
     extra_imports : sequence of str
@@ -437,7 +438,7 @@ def build_module(args, params, exprs, predicates=None, rewrite=True, extra_sourc
     if set(args) & set(params):
         raise ValueError(f"params {params} overlap with args {args}")
     outputs = _prepare_outputs(exprs, rewrite)
-    predicates = {k: sympy.sympify(v) for k, v in (predicates or {}).items()}
+    predicates = {k: sympy.sympify(v, strict=True) for k, v in (predicates or {}).items()}
     for name in predicates:
         if name in outputs or not name.isidentifier():
             raise ValueError(f"predicate name {name!r} is not a free Python identifier")
@@ -471,7 +472,9 @@ def compile_kernels(args, exprs, params=(), rewrite=True):
     params : sequence of sympy.Symbol, optional
         Extra scalar parameters (e.g. ``alpha``).
     rewrite : bool, optional
-        Apply :func:`rewrite_bessel` first (default), so Bessel ratios stay finite.
+        Apply :func:`numeric.compile.printer.rewrite_bessel` and
+        :func:`numeric.compile.printer.rewrite_polygamma_differences` first (default), so
+        Bessel ratios stay finite and differences of polygammas keep their digits.
 
     Returns
     -------
@@ -512,7 +515,7 @@ def compile_kernel(args, expr, name="kernel", params=(), rewrite=True):
     params : sequence of sympy.Symbol, optional
         Extra scalar parameters, passed after ``x`` when calling the kernel.
     rewrite : bool, optional
-        Apply :func:`rewrite_bessel` first (default).
+        Apply the rewrites of :func:`compile_kernels` first (default).
 
     Returns
     -------

@@ -1,12 +1,28 @@
 """Print sympy expressions as scalar ``math``-module code that numba compiles.
 
-:class:`KernelPrinter` maps special functions to :mod:`numeric.compile.special`;
-:func:`rewrite_bessel` rewrites modified Bessel functions so that kernels stay finite.
+:class:`KernelPrinter` maps special functions to :mod:`numeric.compile.special`. Rewrites
+applied before printing keep kernels finite and accurate where the textbook formula is not:
+:func:`rewrite_bessel` (modified Bessel functions that overflow), and
+:func:`rewrite_polygamma_differences` (differences of polygammas that cancel), both applied to
+every kernel; :func:`rewrite_quotients` (quotients such as ``(x - mu)**2 / sigma**2`` whose
+numerator and denominator overflow or underflow separately), applied to log-densities.
 """
+from collections import defaultdict
+
 import sympy
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-__all__ = ["KernelPrinter", "besseli_scaled", "log_besseli0", "rewrite_bessel"]
+__all__ = [
+    "KernelPrinter",
+    "besseli_scaled",
+    "log_besseli0",
+    "polygamma_difference",
+    "ratio_power",
+    "rewrite_bessel",
+    "rewrite_polygamma_differences",
+    "rewrite_quotients",
+]
 
 # Integers beyond this are not exactly representable in float64 and overflow int64 typing.
 _EXACT_INT = 2 ** 53
@@ -75,6 +91,213 @@ def rewrite_bessel(expr):
     return sympy.factor_terms(expr)
 
 
+class polygamma_difference(sympy.Function):
+    """``polygamma(n, x) - polygamma(n, x + s)``, printed as
+    :func:`numeric.compile.special.polygamma_difference`, which keeps every digit where the
+    two terms nearly cancel.
+
+    Made by :func:`rewrite_polygamma_differences`; ``s`` is an argument of its own so that a
+    kernel never forms ``x + s`` and subtracts ``x`` back.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> polygamma_difference(1, a, b).rewrite(sympy.polygamma)
+    polygamma(1, a) - polygamma(1, a + b)
+    """
+
+    nargs = 3
+
+    def _eval_rewrite_as_polygamma(self, n, x, s, **kwargs):
+        return sympy.polygamma(n, x) - sympy.polygamma(n, x + s)
+
+    def fdiff(self, argindex=1):
+        """Derivative in ``x`` (``argindex=2``) or ``s`` (``argindex=3``)."""
+        n, x, s = self.args
+        if argindex == 2:
+            return polygamma_difference(n + 1, x, s)
+        if argindex == 3:
+            return -sympy.polygamma(n + 1, x + s)
+        raise sympy.ArgumentIndexError(self, argindex)
+
+
+def _expand_sums(expr):
+    """Multiply out, bottom-up, every sum that holds a :class:`polygamma_difference`, so that
+    the reference polygammas cancel symbolically.
+    """
+    if expr.is_Atom or not expr.has(polygamma_difference):
+        return expr
+    expr = expr.func(*(_expand_sums(a) for a in expr.args))
+    if expr.is_Add:
+        return sympy.expand_mul(expr)
+    return expr
+
+
+def rewrite_polygamma_differences(expr):
+    """Write polygammas of arguments that differ by a positive amount as exact differences.
+
+    ``trigamma(a) - trigamma(a + b)`` (a Beta metric entry) is the difference of two nearly
+    equal numbers when ``b`` is small next to ``a``, or when both are large; a kernel that
+    subtracts them returns noise (``1.65e-24`` for the true ``1.00e-24`` at
+    ``a = 1e-8, b = 1e8``; ``0`` for ``1e-30`` at ``a = 1e10, b = 1e-10``). For each order
+    ``n >= 1`` this picks as reference the argument ``y`` that provably exceeds (by the
+    symbols' assumptions) the largest number of the other arguments ``x``, substitutes
+    ``polygamma(n, x) = polygamma_difference(n, x, y - x) + polygamma(n, y)`` and multiplies
+    out the sums holding them, so that ``polygamma(n, y)`` cancels symbolically wherever the
+    formula subtracts it. The substitution never creates a cancellation of its own:
+    ``polygamma_difference(n, x, y - x)`` and ``polygamma(n, y)`` have the same sign
+    ``(-1)^(n+1)`` for ``y > x > 0``. Determinants of metrics (``trigamma(a) trigamma(b) -
+    trigamma(a + b) (trigamma(a) + trigamma(b))``) become sums without such cancellation
+    too (``D_a D_b - trigamma(a + b)**2``), and so do the ``polygamma(2, .)`` differences of
+    the Christoffel symbols.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+
+    Returns
+    -------
+    sympy.Expr
+        ``expr`` itself where no argument provably exceeds another.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> p1 = lambda z: sympy.polygamma(1, z)
+    >>> rewrite_polygamma_differences(p1(a) - p1(a + b))
+    polygamma_difference(1, a, b)
+    >>> rewrite_polygamma_differences(p1(a) * p1(b) - p1(a + b) * (p1(a) + p1(b)))
+    -polygamma(1, a + b)**2 + polygamma_difference(1, a, b)*polygamma_difference(1, b, a)
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.polygamma):
+        return expr
+    arguments = defaultdict(set)
+    for call in expr.atoms(sympy.polygamma):
+        n, z = call.args
+        if n.is_Integer and n >= 1:
+            arguments[int(n)].add(z)
+    mapping = {}
+    for n, args in arguments.items():
+        reference, below = None, []
+        for y in sorted(args, key=sympy.default_sort_key):
+            smaller = [x for x in args if x != y and (y - x).is_positive]
+            if len(smaller) > len(below):
+                reference, below = y, smaller
+        for x in below:
+            mapping[sympy.polygamma(n, x)] = (
+                polygamma_difference(n, x, reference - x) + sympy.polygamma(n, reference))
+    if not mapping:
+        return expr
+    return _expand_sums(expr.xreplace(mapping))
+
+
+class ratio_power(sympy.Function):
+    """``(a / b)**k`` for a positive integer ``k``, kept from sympy's automatic
+    ``a**k / b**k`` (which overflows or underflows in the numerator and denominator
+    separately, and gives ``0 * inf = nan`` where the quotient is an ordinary number).
+
+    Made by :func:`rewrite_quotients`; printed as ``(a/b)**k``.
+    """
+
+    nargs = 3
+
+    def _eval_rewrite_as_Pow(self, a, b, k, **kwargs):
+        return (a / b) ** k
+
+
+def _quotient(numerator, denominator):
+    """``numerator / denominator`` as ``c * ratio_power(A, B, j) * B**(j - k)`` where the
+    numerator factors as ``c A**j`` and the denominator is ``B**k``, ``k >= j`` (or
+    ``ratio_power(A, D**(1/j), j)`` for another denominator ``D`` and ``j >= 2``).
+    """
+    factored = sympy.factor(numerator)
+    c, rest = factored.as_coeff_Mul()
+    a, j = rest.as_base_exp()
+    if not (j.is_Integer and j >= 1) or a.is_number:
+        return rewrite_quotients(numerator) / rewrite_quotients(denominator)
+    a = rewrite_quotients(a)
+    b, k = denominator.as_base_exp()
+    if k.is_Integer and k >= j:
+        b = rewrite_quotients(b)
+        return c * ratio_power(a, b, j) * b ** (j - k)
+    if j >= 2:
+        return c * ratio_power(a, rewrite_quotients(denominator ** sympy.Rational(1, j)), j)
+    return c * a / rewrite_quotients(denominator)
+
+
+def rewrite_quotients(expr):
+    """Evaluate quotients as powers of ratios, so that they neither overflow nor give NaN
+    where their value is an ordinary number.
+
+    The Normal log-density ``mu x / sigma**2 - x**2 / (2 sigma**2) - mu**2 / (2 sigma**2) -
+    log(sigma) - ...`` at ``sigma = 1e-170`` divides by ``sigma**2 = 0`` (underflow) and
+    returns ``0 * inf = nan`` at ``x = mu``, where the true value is ``389.5``. In every sum
+    this collects the terms over a common denominator ``D`` (numeric factors aside), expands
+    and factors their numerator, and where it is ``c A**j`` writes the group as
+    ``c (A / B)**j B**(j - k)`` for ``D = B**k`` (``k >= j``), else as ``c (A / D**(1/j))**j``
+    (``j >= 2``): ``-(x - mu)**2 / (2 sigma**2)`` is evaluated as ``-((x - mu)/sigma)**2 / 2``.
+    Terms over no denominator are left as they are (no expansion of ``(x - x0)**2`` into
+    ``x**2 - 2 x x0 + x0**2``, which would cancel).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+
+    Returns
+    -------
+    sympy.Expr
+        Equal to ``expr`` (``.rewrite(sympy.Pow)`` gives it back up to simplification).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> mu, x = sympy.symbols("mu x", real=True)
+    >>> s = sympy.Symbol("sigma", positive=True)
+    >>> rewrite_quotients(mu * x / s**2 - x**2 / (2 * s**2) - mu**2 / (2 * s**2) - sympy.log(s))
+    -log(sigma) - ratio_power(-mu + x, sigma, 2)/2
+    """
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        return expr
+    if not isinstance(expr, sympy.Expr):
+        return expr.func(*(rewrite_quotients(a) for a in expr.args))
+    if expr.is_Add:
+        terms = expr.args
+    elif expr.is_Mul:
+        terms = (expr,)
+    else:
+        return expr.func(*(rewrite_quotients(a) for a in expr.args))
+    plain = []
+    groups = defaultdict(list)
+    for term in terms:
+        c, rest = term.as_coeff_Mul()
+        numerator, denominator = rest.as_numer_denom()
+        if denominator == 1:
+            plain.append(term)
+        else:
+            groups[denominator].append(c * numerator)
+    if not groups:
+        if expr.is_Mul:
+            return expr.func(*(rewrite_quotients(a) for a in expr.args))
+        return sympy.Add(*(rewrite_quotients(t) for t in plain))
+    out = [rewrite_quotients(t) for t in plain]
+    for denominator in sorted(groups, key=sympy.default_sort_key):
+        numerator = sympy.expand(sympy.Add(*groups[denominator]))
+        # terms that no longer share the denominator after expansion (2 sigma**2 log(sigma)
+        # over sigma**2) are split off and treated on their own
+        kept = []
+        for t in sympy.Add.make_args(numerator):
+            q = t / denominator
+            if q.as_coeff_Mul()[1].as_numer_denom()[1] == denominator:
+                kept.append(t)
+            else:
+                out.append(rewrite_quotients(q))
+        if kept:
+            out.append(_quotient(sympy.Add(*kept), denominator))
+    return sympy.Add(*out)
+
+
 class KernelPrinter(PythonCodePrinter):
     """Print sympy expressions as scalar Python code that numba's ``njit`` compiles.
 
@@ -94,6 +317,11 @@ class KernelPrinter(PythonCodePrinter):
                                       unlike forward recurrence from I0 and I1)
     ``besseli_scaled(n, x)``          ``_sp_bessel_i0e`` / ``_sp_bessel_i1e`` / ``_sp_bessel_ine``
     ``log_besseli0(x)``               ``_sp_log_bessel_i0(x)``
+    ``polygamma_difference(n, x, s)`` ``_sp_polygamma_difference(n, x, s)``
+    ``ratio_power(a, b, k)``          ``(a/b)**k``
+    ``x**(-k)``, integer k            ``(1/x)**k`` (numba raises ZeroDivisionError for
+                                      ``0.0**-k`` whatever the error model; this gives
+                                      ``inf``, and overflows only where the value does)
     ================================  ==================================================
 
     The names ``_sp_*`` are collected in :attr:`special_functions`, to be imported by the
@@ -201,6 +429,29 @@ class KernelPrinter(PythonCodePrinter):
         if n <= 1:
             return self._special(f"bessel_i{n}e", z)
         return self._special("bessel_ine", str(n), z)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.args
+        if exp.is_Integer and exp < -1:
+            inverse = f"1/{self.parenthesize(base, PRECEDENCE['Pow'])}"
+            return f"({inverse})**{-int(exp)}"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_ratio_power(self, expr):
+        a, b, k = expr.args
+        if not (k.is_Integer and k >= 1):
+            raise ValueError(f"ratio_power needs a constant positive integer power, got {k}")
+        ratio = (f"{self.parenthesize(a, PRECEDENCE['Mul'])}/"
+                 f"{self.parenthesize(b, PRECEDENCE['Pow'])}")
+        return f"({ratio})**{int(k)}" if k > 1 else f"({ratio})"
+
+    def _print_polygamma_difference(self, expr):
+        n, x, s = expr.args
+        if not (n.is_Integer and n >= 0):
+            raise ValueError(
+                f"polygamma_difference needs a constant non-negative integer order, got {n}")
+        return self._special("polygamma_difference", str(int(n)), self._print(x),
+                             self._print(s))
 
     def _print_log_besseli0(self, expr):
         return self._special("log_bessel_i0", self._print(expr.args[0]))

@@ -16,6 +16,8 @@ function                         domain tested                   relative error
 lgamma (wraps the C library)     x in (1e-8, 1e6)                <= 1e-14
 digamma, trigamma                x in (1e-8, 1e6)                <= 1e-14
 polygamma(n, x), 1 <= n <= 20    x in (1e-8, 1e6)                <= 1e-14
+polygamma_difference(n, x, s)    x, s in (1e-10, 1e10), n <= 4   <= 1e-13 (50 digits;
+                                                                 measured < 1e-15)
 bessel_i0, bessel_i1             abs(x) <= 1e3 where finite      <= 1e-14
 bessel_i0e, bessel_i1e           abs(x) <= 1e6                   <= 1e-14
 bessel_in, bessel_ine, n <= 10   abs(x) <= 1e3 (ine: 1e6)        <= 1e-14
@@ -49,6 +51,7 @@ __all__ = [
     "digamma",
     "trigamma",
     "polygamma",
+    "polygamma_difference",
     "polygamma_upto2",
     "polygamma_upto3",
     "polygamma_upto4",
@@ -427,6 +430,165 @@ def trigamma(x):
     4.93480220054468
     """
     return polygamma(1, x)
+
+
+@_jit
+def _scaled(u, m, d):
+    """Return d * u**-m for u > 0, d >= 0, through logarithms where u**-m alone would overflow or
+    underflow although the product does not.
+    """
+    e = m * math.log(u)
+    if abs(e) < 700.0:
+        return d * math.pow(u, -float(m))
+    if d == 0.0:
+        return 0.0
+    return math.exp(math.log(d) - e)
+
+
+@_jit
+def _polygamma_difference_positive(n, x, s):
+    """psi^(n)(x) - psi^(n)(x + s) for x > 0, s > 0, as (-1)^(n+1) n! sum_k f(x + k) with
+    f(t) = t^-m - (t + s)^-m, m = n + 1 (digamma: m = 1, and the sum runs over
+    1/(t+s) - 1/t instead, which is the same with the opposite sign).
+
+    Each f(t) = t^-m delta_m(s/t) with delta_p(q) = 1 - (1 + q)^-p = -expm1(-p log1p(q)) is
+    evaluated without cancellation, for s/t tiny or huge alike. The direct sum runs until
+    a = x + K >= 10 + n; the rest is the Euler-Maclaurin expansion of sum_{k>=0} f(a + k)
+    (DLMF 2.10.1 with DLMF 25.11.43's integrals and derivatives of t^-m, applied to both
+    halves of f): each term of the Hurwitz zeta tail times the delta_p of its power p, so
+    every term keeps its own relative accuracy and no difference of large numbers is formed.
+    """
+    m = n + 1
+    a_min = 10.0 + n
+    acc = 0.0
+    k = 0
+    a = x
+    while a < a_min:
+        if a > 1e-30:
+            # a^-m - v^-m = s sum_{i<m} a^-(m-i) v^-(i+1), v = a + s: positive terms only,
+            # and v enters only through its reciprocal, so its rounding costs one ulp
+            ra = 1.0 / a
+            rv = 1.0 / (a + s)
+            inner = 0.0
+            pa = 1.0
+            for _ in range(m):
+                pa *= ra
+                inner = inner * rv + pa
+            acc += s * rv * inner
+        else:  # ra**m would overflow although the term need not
+            acc += _scaled(a, m, -math.expm1(-m * math.log1p(s / a)))
+        k += 1
+        a = x + k  # one rounding, rather than accumulating a += 1
+    # bracket = a^n * [integral of f from a + f(a)/2 - sum_j B_2j/(2j)! f^(2j-1)(a)], each
+    # term carrying delta_p(q), q = s/a. delta_{p+1} = r delta_p + delta_1 with
+    # r = 1/(1+q), delta_1 = q/(1+q): sums of positive numbers, so each delta keeps its
+    # relative accuracy (about p roundings) without an expm1 per term
+    q = s / a
+    r = 1.0 / (1.0 + q)
+    d1 = q * r
+    if n == 0:
+        bracket = math.log1p(q)
+        dm = d1
+    else:
+        if n <= 8:
+            d = d1
+            for _ in range(n - 1):
+                d = r * d + d1
+        else:
+            d = -math.expm1(-n * math.log1p(q))
+        bracket = d / n
+        dm = r * d + d1
+    bracket += dm / (2.0 * a)
+    dp = r * dm + d1  # delta_{m+1}, then delta_{m+3}, ...
+    r2 = r * r
+    d2 = r * d1 + d1
+    inv_a2 = 1.0 / (a * a)
+    poch = m * inv_a2  # (m)_{2j-1} / a^2j, rising factorial
+    c = _B2K_OVER_FACTORIAL
+    for j in range(1, c.shape[0] + 1):
+        if j > 1:
+            poch *= (m + 2 * j - 3) * (m + 2 * j - 2) * inv_a2
+            dp = r2 * dp + d2
+        term = c[j - 1] * poch * dp
+        bracket += term
+        if abs(term) <= _SERIES_TOL * bracket:
+            break
+    total = acc + (bracket if n == 0 else _scaled(a, n, bracket))
+    if n == 0:
+        return -total
+    if n <= 170:
+        scale = _FACTORIAL[n]
+        value = total * scale
+        if value == math.inf:  # n! overflows before the product does
+            value = math.exp(math.lgamma(n + 1.0) + math.log(total))
+    else:
+        value = math.exp(math.lgamma(n + 1.0) + math.log(total))
+    return value if n % 2 == 1 else -value
+
+
+@_jit
+def polygamma_difference(n, x, s):
+    """``psi^(n)(x) - psi^(n)(x + s)`` without cancellation, for ``n >= 0``.
+
+    Fisher metrics of the Beta and Dirichlet families are such differences
+    (``trigamma(a) - trigamma(a + b)``), and subtracting two separately rounded values loses
+    every digit when ``s`` is small next to ``x`` (at ``a = 1e10, b = 1e-10`` the true value
+    is 1e-30 and the naive difference 0). The increment ``s`` is passed on its own, so
+    ``x + s`` need not even be representable apart from ``x``.
+
+    Parameters
+    ----------
+    n : int
+        Order, ``n >= 0`` (``0``: digamma, ``1``: trigamma); negative orders give NaN.
+    x : float
+    s : float
+        The increment of the second argument.
+
+    Returns
+    -------
+    float
+        The difference; ``0`` for ``s = 0``; NaN for NaN input.
+
+    Notes
+    -----
+    For ``x > 0`` and ``x + s > 0`` every digit is kept: with ``s > 0`` the difference is
+    ``(-1)^(n+1) n! sum_k [(x+k)^-(n+1) - (x+k+s)^-(n+1)]`` and each bracket is computed as
+    ``(x+k)^-(n+1) (-expm1(-(n+1) log1p(s/(x+k))))``, a sum of terms of one sign; the tail
+    beyond ``x + k >= 10 + n`` is the Euler-Maclaurin expansion of the same bracket [1]_
+    (2.10.1, 25.11.43). Where ``s >= x`` and ``n >= 1`` they are subtracted directly: by the
+    duplication formula ``|psi^(n)(x + s)| <= |psi^(n)(2x)| <= 2^-n |psi^(n)(x)|`` [1]_
+    (5.15.7), so the condition number of the subtraction is at most 3.
+    A negative ``s`` (with ``x + s > 0``) uses ``-(psi^(n)(x + s) - psi^(n)(x))``, so ``x + s``
+    is then rounded once. Measured against mpmath at 50 digits over log-uniform ``x, s`` in
+    ``[1e-10, 1e10]`` and ``n <= 4`` (``tests/numeric/compile/test_special_edges.py``): relative
+    error below 1e-13. Outside ``x > 0, x + s > 0`` (poles, negative arguments) it returns
+    the plain difference of :func:`polygamma`.
+
+    References
+    ----------
+    .. [1] NIST Digital Library of Mathematical Functions, https://dlmf.nist.gov/
+
+    Examples
+    --------
+    >>> polygamma_difference(1, 1e10, 1e-10)   # ~ -s psi''(x) = 1e-10 (1/x^2 + 1/x^3)
+    1.0000000001e-30
+    >>> round(polygamma_difference(1, 1.0, 1.0), 15)  # psi'(1) - psi'(2) = 1
+    1.0
+    """
+    if n < 0 or x != x or s != s:
+        return math.nan
+    if s == 0.0:
+        return 0.0
+    y = x + s
+    if not (x > 0.0 and y > 0.0 and x < math.inf and y < math.inf):
+        return polygamma(n, x) - polygamma(n, y)
+    if s < 0.0:
+        if -s >= y and n >= 1:
+            return polygamma(n, x) - polygamma(n, y)
+        return -_polygamma_difference_positive(n, y, -s)
+    if s >= x and n >= 1:
+        return polygamma(n, x) - polygamma(n, y)
+    return _polygamma_difference_positive(n, x, s)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})

@@ -93,12 +93,12 @@ class ReferenceGeodesics:
         dt = h / steps
         z0 = y
         f = self._rhs(z0)
-        z1 = [a + dt * b for a, b in zip(z0, f)]
+        z1 = [a + dt * b for a, b in zip(z0, f, strict=True)]
         for _ in range(steps - 1):
             f = self._rhs(z1)
-            z0, z1 = z1, [a + 2 * dt * b for a, b in zip(z0, f)]
+            z0, z1 = z1, [a + 2 * dt * b for a, b in zip(z0, f, strict=True)]
         f = self._rhs(z1)
-        return [(a + b + dt * c) / 2 for a, b, c in zip(z0, z1, f)]
+        return [(a + b + dt * c) / 2 for a, b, c in zip(z0, z1, f, strict=True)]
 
     def _gbs_step(self, y, h, tol, kmax=14):
         sizes = [2 * (j + 1) for j in range(kmax)]
@@ -107,10 +107,10 @@ class ReferenceGeodesics:
             row = [self._midpoint(y, h, nj)]
             for k in range(1, j + 1):
                 ratio = (mpmath.mpf(nj) / sizes[j - k]) ** 2 - 1
-                row.append([a + (a - b) / ratio for a, b in zip(row[k - 1], table[j - 1][k - 1])])
+                row.append([a + (a - b) / ratio for a, b in zip(row[k - 1], table[j - 1][k - 1], strict=True)])
             table.append(row)
             if j >= 2:
-                err = max(abs(a - b) / (1 + abs(a)) for a, b in zip(row[-1], row[-2]))
+                err = max(abs(a - b) / (1 + abs(a)) for a, b in zip(row[-1], row[-2], strict=True))
                 if err < tol:
                     return row[-1], True
         return None, False
@@ -190,4 +190,4 @@ class ReferenceGeodesics:
     def distances(self, x, y, guess):
         """float64 array of distances for batches (shape (m, n)) of pairs."""
         x, y, guess = (np.asarray(a, dtype=np.float64).reshape(-1, self.n) for a in (x, y, guess))
-        return np.array([float(self.distance(a, b, g)) for a, b, g in zip(x, y, guess)])
+        return np.array([float(self.distance(a, b, g)) for a, b, g in zip(x, y, guess, strict=True)])

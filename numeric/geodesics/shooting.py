@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbolic.errors import ShootingError
+from symbolic.errors import DomainError, ShootingError
+from symbolic.validation import integer, nonnegative, positive
 
 from .integrate import IntegrationStatus
 
@@ -164,11 +165,14 @@ class _BoxChart:
 
 
 def _residual_scale(xs, ys):
-    """Per-coordinate scale of the convergence test: max(|x_k|, |y_k|), or 1 where both
-    are zero.
+    """Per-coordinate scale of the convergence test: max(|x_k|, |y_k|); where both are
+    zero, the largest scale of the pair's other coordinates (not 1, so that a pair of tiny
+    points, Normal(0, 1e-8) and Normal(0, 2e-8) say, is still solved to relative accuracy).
     """
     scale = np.maximum(np.abs(xs), np.abs(ys))
-    scale[scale == 0.0] = 1.0
+    largest = np.max(scale, axis=-1, keepdims=True) if scale.size else scale
+    scale = np.where(scale == 0.0, largest, scale)
+    scale[scale == 0.0] = 1.0  # x == y == 0: solved as v = 0 before any test
     return scale
 
 
@@ -180,6 +184,9 @@ def _adaptive_tolerance(err_prev, rtol, atol, loosest, tight):
     with np.errstate(over="ignore"):
         wanted = np.clip(1e-3 * err_prev * err_prev, rtol, loosest)
     wanted = np.where(tight, rtol, wanted)
+    if rtol == 0.0:
+        # pure absolute control: the loose integrations are relative, the tight ones at atol
+        return wanted, np.full_like(wanted, atol)
     return wanted, np.maximum(atol, wanted * (atol / rtol))
 
 
@@ -364,12 +371,13 @@ _HANDOVER_TOL = 1e-6
 _MAX_POLISH = 4
 
 
-def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_newton=8,
+def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newton=8,
           min_step=2.0 ** -12, max_rounds=400, bounds=None, coarse=True, throw=False):
     """Solve ``exp_x(v) = y`` for ``v`` (the log map) by Newton's method with continuation.
 
     With ``coarse`` (the default) Newton's method first runs with the variational equations
-    integrated to loose tolerances (rtol 1e-9), then chord iterations with the integrator at
+    integrated to loose tolerances (rtol from 1e-4 far from the solution down to ``rtol``
+    as the residual falls, until it is below 1e-6), then chord iterations with the integrator at
     ``rtol``/``atol`` and the Jacobian kept from the coarse phase bring the residual below
     ``tol``; rows where either phase fails are solved again by the full method at the tight
     tolerances. Every reported solution was checked by an integration at ``rtol``/``atol``.
@@ -388,7 +396,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_new
     tol : float
         Convergence test on ``max_k |exp_x(v)_k - y_k| / max(|x_k|, |y_k|)``.
     rtol, atol : float
-        Tolerances of the integrator (the residual cannot fall below its error).
+        Tolerances of the integrator (the residual cannot fall below its error): relative
+        and absolute accuracy per step, both >= 0 and not both 0 (see
+        :meth:`numeric.geodesics.integrate.GeodesicSolver.__call__`).
     max_newton : int
         Newton iterations per continuation step before the step is shortened.
     min_step : float
@@ -433,9 +443,15 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=1e-14, max_new
         x, y = np.broadcast_arrays(x, y)
     except ValueError as exc:
         raise ValueError(f"x of shape {x.shape} and y of shape {y.shape} do not broadcast") from exc
-    for name, value in (("tol", tol), ("min_step", min_step)):
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    tol = positive("tol", tol)
+    min_step = positive("min_step", min_step)
+    rtol = nonnegative("rtol", rtol)
+    atol = nonnegative("atol", atol)
+    if rtol == 0.0 and atol == 0.0:
+        raise DomainError("rtol and atol must not both be 0 (rtol >= 0 is the relative and "
+                          "atol >= 0 the absolute accuracy of a step), got rtol = 0, atol = 0")
+    max_newton = integer("max_newton", max_newton, minimum=1)
+    max_rounds = integer("max_rounds", max_rounds, minimum=1)
     batch = x.shape[:-1]
     n = x.shape[-1]
     xs = np.ascontiguousarray(x.reshape(-1, n))

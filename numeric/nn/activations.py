@@ -130,7 +130,9 @@ def activation_derivative(h, act, param):
     return math.nan
 
 
-@njit(cache=True)
+# error_model="numpy": sigma**2 underflows to 0 for sigma < 1.5e-162, and the quotient must
+# then be inf (as on the GPU) rather than a ZeroDivisionError from the CPU and simulator paths
+@njit(cache=True, error_model="numpy")
 def nu(h, act, noise, sigma, param):
     """RFIM coefficient nu(h) of one neuron (module docstring); NaN for an invalid pair."""
     if noise == NOISE_GAUSSIAN:

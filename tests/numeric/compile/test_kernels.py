@@ -106,10 +106,12 @@ def test_kernel_matches_sympy(kernels, name, expr):
 
 
 def test_polygammas_of_one_argument_are_fused(kernels):
-    # trigamma and polygamma(2, .) of a, b and a + b: three fused calls, no separate ones;
-    # test_kernel_matches_sympy checks the values
+    # trigamma and polygamma(2, .) of a + b: one fused call, no separate ones; those of a and
+    # b enter only as exact differences from a + b (rewrite_polygamma_differences), one call
+    # per order and argument; test_kernel_matches_sympy checks the values
     source = kernels["christoffel"].source.split("def christoffel_core")[1].split("def ")[0]
-    assert source.count("_sp_polygamma_upto2(") == 3
+    assert source.count("_sp_polygamma_upto2(") == 1
+    assert source.count("_sp_polygamma_difference(") == 4
     assert "_sp_trigamma(" not in source and "_sp_polygamma(" not in source
 
 

@@ -12,12 +12,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
 import sympy
 
 from numeric.geodesics import integrate as I
+from numeric.geodesics import tableau
 from numeric.geodesics.integrate import IntegrationError, IntegrationStatus, compile_geodesic
 from tests import support
 
@@ -166,17 +168,57 @@ def test_messages_per_trajectory(solve):
     (dict(x0=[[0.0, 1.0]] * 3, v0=[[1.0, 0.0]] * 2), r"do not broadcast"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t_eval=[0.5, 0.2]), r"t_eval must be sorted"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t_eval=[0.5, 2.0]), r"t_eval must lie within"),
-    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], rtol=0.0), r"rtol must be > 0"),
-    (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], rtol=[1e-8, -1.0]), r"rtol must be > 0"),
+    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], rtol=0.0), r"rtol and atol must not both be 0"),
+    (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], rtol=[1e-8, 0.0]), r"must not both be 0"),
+    (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], rtol=[1e-8, -1.0]), r"rtol must be >= 0"),
+    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], atol=-1e-12), r"atol must be >= 0"),
+    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], rtol=np.nan), r"rtol must be finite"),
     (dict(x0=[[0.0, 1.0]] * 2, v0=[1.0, 0.0], atol=[1e-8] * 3), r"atol of shape \(3,\) does"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], t1=np.inf), r"t1 must be finite"),
-    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], max_steps=0), r"max_steps must be a positive"),
+    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], max_steps=0), r"max_steps must be an integer >= 1"),
+    (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], max_steps=2.5), r"max_steps must be an integer"),
     (dict(x0=[0.0, 1.0], v0=[1.0, 0.0], params={"lam": 1.0}), r"missing parameter ymin"),
 ])
 def test_bad_input_raises(solve, call, message):
     call.setdefault("params", HALF_PLANE)
     with pytest.raises(ValueError, match=message):
         solve(**call)
+
+
+@pytest.mark.parametrize("name", ["rtol", "atol", "t1", "max_steps"])
+def test_wrong_type_raises_type_error(solve, name):
+    with pytest.raises(TypeError, match=name):
+        solve([0.0, 1.0], [1.0, 0.0], params=HALF_PLANE, **{name: "1e-8"})
+
+
+def test_pure_absolute_tolerance(solve):
+    # rtol = 0 is allowed with atol > 0: the vertical geodesic y = exp(t) to about atol
+    sol = solve([0.3, 1.0], [0.0, 1.0], t1=1.5, params=HALF_PLANE, rtol=0.0, atol=1e-13)
+    assert sol.ok, sol.message
+    assert abs(sol.x[-1, 1] - np.exp(1.5)) < 1e-10
+
+
+def test_huge_t1_stops_at_max_steps_promptly(solve):
+    # regression: a step bound tied to the span (|t1 - t0| = 1e300) refused every step
+    start = time.perf_counter()
+    sol = solve([0.0, 1.0], [1.0, 0.5], t1=1e300, params=HALF_PLANE, max_steps=500)
+    assert time.perf_counter() - start < 5.0
+    assert sol.status == IntegrationStatus.MAX_STEPS, sol.message
+    assert sol.n_steps + sol.n_rejected == 500 and sol.n_steps > 400
+    assert 0.0 < sol.t_stop < 1e3
+    # the speed (here sqrt(1.25)) is conserved along the part that was integrated
+    np.testing.assert_allclose(speed2(sol.x[0], sol.v[0], 1.0), 1.25, rtol=1e-12)
+
+
+def test_huge_t1_with_default_max_steps_returns(solve):
+    # the geodesic runs into y -> 0 exponentially; whatever stops it, the call returns
+    # within max_steps steps and says why
+    start = time.perf_counter()
+    sol = solve([0.0, 1.0], [1.0, 0.5], t1=1e300, params=HALF_PLANE)
+    assert time.perf_counter() - start < 20.0
+    assert sol.status != IntegrationStatus.SUCCESS
+    assert sol.n_steps + sol.n_rejected <= 100_000
+    assert np.isfinite(sol.t_stop) and sol.t_stop < 1e300
 
 
 def test_each_trajectory_may_have_its_own_tolerances(solve):
@@ -197,16 +239,43 @@ def test_christoffel_shape_is_checked():
 
 
 def test_tableau_order_conditions():
-    # Transcription check of the DOP853 coefficients: consistency of the stages, order-8
-    # quadrature of the weights, orders 5 and 3 of the embedded error estimators.
-    np.testing.assert_allclose(I._A.sum(axis=1), I._C, atol=1e-15)
+    # Transcription check of the DOP853 coefficients (Hairer, Nørsett and Wanner, II.5):
+    # consistency of the stages, order-8 quadrature of the weights, orders 5 and 3 of the
+    # embedded error estimators.
+    np.testing.assert_allclose(tableau.A.sum(axis=1), tableau.C, atol=1e-15)
+    np.testing.assert_array_equal(tableau.B, tableau.A[12, :12])
     for k in range(1, 9):
-        assert abs(I._B @ I._C[:12] ** (k - 1) - 1 / k) < 1e-15, k
-    assert abs(I._B @ I._C[:12] ** 8 - 1 / 9) > 1e-6  # and no more
+        assert abs(tableau.B @ tableau.C[:12] ** (k - 1) - 1 / k) < 1e-15, k
+    assert abs(tableau.B @ tableau.C[:12] ** 8 - 1 / 9) > 1e-6  # and no more
     for k in range(1, 6):
-        assert abs(I._E5 @ I._C[:13] ** (k - 1)) < 1e-15, k
+        assert abs(tableau.E5 @ tableau.C[:13] ** (k - 1)) < 1e-15, k
+    assert abs(tableau.E5 @ tableau.C[:13] ** 5) > 1e-6
     for k in range(1, 4):
-        assert abs(I._E3 @ I._C[:13] ** (k - 1)) < 1e-15, k
+        assert abs(tableau.E3 @ tableau.C[:13] ** (k - 1)) < 1e-15, k
+    # explicit method: A strictly lower triangular
+    assert not np.triu(tableau.A).any()
+
+
+def test_dense_output_is_order_seven(solve):
+    # the interpolant between the steps is accurate to the tolerance: y = exp(t) sampled at
+    # 41 times that are not step ends
+    sol = solve([0.3, 1.0], [0.0, 1.0], t1=2.0, t_eval=41, params=HALF_PLANE, rtol=1e-12)
+    assert sol.n_steps < 40
+    np.testing.assert_allclose(sol.x[:, 1], np.exp(sol.t), rtol=1e-11)
+
+
+def test_generated_source_is_self_contained(solve):
+    # the integrator imports nothing from this package: constants are literals
+    src = solve.source
+    assert "from numeric.geodesics" not in src and "import numeric.geodesics" not in src
+    assert "${" not in src  # every placeholder filled
+    for name in ("solve_batch", "solve_one", "dop_stages", "dop_error", "dop_dense"):
+        assert f"def {name}(" in src
+    # the controller's constants and the status codes appear as literals
+    assert repr(tableau.SAFETY) in src and repr(tableau.ERROR_EXPONENT) in src
+    generated = I.integrator_source("_x", "field", 3, 2)
+    assert "def solve_batch_x(" in generated and "field(y, p, K[0])" in generated
+    assert "range(3)" in generated and "range(2)" in generated
 
 
 _SUBPROCESS = textwrap.dedent("""

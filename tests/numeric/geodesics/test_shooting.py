@@ -85,7 +85,11 @@ def test_tolerance_below_integration_error_fails_cleanly_or_is_confirmed(normal,
     (dict(x=[0.0, 1.0], y=[0.0, np.nan]), "y must be finite"),
     (dict(x=[0.0, 1.0, 2.0], y=[0.0, 1.0]), r"shape \(\.\.\., 2\)"),
     (dict(x=[[0.0, 1.0]] * 3, y=[[0.0, 1.0]] * 2), "do not broadcast"),
-    (dict(x=[0.0, 1.0], y=[0.0, 2.0], tol=0.0), "tol must be a positive"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], tol=0.0), "tol must be > 0"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], rtol=0.0), "rtol and atol must not both be 0"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], rtol=-1e-12), "rtol must be >= 0"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], atol=np.inf), "atol must be finite"),
+    (dict(x=[0.0, 1.0], y=[0.0, 2.0], max_rounds=0), "max_rounds must be an integer >= 1"),
 ])
 def test_bad_input(normal, call, error):
     with pytest.raises(ValueError, match=error):

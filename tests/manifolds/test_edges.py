@@ -1,0 +1,160 @@
+"""Compiled numerics of the catalog at the edges of the float range (mpmath at 50 digits)."""
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from manifolds import Beta, Dirichlet, Gamma, Normal
+from symbolic.errors import DomainError
+from tests.support import examples
+
+log_uniform = st.floats(-10.0, 10.0).map(lambda e: 10.0 ** e)
+
+
+def pg(n, x):
+    return mp.polygamma(n, x)
+
+
+def assert_close(value, reference, rtol):
+    value = np.asarray(value, dtype=float)
+    ref = np.array([[float(reference[i][j]) for j in range(len(reference[i]))]
+                    for i in range(len(reference))])
+    err = np.abs(value - ref) / np.abs(ref)
+    assert err.max() <= rtol, (value, ref, err)
+
+
+def beta_metric_reference(a, b):
+    with mp.workdps(50):
+        a, b = mp.mpf(a), mp.mpf(b)
+        c = pg(1, a + b)
+        return [[pg(1, a) - c, -c], [-c, pg(1, b) - c]]
+
+
+@examples(40)
+@given(a=log_uniform, b=log_uniform)
+def test_beta_metric_matches_mpmath_over_twenty_decades(a, b):
+    assert_close(Beta().numeric.metric([a, b]), beta_metric_reference(a, b), 1e-13)
+
+
+def test_beta_metric_at_the_issue_points():
+    K = Beta().numeric
+    assert_close(K.metric([1e-8, 1e8]), beta_metric_reference(1e-8, 1e8), 1e-13)
+    assert_close(K.metric([1e10, 1e-10]), beta_metric_reference(1e10, 1e-10), 1e-13)
+
+
+@examples(20)
+@given(a=log_uniform, b=log_uniform)
+def test_beta_inverse_metric_matches_mpmath(a, b):
+    # det g = D_a D_b - psi'(a+b)^2 with exact differences D; for a, b both large the two
+    # terms agree to leading order (1/(ab)) in any form, so the bound is 1e-14 times the
+    # condition number of that last subtraction
+    with mp.workdps(50):
+        g = beta_metric_reference(a, b)
+        ref = mp.matrix(g) ** -1
+        ref = [[ref[i, j] for j in range(2)] for i in range(2)]
+        kappa = (abs(g[0][0] * g[1][1]) + g[0][1] ** 2) / abs(g[0][0] * g[1][1] - g[0][1] ** 2)
+    assert_close(Beta().numeric.inverse_metric([a, b]), ref, 1e-14 * float(kappa) + 1e-14)
+
+
+def beta_christoffel_reference(a, b):
+    """Gamma^k_ij = g^kl (d_i g_jl + d_j g_il - d_l g_ij) / 2 with d g from psi''."""
+    with mp.workdps(50):
+        a, b = mp.mpf(a), mp.mpf(b)
+        g = mp.matrix(beta_metric_reference(a, b))
+        gi = g ** -1
+        c2 = pg(2, a + b)
+        # dg[l][i][j] = d g_ij / d x_l
+        dg = [[[pg(2, a) - c2, -c2], [-c2, -c2]],
+              [[-c2, -c2], [-c2, pg(2, b) - c2]]]
+        return [[[sum(gi[k, m] * (dg[i][j][m] + dg[j][i][m] - dg[m][i][j]) for m in range(2)) / 2
+                  for j in range(2)] for i in range(2)] for k in range(2)]
+
+
+@examples(15)
+@given(a=log_uniform, b=log_uniform)
+def test_beta_christoffel_matches_mpmath(a, b):
+    value = Beta().numeric.christoffel([a, b])
+    ref = beta_christoffel_reference(a, b)
+    for k in range(2):
+        assert_close(value[k], ref[k], 1e-11)
+
+
+@examples(20)
+@given(a=st.lists(log_uniform, min_size=3, max_size=3))
+def test_dirichlet3_metric_matches_mpmath(a):
+    with mp.workdps(50):
+        x = [mp.mpf(v) for v in a]
+        c = pg(1, sum(x))
+        ref = [[(pg(1, x[i]) if i == j else 0) - c for j in range(3)] for i in range(3)]
+    assert_close(Dirichlet(3).numeric.metric(a), ref, 1e-13)
+
+
+@examples(20)
+@given(k=log_uniform, rate=log_uniform)
+def test_gamma_metric_unchanged_and_matches_mpmath(k, rate):
+    # Gamma(a, b) in the catalog: g = [[psi'(a), -1/b], [-1/b, a/b^2]] (shape, rate)
+    with mp.workdps(50):
+        a, b = mp.mpf(k), mp.mpf(rate)
+        ref = [[pg(1, a), -1 / b], [-1 / b, a / b ** 2]]
+    assert_close(Gamma().numeric.metric([k, rate]), ref, 1e-13)
+
+
+# ---- tiny scales: no ZeroDivisionError, SystemError or silent NaN --------------------------
+def test_normal_metric_at_tiny_sigma_is_inf_not_an_exception():
+    K = Normal().numeric
+    np.testing.assert_array_equal(K.metric([0.0, 1e-170]), [[np.inf, 0.0], [0.0, np.inf]])
+    batch = K.metric([[0.0, 1e-170], [0.0, 1e-170], [0.0, 2.0]])   # the prange path
+    np.testing.assert_array_equal(batch[:2], [[[np.inf, 0.0], [0.0, np.inf]]] * 2)
+    np.testing.assert_allclose(batch[2], [[0.25, 0.0], [0.0, 0.5]], rtol=1e-15)
+    np.testing.assert_array_equal(K.inverse_metric([0.0, 1e-170]), [[0.0, 0.0], [0.0, 0.0]])
+
+
+def test_normal_christoffel_at_tiny_sigma_is_exact():
+    # Gamma^mu_{mu sigma} = -1/sigma, Gamma^sigma_{mu mu} = 1/(2 sigma), Gamma^sigma_{ss} = -1/sigma
+    sigma = 1e-170
+    G = Normal().numeric.christoffel([0.0, sigma])
+    assert G[0, 0, 1] == pytest.approx(-1 / sigma, rel=1e-15)
+    assert G[1, 0, 0] == pytest.approx(0.5 / sigma, rel=1e-15)
+    assert G[1, 1, 1] == pytest.approx(-1 / sigma, rel=1e-15)
+
+
+def normal_logpdf(mu, sigma, x):
+    with mp.workdps(50):
+        mu, sigma, x = map(mp.mpf, (mu, sigma, x))
+        return -mp.log(sigma) - mp.log(2 * mp.pi) / 2 - ((x - mu) / sigma) ** 2 / 2
+
+
+@examples(30)
+@given(e=st.floats(-300.0, 300.0), z=st.floats(-30.0, 30.0), mu=st.floats(-1e3, 1e3))
+def test_normal_log_density_and_score_over_the_float_range(e, z, mu):
+    sigma = 10.0 ** e
+    x = mu + z * sigma
+    K = Normal().numeric
+    ref = normal_logpdf(mu, sigma, x)
+    value = float(K.log_density([mu, sigma], x))
+    assert abs(value - float(ref)) <= 1e-12 * max(1.0, abs(float(ref)))
+    with mp.workdps(50):
+        m, s_, y = map(mp.mpf, (mu, sigma, x))
+        score = [(y - m) / s_ ** 2, -1 / s_ + (y - m) ** 2 / s_ ** 3]
+    got = K.score([mu, sigma], x)
+    for g, r in zip(got, score, strict=True):
+        r = float(r)
+        if np.isfinite(r):
+            assert abs(g - r) <= 1e-9 * max(abs(r), 1e-300), (g, r)
+        else:
+            assert g == r
+
+
+def test_normal_log_density_issue_point():
+    K = Normal().numeric
+    assert float(K.log_density([0.0, 1e-170], 0.0)) == pytest.approx(
+        float(normal_logpdf(0.0, 1e-170, 0.0)), rel=1e-15)
+    assert float(K.log_density([0.0, 1e-170], 1.0)) == -np.inf   # -5e339 overflows
+    np.testing.assert_array_equal(K.score([0.0, 1e-170], 0.0), [0.0, -1e170])
+
+
+def test_nan_results_raise_domain_error_naming_the_point():
+    # log(1 - x) at x = 2 is not a number: refused, not returned
+    with pytest.raises(DomainError, match=r"log-density at x\[1\].*x=2\.0"):
+        Beta().numeric.log_density([[2.0, 3.0], [2.0, 3.0]], [0.5, 2.0])
