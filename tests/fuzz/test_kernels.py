@@ -104,8 +104,10 @@ def _logpdf(name, law, d):
 
 #: Observations outside the sample space of each kind of family.
 OUTSIDE = {
-    "discrete01": [-1.0, 2.0, 0.5], "count": [-1.0, 2.5], "positive": [-1.0, 0.0],
-    "unit": [-0.5, 1.5, 0.0, 1.0], "simplex": [[0.5, 0.6, 0.1], [-0.1, 0.6, 0.5]],
+    # the endpoints of an interval support (0 for x > 0, 0 and 1 for Beta) are left out:
+    # whether they belong to the sample space is a convention, not a fault
+    "discrete01": [-1.0, 2.0, 0.5], "count": [-1.0, 2.5], "positive": [-1.0, -1e-300],
+    "unit": [-0.5, 1.5], "simplex": [[0.5, 0.6, 0.1], [-0.1, 0.6, 0.5]],
     "categorical": [0.0, 4.0, 1.5], "circle": [4.0],
 }
 KIND = {"Bernoulli": "discrete01", "Binomial": "count", "Geometric": "count", "Poisson": "count",
