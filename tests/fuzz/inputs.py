@@ -37,7 +37,7 @@ def inside(M, x):
         if p.upper is not None and not v < p.upper:
             return False
     subs = {c: sp.Float(v, 30) for c, v in zip(M.coordinates, x, strict=True)}
-    subs.update({k: sp.sympify(v) for k, v in M.model.constants.items()})
+    subs.update({k: sp.sympify(v, strict=True) for k, v in M.model.constants.items()})
     return all(bool(sp.N(c.expr.xreplace(subs), 30) > 0) for c in M.model.constraints)
 
 
@@ -88,7 +88,7 @@ def mp_function(name, what):
     """``what`` of family ``name`` (a sympy quantity) lambdified to mpmath, constants in."""
     M = manifold(name)
     expr = {"metric": M.fisher_metric, "christoffel": lambda: M.christoffel(kind=2)}[what]()
-    consts = {k: sp.sympify(v) for k, v in M.model.constants.items()}
+    consts = {k: sp.sympify(v, strict=True) for k, v in M.model.constants.items()}
     expr = sp.Array(expr).xreplace(consts) if consts else sp.Array(expr)
     flat_expr = list(sp.flatten(expr))
     f = sp.lambdify(M.coordinates, flat_expr, "mpmath")
