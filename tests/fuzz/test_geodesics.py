@@ -70,11 +70,13 @@ def test_geodesic_arguments(name, fuzz_log):
         elif special is not None:
             v[rng.integers(n)] = special
         good_v = special is None
-        good = (good_v and isinstance(t1, float) and math.isfinite(t1) and all(
-            isinstance(t, float) and math.isfinite(t) and t > 0 for t in (rtol, atol))
-            and isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1)
+        # documented (GeodesicSolver): rtol, atol finite and >= 0, not both 0; max_steps >= 1
+        good_tol = all(isinstance(t, float) and math.isfinite(t) and t >= 0 for t in (rtol, atol)) and (
+            rtol > 0 or atol > 0)
+        good = (good_v and isinstance(t1, float) and math.isfinite(t1) and good_tol
+                and isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1)
         expect = None if good else "error"
-        compare = _speed_conserved(K, x, v) if good and rtol <= 1e-6 and atol <= 1e-6 else None
+        compare = _speed_conserved(K, x, v) if good and 0 < rtol <= 1e-6 and atol <= 1e-6 else None
         call_checked(AREA, K.geodesic, x, v, t1, rtol=rtol, atol=atol, max_steps=steps, names=words,
                      expect=expect, compare=compare, budget_s=5.0)
         call_checked(AREA, K.exp, x, v, names=words, expect=None if good_v else "error", budget_s=5.0)
