@@ -43,6 +43,10 @@ from numba import njit
 from symbolic.activations import ACTIVATIONS, NOISES, check_activation, check_noise, check_pair
 from symbolic.validation import in_interval, positive
 
+# numba must be able to cache the cores below: numeric.compile.cache checks that at import
+# (and points NUMBA_CACHE_DIR at a temporary folder when the package folder is read-only)
+from ..compile import cache as _numba_cache_check  # noqa: F401
+
 __all__ = [
     "ACTIVATIONS",
     "NOISES",
