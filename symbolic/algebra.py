@@ -235,14 +235,12 @@ class RationalAlgebra:
                             new.append(a)
             atoms += new
             frontier = new
-        self._frontier = set(frontier)
         self.atoms = tuple(atoms)
         self._dummies = tuple(sp.Dummy(f"A{i}") for i in range(len(atoms)))
         self._to_dummy = dict(zip(self.atoms, self._dummies))
         self._from_dummy = dict(zip(self._dummies, self.atoms))
         gens = self.coordinates + self.constants + self._dummies
         self.field, *self.gens = _make_field(gens, sp.QQ)
-        self.field_gens = tuple(self.gens)
         self.zero, self.one = self.field.zero, self.field.one
         # derivative of every generator with respect to every coordinate
         n = len(self.coordinates)
