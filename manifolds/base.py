@@ -52,6 +52,7 @@ class StatisticalManifold:
     # -- identity -------------------------------------------------------------------
     @property
     def name(self):
+        """The family's name."""
         return self.model.name
 
     @property
@@ -61,14 +62,17 @@ class StatisticalManifold:
 
     @property
     def parameters(self):
+        """The coordinates' :class:`symbolic.model.Parameter` declarations (domains, typical ranges)."""
         return self.model.parameters
 
     @property
     def dim(self):
+        """The number of coordinates."""
         return self.model.dim
 
     @property
     def is_exponential_family(self):
+        """Whether the model is declared as an exponential family (natural parameters known)."""
         return isinstance(self.model, ExponentialFamily)
 
     def validate(self, point):

@@ -221,6 +221,7 @@ class ExpectationFrame:
         return sp.diff(obj, self.model.coordinates[i])
 
     def const(self, expr):
+        """``expr`` as a constant object of this frame (an algebra element or a sympy expression)."""
         return self.A.element(expr) if self.method == "moments" else sp.sympify(expr, strict=True)
 
     def expect(self, obj):

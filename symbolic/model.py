@@ -45,9 +45,11 @@ class Parameter:
 
     @property
     def name(self):
+        """The symbol's name."""
         return self.symbol.name
 
     def domain_text(self):
+        """The domain in words (``"> 0"``, ``"in (0, 1)"``, ``"real"``), for error messages."""
         lo, hi = self.lower, self.upper
         if lo is None and hi is None:
             return "real"
@@ -125,25 +127,31 @@ class SampleSpace:
 
     @classmethod
     def finite(cls, x, values):
+        """A finite sample space: ``x`` takes one of ``values``."""
         return cls("finite", (x,), values=tuple(values))
 
     @classmethod
     def integers(cls, x, lower=0, upper=sp.oo):
+        """The integers from ``lower`` to ``upper`` inclusive (``upper`` may be ``oo``)."""
         return cls("integers", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def interval(cls, x, lower=-sp.oo, upper=sp.oo):
+        """The interval ``(lower, upper)``, the real line by default."""
         return cls("interval", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def simplex(cls, xs):
+        """The simplex of barycentric coordinates ``xs`` summing to one."""
         return cls("simplex", tuple(xs), sp.Integer(0), sp.Integer(1))
 
     @classmethod
     def product(cls, xs, lower=-sp.oo, upper=sp.oo):
+        """The box ``(lower, upper)^d``, one factor per variable of ``xs``."""
         return cls("product", tuple(xs), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     def describe(self):
+        """The sample space in words, as the catalog's descriptions print it."""
         x = ", ".join(v.name for v in self.variables)
         if self.kind == "finite":
             return f"{x} in {{{', '.join(map(str, self.values))}}}"
@@ -207,10 +215,12 @@ class StatisticalModel:
     # -- coordinates ---------------------------------------------------------------------
     @property
     def coordinates(self):
+        """The coordinate symbols, in declaration order."""
         return tuple(p.symbol for p in self.parameters)
 
     @property
     def dim(self):
+        """The number of coordinates."""
         return len(self.parameters)
 
     def second_point(self):

@@ -217,8 +217,9 @@ def neuron_nu(H, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1
 
 
 def _grams(nu_w, Xt, backend, weight, X):
-    """weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T (Xt with the bias column) on the given backend;
-    ``X`` is the network input, named when the result overflows."""
+    """The blocks ``weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T`` (Xt with the bias column) on the given backend;
+    ``X`` is the network input, named when the result overflows.
+    """
     _check_products(Xt, X)
     with np.errstate(over="ignore", invalid="ignore"):
         if backend == "cuda":
