@@ -95,7 +95,7 @@ class StatisticalManifold:
 
     # -- metric and connections ----------------------------------------------------
     def fisher_metric(self, method="auto"):
-        """The Fisher metric :math:`g_{ij} = E[\\partial_i\\ell\\,\\partial_j\\ell]` (sympy Matrix).
+        r"""The Fisher metric :math:`g_{ij} = E[\partial_i\ell\,\partial_j\ell]` (sympy Matrix).
 
         ``method``: ``"auto"``, ``"score"``, ``"hessian"``, ``"log_partition"``, ``"closed_form"``.
         """

@@ -314,7 +314,7 @@ class RationalAlgebra:
         return result
 
     def diff(self, elem, k):
-        """:math:`\\partial elem / \\partial x_k` as a field element."""
+        r""":math:`\partial elem / \partial x_k` as a field element."""
         num, den = elem.numer, elem.denom
         dnum = self._diff_poly(num, k)
         if den == 1:

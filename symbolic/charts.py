@@ -23,7 +23,7 @@ def _jacobian(old_in_new, new):
 
 
 def transform_metric(metric, old, old_in_new, new):
-    """:math:`J^\\top G(\\varphi(\\zeta)) J`.
+    r""":math:`J^\top G(\varphi(\zeta)) J`.
 
     Examples
     --------
@@ -87,17 +87,17 @@ class _ChartSampler:
 
 
 def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
-    """The model in new coordinates :math:`\\zeta`, given the old ones as functions of them.
+    r"""The model in new coordinates :math:`\zeta`, given the old ones as functions of them.
 
     Parameters
     ----------
     model : StatisticalModel
     old_in_new : sequence of Expr or mapping old symbol -> Expr
-        :math:`\\xi = \\varphi(\\zeta)`, one expression per old coordinate.
+        :math:`\xi = \varphi(\zeta)`, one expression per old coordinate.
     parameters : sequence of Parameter or Symbol
         The new coordinates.
     new_in_old : sequence of Expr, optional
-        :math:`\\zeta` as functions of :math:`\\xi`, used to draw random points.
+        :math:`\zeta` as functions of :math:`\xi`, used to draw random points.
 
     The old domain becomes constraints of the new chart, so points are validated against it.
     """

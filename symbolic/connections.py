@@ -34,11 +34,11 @@ def _symmetric3(n, values):
 
 
 def amari_chentsov_tensor(model, method="auto"):
-    """:math:`T_{ijk}`, array index ``[i, j, k]`` (totally symmetric).
+    r""":math:`T_{ijk}`, array index ``[i, j, k]`` (totally symmetric).
 
     ``method``: ``"auto"`` (the log-partition route for an exponential family, else the
     expectation), ``"log_partition"``
-    (:math:`T_{ijk} = \\partial_a\\partial_b\\partial_c F\\, J_{ai}J_{bj}J_{ck}`, a tensor
+    (:math:`T_{ijk} = \partial_a\partial_b\partial_c F\, J_{ai}J_{bj}J_{ck}`, a tensor
     transformation of the third cumulant) or ``"expectation"``.
 
     Examples
@@ -65,7 +65,7 @@ def amari_chentsov_tensor(model, method="auto"):
 
 
 def alpha_connection_from_expectation(model, alpha):
-    """:math:`E[(\\partial_i\\partial_j\\ell + \\tfrac{1-\\alpha}{2}\\partial_i\\ell\\,\\partial_j\\ell)\\partial_k\\ell]`,
+    r""":math:`E[(\partial_i\partial_j\ell + \tfrac{1-\alpha}{2}\partial_i\ell\,\partial_j\ell)\partial_k\ell]`,
     ``[i, j, k]``, computed directly from the definition.
     """
     alpha = to_sympy(alpha, "alpha")
@@ -78,8 +78,8 @@ def alpha_connection_from_expectation(model, alpha):
 
 
 def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=None, kind=1):
-    """:math:`\\Gamma^{(\\alpha)}_{ij,k} = \\Gamma_{ij,k} - \\tfrac{\\alpha}{2}T_{ijk}` (``kind=1``,
-    ``[i, j, k]``) or :math:`\\Gamma^{(\\alpha)k}_{ij}` (``kind=2``, ``[k, i, j]``, needs ``metric``).
+    r""":math:`\Gamma^{(\alpha)}_{ij,k} = \Gamma_{ij,k} - \tfrac{\alpha}{2}T_{ijk}` (``kind=1``,
+    ``[i, j, k]``) or :math:`\Gamma^{(\alpha)k}_{ij}` (``kind=2``, ``[k, i, j]``, needs ``metric``).
 
     Examples
     --------
@@ -110,7 +110,7 @@ def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=No
 
 
 def duality_residual(metric, connection, dual_connection, coordinates):
-    """:math:`\\partial_k g_{ij} - \\Gamma_{ki,j} - \\Gamma^*_{kj,i}`, array ``[k, i, j]``:
+    r""":math:`\partial_k g_{ij} - \Gamma_{ki,j} - \Gamma^*_{kj,i}`, array ``[k, i, j]``:
     zero exactly when the two connections (first kind, ``[i, j, k]``) are dual with respect
     to the metric.
 

@@ -28,13 +28,13 @@ def _need_family(model):
 
 
 def natural_parameters(family):
-    """:math:`\\theta(\\xi)` as a column Matrix."""
+    r""":math:`\theta(\xi)` as a column Matrix."""
     _need_family(family)
     return sp.Matrix(family.natural)
 
 
 def expectation_parameters(family):
-    """:math:`\\eta(\\xi) = \\nabla F(\\theta(\\xi))` as a column Matrix.
+    r""":math:`\eta(\xi) = \nabla F(\theta(\xi))` as a column Matrix.
 
     Examples
     --------
@@ -48,7 +48,7 @@ def expectation_parameters(family):
 
 
 def dual_potential_at_coordinates(family):
-    """:math:`F^* = \\theta\\cdot\\eta - F(\\theta)` as an expression of the coordinates
+    r""":math:`F^* = \theta\cdot\eta - F(\theta)` as an expression of the coordinates
     (always available, unlike :func:`dual_potential`).
     """
     _need_family(family)
@@ -58,9 +58,9 @@ def dual_potential_at_coordinates(family):
 
 
 def dual_potential(family):
-    """:math:`F^*(\\eta)` in the symbols ``eta1, eta2, ...``.
+    r""":math:`F^*(\eta)` in the symbols ``eta1, eta2, ...``.
 
-    Needs the coordinates as closed-form functions of :math:`\\eta` (``from_expectation``).
+    Needs the coordinates as closed-form functions of :math:`\eta` (``from_expectation``).
 
     Raises
     ------
@@ -89,7 +89,7 @@ def dual_potential(family):
 
 
 def bregman_divergence(F, variables, p, q):
-    """:math:`B_F(p, q) = F(p) - F(q) - \\nabla F(q)\\cdot(p - q)`.
+    r""":math:`B_F(p, q) = F(p) - F(q) - \nabla F(q)\cdot(p - q)`.
 
     Examples
     --------
@@ -106,9 +106,9 @@ def bregman_divergence(F, variables, p, q):
 
 
 def kl_divergence(model):
-    """Closed form :math:`KL(p_\\xi \\| p_{\\xi_2})`, the second point's coordinates with suffix ``_2``.
+    r"""Closed form :math:`KL(p_\xi \| p_{\xi_2})`, the second point's coordinates with suffix ``_2``.
 
-    For an exponential family, the Bregman divergence :math:`B_F(\\theta(\\xi_2), \\theta(\\xi))`;
+    For an exponential family, the Bregman divergence :math:`B_F(\theta(\xi_2), \theta(\xi))`;
     otherwise the expectation of the log-likelihood ratio.
 
     Examples
@@ -132,7 +132,7 @@ def kl_divergence(model):
 
 
 def kl_divergence_from_expectation(model, method="auto"):
-    """:math:`E_\\xi[\\ell(x;\\xi) - \\ell(x;\\xi_2)]` through the expectation engine."""
+    r""":math:`E_\xi[\ell(x;\xi) - \ell(x;\xi_2)]` through the expectation engine."""
     second = model.second_point()
     if method == "auto":
         method = "moments" if isinstance(model, ExponentialFamily) else "integrate"

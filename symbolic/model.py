@@ -357,7 +357,7 @@ class ExponentialFamily(StatisticalModel):
         return canonical_functions(expr.subs(at, simultaneous=True))
 
     def log_partition_at_coordinates(self):
-        """:math:`F(\\theta(\\xi))` as an expression of the coordinates."""
+        r""":math:`F(\theta(\xi))` as an expression of the coordinates."""
         from .algebra import simplify_entries
 
         if "_F_at_coordinates" not in self.__dict__:
@@ -371,8 +371,8 @@ class ExponentialFamily(StatisticalModel):
         return tuple(sp.Symbol(f"t{a + 1}", real=True) for a in range(len(self.statistics)))
 
     def log_density_in_statistics(self):
-        """:math:`\\theta(\\xi)\\cdot t - F(\\theta(\\xi))`: the log-density up to
-        :math:`\\log h`, as a polynomial in the statistic symbols.
+        r""":math:`\theta(\xi)\cdot t - F(\theta(\xi))`: the log-density up to
+        :math:`\log h`, as a polynomial in the statistic symbols.
         """
         t = self.statistic_symbols()
         return sum(th * ts for th, ts in zip(self.natural, t)) - self.log_partition_at_coordinates()

@@ -1018,19 +1018,19 @@ class RNGD:
         self.steps = 0
 
     def step(self, grads, X):
-        """One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
+        r"""One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
 
         Parameters
         ----------
         grads : list of array_like
-            :math:`\\partial E/\\partial W_l`, shapes of the weights.
+            :math:`\partial E/\partial W_l`, shapes of the weights.
         X : array_like, shape (N, n_0)
             The mini-batch the gradients were computed on (the metric is measured there).
 
         Returns
         -------
         list of ndarray
-            The directions :math:`(G+\\epsilon I)^{-1}\\partial E/\\partial W_l`; the weights
+            The directions :math:`(G+\epsilon I)^{-1}\partial E/\partial W_l`; the weights
             moved by ``-lr`` times these.
         """
         if len(grads) != len(self.weights):
