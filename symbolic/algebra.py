@@ -238,8 +238,8 @@ class RationalAlgebra:
         self._frontier = set(frontier)
         self.atoms = tuple(atoms)
         self._dummies = tuple(sp.Dummy(f"A{i}") for i in range(len(atoms)))
-        self._to_dummy = dict(zip(self.atoms, self._dummies))
-        self._from_dummy = dict(zip(self._dummies, self.atoms))
+        self._to_dummy = dict(zip(self.atoms, self._dummies, strict=True))
+        self._from_dummy = dict(zip(self._dummies, self.atoms, strict=True))
         gens = self.coordinates + self.constants + self._dummies
         self.field, *self.gens = _make_field(gens, sp.QQ)
         self.field_gens = tuple(self.gens)
@@ -345,7 +345,7 @@ class RationalAlgebra:
             for r in range(n):
                 if r != c and a[r][c]:
                     f = a[r][c]
-                    a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c])]
+                    a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c], strict=True)]
         return [row[n:] for row in a]
 
 

@@ -27,7 +27,7 @@ __all__ = [
 
 def _symmetric3(n, values):
     entries = [None] * n**3
-    for (i, j, k), v in zip(combinations_with_replacement(range(n), 3), values):
+    for (i, j, k), v in zip(combinations_with_replacement(range(n), 3), values, strict=True):
         for a, b, c in {(i, j, k), (i, k, j), (j, i, k), (j, k, i), (k, i, j), (k, j, i)}:
             entries[(a * n + b) * n + c] = v
     return sp.ImmutableDenseNDimArray(entries, (n, n, n))
@@ -93,7 +93,7 @@ def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=No
     G1, T = sp.Array(christoffel_1st), sp.Array(skewness)
     n = G1.shape[0]
     a = to_sympy(alpha, "alpha")
-    first = sp.ImmutableDenseNDimArray([g - a / 2 * t for g, t in zip(flat(G1), flat(T))], (n, n, n))
+    first = sp.ImmutableDenseNDimArray([g - a / 2 * t for g, t in zip(flat(G1), flat(T), strict=True)], (n, n, n))
     if kind == 1:
         return simplify_array(first, coordinates)
     if kind != 2:

@@ -187,7 +187,7 @@ class ExpectationFrame:
             self.log_likelihood = model.log_density
             return
         self._t = model.statistic_symbols()
-        self._theta_at = dict(zip(model.theta, model.natural))
+        self._theta_at = dict(zip(model.theta, model.natural, strict=True))
         l = model.log_density_in_statistics()
         n, m = model.dim, len(model.statistics)
         J = sp.Matrix(model.natural).jacobian(sp.Matrix(model.coordinates))

@@ -30,7 +30,7 @@ def score(model):
 
 def _symmetric_matrix(n, pairs, values):
     M = sp.zeros(n, n)
-    for (i, j), v in zip(pairs, values):
+    for (i, j), v in zip(pairs, values, strict=True):
         M[i, j] = M[j, i] = v
     return M
 

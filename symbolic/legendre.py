@@ -53,7 +53,7 @@ def dual_potential_at_coordinates(family):
     """
     _need_family(family)
     eta = expectation_parameters(family)
-    value = sum(t * e for t, e in zip(family.natural, eta)) - family.log_partition_at_coordinates()
+    value = sum(t * e for t, e in zip(family.natural, eta, strict=True)) - family.log_partition_at_coordinates()
     return simplify_entries([sp.expand(value)], family.coordinates, factor=False)[0]
 
 
@@ -82,7 +82,7 @@ def dual_potential(family):
             f"no closed form in eta; use dual_potential_at_coordinates() for F* in "
             f"{', '.join(p.name for p in family.parameters)}, or the numeric layer"
         )
-    at = dict(zip(family.coordinates, family.from_expectation))
+    at = dict(zip(family.coordinates, family.from_expectation, strict=True))
     value = dual_potential_at_coordinates(family).subs(at, simultaneous=True)
     value = sp.expand(sp.expand_log(canonical_functions(value), force=True))
     return simplify_entries([value], family.eta, factor=False)[0]
@@ -98,11 +98,11 @@ def bregman_divergence(F, variables, p, q):
     >>> bregman_divergence(x**2, [x], [y], [z])
     (y - z)**2
     """
-    at_p, at_q = dict(zip(variables, p)), dict(zip(variables, q))
+    at_p, at_q = dict(zip(variables, p, strict=True)), dict(zip(variables, q, strict=True))
     Fp = F.subs(at_p, simultaneous=True)
     Fq = F.subs(at_q, simultaneous=True)
     grad = [sp.diff(F, v).subs(at_q, simultaneous=True) for v in variables]
-    return sp.factor(sp.expand(Fp - Fq - sum(g * (a - b) for g, a, b in zip(grad, p, q))))
+    return sp.factor(sp.expand(Fp - Fq - sum(g * (a - b) for g, a, b in zip(grad, p, q, strict=True))))
 
 
 def kl_divergence(model):
@@ -120,13 +120,13 @@ def kl_divergence(model):
     if not isinstance(model, ExponentialFamily):
         return kl_divergence_from_expectation(model)
     second = model.second_point()
-    to2 = dict(zip(model.coordinates, second))
+    to2 = dict(zip(model.coordinates, second, strict=True))
     th1 = list(model.natural)
     th2 = [t.subs(to2, simultaneous=True) for t in th1]
     F = model.log_partition
-    Fat = lambda th: canonical_functions(F.subs(dict(zip(model.theta, th)), simultaneous=True))
+    Fat = lambda th: canonical_functions(F.subs(dict(zip(model.theta, th, strict=True)), simultaneous=True))
     grad = expectation_parameters(model)
-    value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1))
+    value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1, strict=True))
     value = sp.expand(sp.expand_log(value, force=False))
     return sp.expand(simplify_entries([value], model.coordinates + tuple(second), factor=False)[0])
 
@@ -140,12 +140,12 @@ def kl_divergence_from_expectation(model, method="auto"):
         # E_xi[l(t; xi) - l(t; xi_2)] is linear in t: E[t] = grad F(theta(xi))
         t = model.statistic_symbols()
         l = model.log_density_in_statistics()
-        ratio = l - l.subs(dict(zip(model.coordinates, second)), simultaneous=True)
+        ratio = l - l.subs(dict(zip(model.coordinates, second, strict=True)), simultaneous=True)
         eta = expectation_parameters(model)
-        value = sp.expand(ratio).subs(dict(zip(t, eta)), simultaneous=True)
+        value = sp.expand(ratio).subs(dict(zip(t, eta, strict=True)), simultaneous=True)
     else:
         l = model.log_density
-        ratio = l - l.subs(dict(zip(model.coordinates, second)), simultaneous=True)
+        ratio = l - l.subs(dict(zip(model.coordinates, second, strict=True)), simultaneous=True)
         value = expectation_frame(model, method).expect(sp.expand(ratio))
     value = sp.expand(sp.expand_log(canonical_functions(value), force=False))
     return simplify_entries([value], model.coordinates + tuple(second), factor=False)[0]

@@ -236,8 +236,8 @@ class StatisticalModel:
             naming the offending parameter (or constraint) and its domain.
         """
         values = self._as_values(point)
-        out = tuple(p.check(v) for p, v in zip(self.parameters, values))
-        subs = dict(zip(self.coordinates, out))
+        out = tuple(p.check(v) for p, v in zip(self.parameters, values, strict=True))
+        subs = dict(zip(self.coordinates, out, strict=True))
         for c in self.constraints:
             val = float(c.expr.subs(subs))
             if not val > 0:
@@ -271,7 +271,7 @@ class StatisticalModel:
 
     def substitutions(self, point):
         """``{symbol: value}`` for a point (validated) plus the model's constants."""
-        return {**dict(zip(self.coordinates, self.validate(point))), **self.constants}
+        return {**dict(zip(self.coordinates, self.validate(point), strict=True)), **self.constants}
 
     def __repr__(self):
         coords = ", ".join(p.name for p in self.parameters)
@@ -323,7 +323,7 @@ class ExponentialFamily(StatisticalModel):
         declared = {s.name: s for e in (self.from_expectation or ()) for s in e.free_symbols}
         self.eta = tuple(declared.get(f"{EXPECTATION_PREFIX}{a + 1}", sp.Symbol(f"{EXPECTATION_PREFIX}{a + 1}", real=True))
                          for a in range(m))
-        log_density = sum(t * s for t, s in zip(self.natural, self.statistics)) - self.log_partition_at_coordinates() + self.log_base
+        log_density = sum(t * s for t, s in zip(self.natural, self.statistics, strict=True)) - self.log_partition_at_coordinates() + self.log_base
         super().__init__(name, parameters, space, log_density, **kwargs)
 
     @staticmethod
@@ -343,7 +343,7 @@ class ExponentialFamily(StatisticalModel):
         from .algebra import canonical_functions
 
         roots = self.__dict__.setdefault("_roots_at_coordinates", {})
-        at = dict(zip(self.theta, self.natural))
+        at = dict(zip(self.theta, self.natural, strict=True))
 
         def root_value(e):
             root = sp.Pow(e.base, sp.Rational(1, e.exp.q))
@@ -375,4 +375,4 @@ class ExponentialFamily(StatisticalModel):
         :math:`\log h`, as a polynomial in the statistic symbols.
         """
         t = self.statistic_symbols()
-        return sum(th * ts for th, ts in zip(self.natural, t)) - self.log_partition_at_coordinates()
+        return sum(th * ts for th, ts in zip(self.natural, t, strict=True)) - self.log_partition_at_coordinates()

@@ -62,7 +62,7 @@ def random_points(M, count, seed):
 
 
 def symbolic_at(expr, coords, point, constants=None):
-    subs = dict(zip(coords, point))
+    subs = dict(zip(coords, point, strict=True))
     subs.update(constants or {})
     arr = sympy.Array(expr).subs(subs)
     return np.array([float(sympy.N(e, 20)) for e in arr.reshape(len(arr))],
