@@ -82,7 +82,7 @@ class _ChartSampler:
         self.old = old
         self.forward = sp.lambdify(old.coordinates, list(forward), modules="mpmath")
 
-    def __call__(self, rng):
+    def __call__(self, rng=None):
         return tuple(float(v) for v in self.forward(*self.old.random_point(rng)))
 
 
@@ -144,7 +144,7 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
         new = StatisticalModel(name, params, model.space,
                                model.log_density.subs(at, simultaneous=True), **common)
     if new_in_old is not None:
-        new.random_point = lambda rng=None, _s=_ChartSampler(model, new_in_old): _s(rng)
+        new.random_point = _ChartSampler(model, new_in_old)
     new.chart_of = (model, tuple(old_in_new))
     return new
 

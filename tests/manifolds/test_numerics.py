@@ -99,6 +99,21 @@ def test_alpha_christoffel_is_a_parameter(normal):
                                symbolic_at(M.christoffel(kind=2), M.coordinates, x), rtol=1e-12)
 
 
+def test_solvers_are_cached_on_the_instance_and_freed_with_it():
+    # A class-level lru_cache on the method would hold every NumericManifold alive.
+    import gc
+    import weakref
+
+    K = Normal().numeric
+    solver = K._solver(False)
+    assert K._solver(False) is solver and K._solver(0) is solver
+    assert K._solver(True) is not solver
+    ref = weakref.ref(K)
+    del K, solver
+    gc.collect()
+    assert ref() is None
+
+
 def test_log_density_and_score(normal):
     x = np.array([[0.5, 2.0], [1.0, 0.5]])
     data = np.array([1.5, -0.2])
