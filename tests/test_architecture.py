@@ -64,7 +64,7 @@ def test_the_packages_have_modules():
 @pytest.mark.parametrize("module,path,is_package", MODULES, ids=[m for m, _, _ in MODULES])
 def test_imports_go_one_way(module, path, is_package):
     top = module.split(".")[0]
-    for target, names in _imports(module, path, is_package):
+    for target, _names in _imports(module, path, is_package):
         target_top = target.split(".")[0]
         assert target_top not in FORBIDDEN[top], f"{module} imports {target}"
         for layer, banned in NUMERIC_LAYERS.items():
@@ -88,7 +88,7 @@ def test_no_private_names_across_packages(module, path, is_package):
 
 def test_no_private_attribute_reached_across_modules():
     """``obj._name`` where ``obj`` is a module imported from another package."""
-    for module, path, is_package in MODULES:
+    for module, path, _is_package in MODULES:
         top = module.split(".")[0]
         tree = ast.parse(path.read_text(encoding="utf-8"))
         aliases = {}
@@ -111,7 +111,7 @@ def test_no_private_attribute_reached_across_modules():
 def test_every_package_declares_all():
     import importlib
 
-    for module, path, is_package in MODULES:
+    for module, _path, is_package in MODULES:
         if not is_package:
             continue
         mod = importlib.import_module(module)

@@ -213,7 +213,8 @@ def activation_code(activation, slope=0.25, alpha=1.0):
 
 def codes(activation, noise, slope, alpha):
     """(activation code, noise code, kernel parameter) after checking names, domains and that
-    the activation's range fits the noise model (:func:`symbolic.activations.check_pair`)."""
+    the activation's range fits the noise model (:func:`symbolic.activations.check_pair`).
+    """
     act, param = activation_code(activation, slope, alpha)
     check_noise(noise)
     check_pair(activation, noise, slope, alpha)

@@ -229,8 +229,9 @@ def neuron_nu(H, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1
 
 
 def _grams(nu_w, Xt, backend, weight, X):
-    """weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T (Xt with the bias column) on the given backend;
-    ``X`` is the network input, named when the result overflows."""
+    """The blocks ``weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T`` (Xt with the bias column) on the given backend;
+    ``X`` is the network input, named when the result overflows.
+    """
     _check_products(Xt, X)
     with np.errstate(over="ignore", invalid="ignore"):
         if backend == "cuda":
@@ -1029,19 +1030,19 @@ class RNGD:
         self.steps = 0
 
     def step(self, grads, X):
-        """One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
+        r"""One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
 
         Parameters
         ----------
         grads : list of array_like
-            :math:`\\partial E/\\partial W_l`, shapes of the weights.
+            :math:`\partial E/\partial W_l`, shapes of the weights.
         X : array_like, shape (N, n_0)
             The mini-batch the gradients were computed on (the metric is measured there).
 
         Returns
         -------
         list of ndarray
-            The directions :math:`(G+\\epsilon I)^{-1}\\partial E/\\partial W_l`; the weights
+            The directions :math:`(G+\epsilon I)^{-1}\partial E/\partial W_l`; the weights
             moved by ``-lr`` times these.
         """
         if len(grads) != len(self.weights):

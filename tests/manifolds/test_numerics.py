@@ -62,7 +62,7 @@ def random_points(M, count, seed):
 
 
 def symbolic_at(expr, coords, point, constants=None):
-    subs = dict(zip(coords, point))
+    subs = dict(zip(coords, point, strict=True))
     subs.update(constants or {})
     arr = sympy.Array(expr).subs(subs)
     return np.array([float(sympy.N(e, 20)) for e in arr.reshape(len(arr))],
@@ -97,6 +97,21 @@ def test_alpha_christoffel_is_a_parameter(normal):
                                    atol=1e-14)
     np.testing.assert_allclose(normal.christoffel(x, alpha=0.0),
                                symbolic_at(M.christoffel(kind=2), M.coordinates, x), rtol=1e-12)
+
+
+def test_solvers_are_cached_on_the_instance_and_freed_with_it():
+    # A class-level lru_cache on the method would hold every NumericManifold alive.
+    import gc
+    import weakref
+
+    K = Normal().numeric
+    solver = K._solver(False)
+    assert K._solver(False) is solver and K._solver(0) is solver
+    assert K._solver(True) is not solver
+    ref = weakref.ref(K)
+    del K, solver
+    gc.collect()
+    assert ref() is None
 
 
 def test_log_density_and_score(normal):

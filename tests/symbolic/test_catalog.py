@@ -37,7 +37,7 @@ def _zero(exprs, coords=()):
 def _numerically_zero(exprs, M, points=3):
     rng = np.random.default_rng(7)
     for _ in range(points):
-        at = dict(zip(M.coordinates, M.random_point(rng))) | dict(M.model.constants)
+        at = dict(zip(M.coordinates, M.random_point(rng), strict=True)) | dict(M.model.constants)
         if any(abs(complex(sp.N(e.subs(at), 30))) > 1e-12 for e in exprs):
             return False
     return True
@@ -111,7 +111,7 @@ def test_declaration_matches_scipy(name):
     consts = {s: v for s, v in M.model.constants.items()}
     law = scipy_law(name, point, _family_constants(M) | _numeric_constants(M))
     obs = _observations(name, M, point, 20, rng)
-    logp = M.model.log_density.subs(consts).subs(dict(zip(M.coordinates, point)))
+    logp = M.model.log_density.subs(consts).subs(dict(zip(M.coordinates, point, strict=True)))
     f = _numpy(logp, M.model.space.variables)
     ours = np.broadcast_to(f(*obs), obs[0].shape)
     np.testing.assert_allclose(ours, _law_logpdf(name, law, obs), rtol=1e-9, atol=1e-9)
@@ -129,7 +129,7 @@ def test_metric_symmetric_positive_definite_and_monte_carlo(name):
     consts = dict(M.model.constants)
     for _ in range(3):
         point = M.random_point(rng)
-        G = np.array(g.subs(consts).subs(dict(zip(M.coordinates, point))).evalf(), dtype=float)
+        G = np.array(g.subs(consts).subs(dict(zip(M.coordinates, point, strict=True))).evalf(), dtype=float)
         assert np.all(np.linalg.eigvalsh(G) > 0)
     score = [sp.diff(M.model.log_density, c).subs(consts) for c in M.coordinates]
     f = _numpy(score, list(M.coordinates) + list(M.model.space.variables))
@@ -140,7 +140,7 @@ def test_metric_symmetric_positive_definite_and_monte_carlo(name):
     mean, se = prod.mean(-1), prod.std(-1) / np.sqrt(n)
     assert np.all(np.abs(mean - G) <= 5 * se + 1e-12), (mean, G, se)
     # the Amari-Chentsov tensor E[s_i s_j s_k] too
-    T = np.array(sp.Array(M.amari_chentsov()).subs(consts).subs(dict(zip(M.coordinates, point))).tolist(),
+    T = np.array(sp.Array(M.amari_chentsov()).subs(consts).subs(dict(zip(M.coordinates, point, strict=True))).tolist(),
                  dtype=float)
     prod3 = s[:, None, None, :] * s[None, :, None, :] * s[None, None, :, :]
     mean3, se3 = prod3.mean(-1), prod3.std(-1) / np.sqrt(n)
@@ -195,7 +195,7 @@ def test_alpha_connection_from_definition(name):
     M = build(name)
     a = sp.Symbol("alpha")
     direct = alpha_connection_from_expectation(M.model, a)
-    assert _zero([x - y for x, y in zip(flat(direct), flat(M.alpha_connection(a)))], M.coordinates)
+    assert _zero([x - y for x, y in zip(flat(direct), flat(M.alpha_connection(a)), strict=True)], M.coordinates)
 
 
 @pytest.mark.parametrize("name", EXP_FAMILIES)
@@ -206,7 +206,7 @@ def test_amari_chentsov_two_routes(name):
         pytest.skip("E[score^3] by moments is slow for MultivariateNormal; covered by duality")
     a = amari_chentsov_tensor(M.model, "log_partition")
     b = amari_chentsov_tensor(M.model, "expectation")
-    assert _zero([x - y for x, y in zip(flat(a), flat(b))], M.coordinates)
+    assert _zero([x - y for x, y in zip(flat(a), flat(b), strict=True)], M.coordinates)
 
 
 @pytest.mark.parametrize("name", EXP_FAMILIES)
@@ -218,7 +218,7 @@ def test_kl_equals_bregman(name):
     coords = M.coordinates + M.model.second_point()
     assert _zero([kl - direct], coords)
     # and both vanish on the diagonal
-    assert sp.simplify(kl.subs(dict(zip(M.model.second_point(), M.coordinates)))) == 0
+    assert sp.simplify(kl.subs(dict(zip(M.model.second_point(), M.coordinates, strict=True)))) == 0
 
 
 @pytest.mark.parametrize("name", EXP_FAMILIES)
@@ -228,8 +228,8 @@ def test_kl_monte_carlo(name):
     rng = np.random.default_rng(2)
     p, q = M.random_point(rng), M.random_point(rng)
     consts = dict(M.model.constants)
-    kl = float(M.kl_divergence().subs(consts).subs(dict(zip(M.coordinates, p)))
-               .subs(dict(zip(M.model.second_point(), q))).evalf())
+    kl = float(M.kl_divergence().subs(consts).subs(dict(zip(M.coordinates, p, strict=True)))
+               .subs(dict(zip(M.model.second_point(), q, strict=True))).evalf())
     l = M.model.log_density.subs(consts)
     f = _numpy(l, list(M.coordinates) + list(M.model.space.variables))
     obs = _observations(name, M, p, 200_000, rng)
@@ -251,8 +251,8 @@ def test_natural_chart(name):
     assert _zero(list(moved - hess), fam.theta)
     rng = np.random.default_rng(3)
     point = M.random_point(rng)
-    theta = [t.subs(fam.constants).subs(dict(zip(M.coordinates, point))) for t in fam.natural]
-    back = [float(e.subs(fam.constants).subs(dict(zip(fam.theta, theta)))) for e in fam.from_natural]
+    theta = [t.subs(fam.constants).subs(dict(zip(M.coordinates, point, strict=True))) for t in fam.natural]
+    back = [float(e.subs(fam.constants).subs(dict(zip(fam.theta, theta, strict=True)))) for e in fam.from_natural]
     np.testing.assert_allclose(back, point, rtol=1e-12)
 
 
@@ -274,9 +274,9 @@ def test_expectation_chart_and_dual_potential(name):
     assert _zero(diff, fam.eta) or _numerically_zero(diff, E)
     rng = np.random.default_rng(4)
     point = M.random_point(rng)
-    at = dict(zip(M.coordinates, point)) | dict(fam.constants)
+    at = dict(zip(M.coordinates, point, strict=True)) | dict(fam.constants)
     eta = [e.subs(at) for e in M.expectation_parameters()]
-    at_eta = dict(zip(fam.eta, eta)) | dict(fam.constants)
+    at_eta = dict(zip(fam.eta, eta, strict=True)) | dict(fam.constants)
     grad = [float(sp.diff(Fs, e).subs(at_eta)) for e in fam.eta]
     np.testing.assert_allclose(grad, [float(t.subs(at)) for t in fam.natural], rtol=1e-10, atol=1e-12)
     G = np.array(M.fisher_metric().subs(at).evalf(), dtype=float)

@@ -78,7 +78,7 @@ def kernels():
 
 
 def reference(expr, point, param=None, symbols=(a, b)):
-    subs = {s: sympy.Float(repr(float(v)), 40) for s, v in zip(symbols, point)}
+    subs = {s: sympy.Float(repr(float(v)), 40) for s, v in zip(symbols, point, strict=True)}
     if param is not None:
         subs[alpha] = sympy.Float(repr(float(param)), 40)
     if isinstance(expr, (sympy.MatrixBase, sympy.NDimArray)):
@@ -101,7 +101,7 @@ def test_kernel_matches_sympy(kernels, name, expr):
     K = kernels[name]
     got = K(POINTS, 0.3)
     assert got.shape == (len(POINTS),) + K.shape
-    for point, value in zip(POINTS, got):
+    for point, value in zip(POINTS, got, strict=True):
         np.testing.assert_allclose(value, reference(expr, point, 0.3), rtol=1e-12, atol=1e-13)
 
 

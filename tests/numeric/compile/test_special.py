@@ -130,7 +130,7 @@ FUSED = [(2, S.polygamma_upto2), (3, S.polygamma_upto3), (4, S.polygamma_upto4)]
 @pytest.mark.parametrize("orders, fused", FUSED)
 def test_fused_polygammas_match_mpmath(orders, fused):
     for n in range(1, orders + 1):
-        assert_relative(lambda x: fused(x)[n - 1], lambda x: mp.polygamma(n, x),
+        assert_relative(lambda x, n=n: fused(x)[n - 1], lambda x, n=n: mp.polygamma(n, x),
                         GAMMA_GRID[::2])
 
 
@@ -141,9 +141,9 @@ def test_fused_polygammas_over_the_taylor_tables():
                          np.nextafter(cells[1:], 0.0), [np.nextafter(S._TAYLOR_HI, 0.0)],
                          np.random.default_rng(5).uniform(0.5, 14.0, 300)])
     for n in (1, 2, 3):
-        assert_relative(lambda x: S.polygamma_upto3(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+        assert_relative(lambda x, n=n: S.polygamma_upto3(x)[n - 1], lambda x, n=n: mp.polygamma(n, x), xs)
     for n in (1, 2):
-        assert_relative(lambda x: S.polygamma_upto2(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+        assert_relative(lambda x, n=n: S.polygamma_upto2(x)[n - 1], lambda x, n=n: mp.polygamma(n, x), xs)
 
 
 def test_taylor_tables_match_mpmath():
@@ -160,7 +160,7 @@ def test_taylor_tables_match_mpmath():
 def test_fused_polygammas_property(x):
     for orders, fused in FUSED:
         for n in range(1, orders + 1):
-            assert_relative(lambda t: fused(t)[n - 1], lambda t: mp.polygamma(n, t), [x])
+            assert_relative(lambda t, fused=fused, n=n: fused(t)[n - 1], lambda t, n=n: mp.polygamma(n, t), [x])
 
 
 @pytest.mark.parametrize("orders, fused", FUSED)

@@ -541,7 +541,8 @@ def test_rngd_decreases_the_loss():
 
 def test_bad_input_raises_naming_the_parameter():
     """docs/errors.md: TypeError for a wrong type, ValueError for a shape or an option,
-    DomainError for a value outside its domain, SingularMatrixError for a singular block."""
+    DomainError for a value outside its domain, SingularMatrixError for a singular block.
+    """
     W = np.zeros((2, 3))
     X = np.zeros((4, 2))
     with pytest.raises(ValueError, match=r"W has shape \(2, 3\), so X must have 2 columns"):
