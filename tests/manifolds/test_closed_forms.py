@@ -112,6 +112,7 @@ def test_beta_metric_trigamma_form():
     assert same_matrix(M.fisher_metric(), [[sp.polygamma(1, a) - t, -t], [-t, sp.polygamma(1, b) - t]])
 
 
+@pytest.mark.slow
 def test_inverse_gaussian_and_cauchy_are_hyperbolic():
     """IG: diag(lam/mu^3, 1/(2 lam^2)), K = -1/2; Cauchy: I/(2 gamma^2), K = -2."""
     M = InverseGaussian()
@@ -150,6 +151,7 @@ def test_von_mises_metric():
     assert M.check("fisher_metric", sp.diag(k * A, 1 - A / k - A**2))
 
 
+@pytest.mark.slow
 def test_mvn_curvature_against_plain_sympy():
     """Independent route for MultivariateNormal(2): plain sympy diff of the unsimplified
     Christoffel symbols, evaluated at a random point, gives the same scalar curvature.

@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from manifolds import (
@@ -37,6 +37,7 @@ from manifolds import (
 from numeric.geodesics.integrate import IntegrationError, IntegrationStatus
 from numeric.geodesics.shooting import ShootingError
 from tests import support
+from tests.support import examples
 
 REPO = str(support.REPO)
 
@@ -80,7 +81,8 @@ def test_metric_kernels_match_symbolic(make):
         np.testing.assert_allclose(K.inverse_metric(point) @ expected, np.eye(M.dim), atol=1e-12)
 
 
-@settings(max_examples=15, deadline=None)
+@pytest.mark.slow
+@examples(15)
 @given(a=st.floats(0.05, 30), b=st.floats(0.05, 30))
 def test_beta_christoffel_matches_symbolic(beta, a, b):
     M = beta.manifold
@@ -268,6 +270,7 @@ def test_no_closed_form_for_beta_method(beta):
         beta.distance([1.0, 2.0], [2.0, 1.0], method="closed_form")
 
 
+@pytest.mark.slow
 def test_tour_geodesics(tmp_path, normal, beta, poisson):
     path = support.load_example("geodesics").tour_geodesics(str(tmp_path), n_rays=4, verbose=False)
     assert os.path.getsize(path) > 1000

@@ -23,7 +23,7 @@ from symbolic import (
 )
 from symbolic.algebra import flat
 from symbolic.model import ExponentialFamily
-from tests.catalog_points import NAMES, build, scipy_law
+from tests.catalog_points import NAMES, build, params, scipy_law
 
 EXP_FAMILIES = [n for n in NAMES if isinstance(build(n).model, ExponentialFamily)]
 # sympy integrates these scores exactly; StudentT's score with symbolic nu it cannot
@@ -102,7 +102,7 @@ def _besseli(n, x):
     return iv(n, x)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", params(NAMES))
 def test_declaration_matches_scipy(name):
     """The declared log-density equals scipy.stats' log-density at sampled observations."""
     M = build(name)
@@ -117,7 +117,7 @@ def test_declaration_matches_scipy(name):
     np.testing.assert_allclose(ours, _law_logpdf(name, law, obs), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", params(NAMES))
 def test_metric_symmetric_positive_definite_and_monte_carlo(name):
     """G is symmetric, positive definite at random points, and equals the Monte Carlo mean of
     score score^T from scipy.stats samples (within 5 standard errors).
@@ -147,7 +147,7 @@ def test_metric_symmetric_positive_definite_and_monte_carlo(name):
     assert np.all(np.abs(mean3 - T) <= 5 * se3 + 1e-12), (mean3, T, se3)
 
 
-@pytest.mark.parametrize("name", EXP_FAMILIES)
+@pytest.mark.parametrize("name", params(EXP_FAMILIES))
 def test_three_metric_routes_agree(name):
     """E[score score^T] = -E[Hessian] = J^T (Hess F) J for exponential families."""
     M = build(name)
@@ -158,7 +158,7 @@ def test_three_metric_routes_agree(name):
     assert _zero(list(gh - gf), M.coordinates)
 
 
-@pytest.mark.parametrize("name", INTEGRABLE)
+@pytest.mark.parametrize("name", params(INTEGRABLE))
 def test_score_and_hessian_routes_agree_by_integration(name):
     M = build(name)
     gs = fisher_metric_from_score(M.model)
@@ -166,7 +166,9 @@ def test_score_and_hessian_routes_agree_by_integration(name):
     assert _zero(list(gs - gh), M.coordinates)
 
 
-@pytest.mark.parametrize("name", ["Bernoulli", "Binomial", "Poisson", "Geometric", "Categorical(3)", "Exponential", "Normal"])
+@pytest.mark.parametrize("name", ["Bernoulli", "Binomial", "Poisson", "Geometric",
+                                  pytest.param("Categorical(3)", marks=pytest.mark.slow),
+                                  "Exponential", "Normal"])
 def test_moments_agree_with_direct_summation_and_integration(name):
     """The moment route (from the log-partition) and exact sums/integrals give one metric."""
     M = build(name)
@@ -178,7 +180,7 @@ def test_moments_agree_with_direct_summation_and_integration(name):
     assert _zero(list(g_moments - g_direct), M.coordinates)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", params(NAMES))
 def test_alpha_connections_are_dual(name):
     """d_k g_ij = Gamma(alpha)_ki,j + Gamma(-alpha)_kj,i for symbolic alpha."""
     M = build(name)
@@ -187,7 +189,7 @@ def test_alpha_connections_are_dual(name):
     assert all(v == 0 for v in flat(r))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("StudentT", "MultivariateNormal(2)", "Dirichlet(3)")])
+@pytest.mark.parametrize("name", params([n for n in NAMES if n not in ("StudentT", "MultivariateNormal(2)", "Dirichlet(3)")]))
 def test_alpha_connection_from_definition(name):
     """E[(d_i d_j l + (1-alpha)/2 d_i l d_j l) d_k l] equals Gamma_ij,k - alpha/2 T_ijk
     with Gamma from the metric: two independent routes.
@@ -198,7 +200,7 @@ def test_alpha_connection_from_definition(name):
     assert _zero([x - y for x, y in zip(flat(direct), flat(M.alpha_connection(a)), strict=True)], M.coordinates)
 
 
-@pytest.mark.parametrize("name", EXP_FAMILIES)
+@pytest.mark.parametrize("name", params(EXP_FAMILIES))
 def test_amari_chentsov_two_routes(name):
     """Third cumulant pulled back = E[score^3]."""
     M = build(name)
@@ -209,7 +211,7 @@ def test_amari_chentsov_two_routes(name):
     assert _zero([x - y for x, y in zip(flat(a), flat(b), strict=True)], M.coordinates)
 
 
-@pytest.mark.parametrize("name", EXP_FAMILIES)
+@pytest.mark.parametrize("name", params(EXP_FAMILIES))
 def test_kl_equals_bregman(name):
     """KL(p||q) = B_F(theta_q, theta_p): the Bregman closed form equals E_p[log p/q]."""
     M = build(name)
@@ -221,7 +223,7 @@ def test_kl_equals_bregman(name):
     assert sp.simplify(kl.subs(dict(zip(M.model.second_point(), M.coordinates, strict=True)))) == 0
 
 
-@pytest.mark.parametrize("name", EXP_FAMILIES)
+@pytest.mark.parametrize("name", params(EXP_FAMILIES))
 def test_kl_monte_carlo(name):
     """The closed-form KL equals a Monte Carlo mean of log p - log q (scipy samples)."""
     M = build(name)

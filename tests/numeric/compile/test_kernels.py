@@ -97,6 +97,7 @@ POINTS = np.column_stack([RNG.uniform(0.2, 4.0, 6), RNG.uniform(0.2, 4.0, 6)])
     ("scalar", SCALAR), ("matrix", MATRIX),
     ("christoffel", christoffel_second_kind(beta_fisher_metric(), [a, b])),
 ])
+@pytest.mark.slow
 def test_kernel_matches_sympy(kernels, name, expr):
     K = kernels[name]
     got = K(POINTS, 0.3)
@@ -254,6 +255,7 @@ _SUBPROCESS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_second_process_loads_compiled_kernel_from_disk(tmp_path):
     env = dict(os.environ, INFOGEOM_CACHE_DIR=str(tmp_path))
     env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")

@@ -8,10 +8,11 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from numeric.compile import special as S
+from tests.support import examples
 
 REL_TOL = 1e-14
 mp.mp.dps = 30
@@ -81,13 +82,13 @@ def test_digamma_keeps_relative_accuracy_at_its_zero():
             assert abs((S.digamma(x) - ref) / ref) <= REL_TOL
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.floats(min_value=1e-8, max_value=1e6))
 def test_digamma_property(x):
     assert_relative(S.digamma, mp.digamma, [x])
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.integers(min_value=1, max_value=8), st.floats(min_value=1e-8, max_value=1e6))
 def test_polygamma_property(n, x):
     assert_relative(lambda t: S.polygamma(n, t), lambda t: mp.polygamma(n, t), [x])
@@ -134,6 +135,7 @@ def test_fused_polygammas_match_mpmath(orders, fused):
                         GAMMA_GRID[::2])
 
 
+@pytest.mark.slow
 def test_fused_polygammas_over_the_taylor_tables():
     # every cell of the tables on [1, 13), edges and centres included, plus random points
     cells = np.arange(S._TAYLOR_LO, S._TAYLOR_HI, 1.0 / S._TAYLOR_CELLS_PER_UNIT)
@@ -155,7 +157,7 @@ def test_taylor_tables_match_mpmath():
             assert abs((S._TAYLOR1[j, -1 - k] - ref) / ref) <= 4e-15, (j, k)
 
 
-@settings(max_examples=100, deadline=None)
+@examples(100)
 @given(st.floats(min_value=1e-8, max_value=1e6))
 def test_fused_polygammas_property(x):
     for orders, fused in FUSED:
@@ -214,7 +216,7 @@ def test_bessel_in_low_orders_agree_with_dedicated_functions():
         assert S.bessel_in(-3, x) == S.bessel_in(3, x)
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.floats(min_value=-700.0, max_value=700.0, allow_subnormal=False))
 def test_bessel_property(x):
     i0 = mp.besseli(0, x)
