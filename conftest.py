@@ -12,3 +12,23 @@ if shutil.which("nvidia-smi") is None:
 
 # Figures written by examples and the tour never need a screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+# Doctests that compile a geodesic integrator or derive a whole table (seconds each): marked
+# slow so that ``pytest -m "not slow"`` stays a quick loop. Test functions carry the marker
+# themselves; doctests cannot.
+_SLOW_DOCTESTS = (
+    "numeric.geodesics.integrate.compile_geodesic",
+    "numeric.geodesics.shooting.shoot",
+    "symbolic.neuron.neuron_model",
+    "symbolic.neuron.rfim_table",
+    "neuron.md",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        if item.name in _SLOW_DOCTESTS and type(item).__name__ == "DoctestItem":
+            item.add_marker(pytest.mark.slow)

@@ -118,7 +118,7 @@ def geomstats_exp(x, v, tight):
         metric.exp_solver.integrator.method = "DOP853"
         metric.exp_solver.integrator.options = {"rtol": 1e-10, "atol": 1e-12}
     t = time.perf_counter()
-    ends = np.array([np.asarray(metric.exp(vk, xk)) for xk, vk in zip(x, v)])
+    ends = np.array([np.asarray(metric.exp(vk, xk)) for xk, vk in zip(x, v, strict=True)])
     return ends, time.perf_counter() - t
 
 
@@ -153,7 +153,7 @@ def geomstats_distances(name, xs, ys, tight):
     out = np.empty(len(xs))
     failed = 0
     t = time.perf_counter()
-    for k, (a, b) in enumerate(zip(xs, ys)):
+    for k, (a, b) in enumerate(zip(xs, ys, strict=True)):
         out[k] = float(metric.dist(convert(a), convert(b)))
         result = metric.log_solver.integrator.result_
         failed += int(result is None or result.status != 0)

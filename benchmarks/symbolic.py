@@ -115,7 +115,7 @@ def diffgeom_scalar_curvature(g, coordinates):
     chart = CoordSystem("C", Patch("P", Manifold("M", n)), list(coordinates))
     fields, dx = chart.coord_functions(), chart.base_oneforms()
     # xreplace, not subs: see "One trap on the diffgeom route" in the module docstring.
-    to_fields = dict(zip(coordinates, fields))
+    to_fields = dict(zip(coordinates, fields, strict=True))
     metric = sp.S.Zero
     for i in range(n):
         for j in range(n):
@@ -124,7 +124,7 @@ def diffgeom_scalar_curvature(g, coordinates):
     metric_to_Christoffel_2nd(metric)
     metric_to_Riemann_components(metric)
     ricci = metric_to_Ricci_components(metric)
-    to_symbols = dict(zip(fields, coordinates))
+    to_symbols = dict(zip(fields, coordinates, strict=True))
     ginv = g.inv()
     scalar = sp.S.Zero
     for i in range(n):
@@ -290,7 +290,7 @@ def numeric_agreement(M, a, b, seed):
             va, vb = mpmath.mpmathify(fa(*args)), mpmath.mpmathify(fb(*args))
             scale = max(mpmath.mpf(1), abs(va), abs(vb))
             if not (mpmath.isfinite(va) and mpmath.isfinite(vb)) or abs(va - vb) > tol * scale:
-                where = ", ".join(f"{s}={v:.6g}" for s, v in zip(M.coordinates, point))
+                where = ", ".join(f"{s}={v:.6g}" for s, v in zip(M.coordinates, point, strict=True))
                 return False, (f"at {where}: toolkit {mpmath.nstr(va, 15)}, "
                                f"peer {mpmath.nstr(vb, 15)}")
     return True, None
@@ -344,7 +344,7 @@ COLUMNS = (("family", 22, "<"), ("dim", 3, ">"), ("toolkit s", 9, ">"), ("chain 
 
 
 def _line(cells):
-    return "  ".join(f"{c:{a}{w}}" if w else str(c) for c, (_, w, a) in zip(cells, COLUMNS)).rstrip()
+    return "  ".join(f"{c:{a}{w}}" if w else str(c) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip()
 
 
 def bench_family(name, args):

@@ -1,6 +1,6 @@
-"""Gradient descent versus natural gradient descent on quadratics of growing condition number.
+r"""Gradient descent versus natural gradient descent on quadratics of growing condition number.
 
-For :math:`L(x) = \\tfrac12 (x - x^*)^T A (x - x^*)` with eigenvalues of ``A`` log-spaced in
+For :math:`L(x) = \tfrac12 (x - x^*)^T A (x - x^*)` with eigenvalues of ``A`` log-spaced in
 ``[1, kappa]``, counts the iterations each method needs to shrink the loss gap by ``tol``:
 gradient descent with the optimal fixed step ``2 / (lambda_min + lambda_max)``, and natural
 gradient descent preconditioned by the exact metric (the Fisher ``A`` of the Gaussian model

@@ -36,7 +36,7 @@ def tour_geodesics(outdir, n_rays=8, verbose=True):
         L = np.linalg.cholesky(g)
         v0 = np.linalg.solve(L.T, np.stack([np.cos(angles), np.sin(angles)]) * 1.5).T
         sol = K.geodesic(np.broadcast_to(x0, v0.shape), v0, 1.0, t_eval=60)
-        for path, _status in zip(sol.x, sol.status):
+        for path, _status in zip(sol.x, sol.status, strict=True):
             ax.plot(path[:, 0], path[:, 1], lw=1)
         ax.plot(*x0, "ko")
         ax.set_title(f"{title}: geodesics of length 1.5")

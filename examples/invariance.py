@@ -76,7 +76,7 @@ def kl_loss(C):
     kl = sp.log(sigma / s) + (s**2 + (mu - m) ** 2) / (2 * sigma**2) - sp.Rational(1, 2)
     if C.coordinates == M.coordinates:
         return kl
-    return kl.xreplace(dict(zip((mu, sigma), C.model.chart_of[1])))
+    return kl.xreplace(dict(zip((mu, sigma), C.model.chart_of[1], strict=True)))
 
 
 def closed_form_flow(t):
@@ -144,9 +144,9 @@ def plot(results, out):
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     styles = ["-", "--", ":"]
-    for (label, (_, xs)), ls in zip(results["natural"].items(), styles):
+    for (label, (_, xs)), ls in zip(results["natural"].items(), styles, strict=True):
         ax.plot(xs[:, 0], xs[:, 1], ls, lw=2, label=f"natural gradient, {label}")
-    for (label, (_, xs)), c in zip(results["gradient"].items(), ["tab:red", "tab:purple"]):
+    for (label, (_, xs)), c in zip(results["gradient"].items(), ["tab:red", "tab:purple"], strict=True):
         ax.plot(xs[:, 0], xs[:, 1], "-", color=c, lw=1, label=f"plain gradient, {label}")
     ax.plot(*START, "ko")
     ax.plot(*TARGET, "k*", ms=12, label="target q")

@@ -45,7 +45,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    # manifolds.optim imports numeric.optim.natural_gradient and with it scipy: on first use only
+    # manifolds.optim imports numeric.optim.gradient_methods and with it scipy: on first use only
     if name == "optim":
         module = importlib.import_module(".optim", __name__)
         globals()[name] = module

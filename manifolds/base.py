@@ -52,6 +52,7 @@ class StatisticalManifold:
     # -- identity -------------------------------------------------------------------
     @property
     def name(self):
+        """The family's name."""
         return self.model.name
 
     @property
@@ -61,14 +62,17 @@ class StatisticalManifold:
 
     @property
     def parameters(self):
+        """The coordinates' :class:`symbolic.model.Parameter` declarations (domains, typical ranges)."""
         return self.model.parameters
 
     @property
     def dim(self):
+        """The number of coordinates."""
         return self.model.dim
 
     @property
     def is_exponential_family(self):
+        """Whether the model is declared as an exponential family (natural parameters known)."""
         return isinstance(self.model, ExponentialFamily)
 
     def validate(self, point):
@@ -91,7 +95,7 @@ class StatisticalManifold:
 
     # -- metric and connections ----------------------------------------------------
     def fisher_metric(self, method="auto"):
-        """The Fisher metric :math:`g_{ij} = E[\\partial_i\\ell\\,\\partial_j\\ell]` (sympy Matrix).
+        r"""The Fisher metric :math:`g_{ij} = E[\partial_i\ell\,\partial_j\ell]` (sympy Matrix).
 
         ``method``: ``"auto"``, ``"score"``, ``"hessian"``, ``"log_partition"``, ``"closed_form"``.
         """

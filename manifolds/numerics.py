@@ -71,6 +71,9 @@ class NumericManifold:
         self.coordinates = tuple(manifold.coordinates)
         self.dim = len(self.coordinates)
         self._constants = dict(manifold.model.constants)
+        # compiled geodesic solvers by ``with_alpha``, owned by this instance (an lru_cache on
+        # the method would keep every instance alive in a class-level cache)
+        self._solvers = {}
 
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
@@ -217,9 +220,14 @@ class NumericManifold:
             name += "_"
         return sp.Symbol(name, real=True)
 
-    @functools.lru_cache(maxsize=None)
     def _solver(self, with_alpha):
         """Geodesic integrator with variational equations; α a parameter if ``with_alpha``."""
+        with_alpha = bool(with_alpha)
+        if with_alpha not in self._solvers:
+            self._solvers[with_alpha] = self._compile_solver(with_alpha)
+        return self._solvers[with_alpha]
+
+    def _compile_solver(self, with_alpha):
         if with_alpha:
             a = self._alpha_symbol
             gamma = self._subs(self.manifold.alpha_connection(a, kind=2))

@@ -6,7 +6,7 @@ These are the user-facing optimisers; each is also a method of a manifold
 x0, lr, steps)``). Each derives what it needs exactly (the Fisher metric, the gradient of a
 sympy loss, the score of the log-density, the log-partition and its gradient), compiles it with
 :func:`numeric.compile_kernels` (cached on disk) and runs an engine of
-:mod:`numeric.optim.natural_gradient` on the compiled callables (:func:`~numeric.optim.
+:mod:`numeric.optim.gradient_methods` on the compiled callables (:func:`~numeric.optim.
 natural_gradient.metric_descent`, ``metric_flow``, ``scoring_steps``, ``mirror_steps``).
 Points are validated against the model's domain, data against its sample space; the domain
 is compiled too, so a step that would leave it is detected and not taken. A run that meets a
@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 
 from numeric import compile_kernels
-from numeric.optim.natural_gradient import (
+from numeric.optim.gradient_methods import (
     FlowPath,
     OptimizationError,
     OptimizationPath,
@@ -229,7 +229,7 @@ def natural_gradient_flow(M, loss, x0, t1, *, t_eval=None, damping=0.0, method="
     r"""The natural-gradient flow :math:`\dot x = -G(x)^{-1}\nabla L(x)` on a catalog manifold.
 
     The flow is a curve of distributions independent of the chart (see
-    :mod:`numeric.optim.natural_gradient`); ``metric="euclidean"`` gives the plain gradient flow,
+    :mod:`numeric.optim.gradient_methods`); ``metric="euclidean"`` gives the plain gradient flow,
     which is not. Integrated with scipy's DOP853 at ``rtol``, ``atol``.
 
     Parameters
@@ -359,7 +359,7 @@ def fisher_scoring(M, data, x0, *, max_steps=100, xtol=1e-10, damping=0.0, metho
         ``x`` the estimate, ``values`` the log-likelihood (up to terms free of the parameters).
         ``NO_MLE`` when the iterates run to the boundary of the domain: the sample has no
         maximum-likelihood estimate (identical observations of a Normal, Bernoulli
-        observations all 0); see :func:`numeric.optim.natural_gradient.scoring_steps`.
+        observations all 0); see :func:`numeric.optim.gradient_methods.scoring_steps`.
 
     Raises
     ------
@@ -425,7 +425,7 @@ def mirror_descent(M, loss, x0, lr, steps, *, backtrack=0, throw=False):
               \iff \eta_{k+1} = \eta_k - \gamma\,\nabla_\theta E(\theta_k),
 
     with :math:`\eta = \nabla F(\theta)` the expectation parameters. This is natural-gradient
-    descent in the expectation chart (see :mod:`numeric.optim.natural_gradient` for the derivation),
+    descent in the expectation chart (see :mod:`numeric.optim.gradient_methods` for the derivation),
     which tests check iterate by iterate.
 
     Parameters

@@ -15,34 +15,25 @@ import importlib
 
 from symbolic.version import __version__
 
-from . import compile, geodesics
-from .compile import Kernel, compile_kernel, compile_kernels
-from .geodesics import (
-    GeodesicSolver,
-    IntegrationStatus,
-    ShootingResult,
-    ShootingStatus,
-    Solution,
-    VariationalSolution,
-    compile_geodesic,
-    shoot,
-)
+# Names resolved on first use, so that importing a numpy-only module such as
+# numeric.geodesics.distances (the catalog does) loads neither numba nor scipy.
+_LAZY = {
+    "compile": None, "geodesics": None, "nn": None, "optim": None,
+    "Kernel": "compile", "compile_kernel": "compile", "compile_kernels": "compile",
+    "GeodesicSolver": "geodesics", "IntegrationStatus": "geodesics", "ShootingResult": "geodesics",
+    "ShootingStatus": "geodesics", "Solution": "geodesics", "VariationalSolution": "geodesics",
+    "compile_geodesic": "geodesics", "shoot": "geodesics",
+}
 
-__all__ = [
-    "__version__",
-    "GeodesicSolver", "IntegrationStatus", "Kernel", "ShootingResult", "ShootingStatus", "Solution",
-    "VariationalSolution", "compile", "compile_geodesic", "compile_kernel", "compile_kernels",
-    "geodesics", "nn", "optim", "shoot",
-]
-
-# Imported on first use: they pull in scipy (about 0.35 s), which a process that only
-# computes geodesics and distances does not need.
-_LAZY = ("nn", "optim")
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        module = importlib.import_module(f".{name}", __name__)
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _LAZY[name]
+    value = importlib.import_module(f".{name if home is None else home}", __name__)
+    if home is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value

@@ -235,14 +235,12 @@ class RationalAlgebra:
                             new.append(a)
             atoms += new
             frontier = new
-        self._frontier = set(frontier)
         self.atoms = tuple(atoms)
         self._dummies = tuple(sp.Dummy(f"A{i}") for i in range(len(atoms)))
-        self._to_dummy = dict(zip(self.atoms, self._dummies))
-        self._from_dummy = dict(zip(self._dummies, self.atoms))
+        self._to_dummy = dict(zip(self.atoms, self._dummies, strict=True))
+        self._from_dummy = dict(zip(self._dummies, self.atoms, strict=True))
         gens = self.coordinates + self.constants + self._dummies
         self.field, *self.gens = _make_field(gens, sp.QQ)
-        self.field_gens = tuple(self.gens)
         self.zero, self.one = self.field.zero, self.field.one
         # derivative of every generator with respect to every coordinate
         n = len(self.coordinates)
@@ -314,7 +312,7 @@ class RationalAlgebra:
         return result
 
     def diff(self, elem, k):
-        """:math:`\\partial elem / \\partial x_k` as a field element."""
+        r""":math:`\partial elem / \partial x_k` as a field element."""
         num, den = elem.numer, elem.denom
         dnum = self._diff_poly(num, k)
         if den == 1:
@@ -345,7 +343,7 @@ class RationalAlgebra:
             for r in range(n):
                 if r != c and a[r][c]:
                     f = a[r][c]
-                    a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c])]
+                    a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c], strict=True)]
         return [row[n:] for row in a]
 
 

@@ -23,7 +23,7 @@ def _jacobian(old_in_new, new):
 
 
 def transform_metric(metric, old, old_in_new, new):
-    """:math:`J^\\top G(\\varphi(\\zeta)) J`.
+    r""":math:`J^\top G(\varphi(\zeta)) J`.
 
     Examples
     --------
@@ -34,7 +34,7 @@ def transform_metric(metric, old, old_in_new, new):
     [exp(-2*t), 0],
     [        0, 2]])
     """
-    at = dict(zip(old, old_in_new))
+    at = dict(zip(old, old_in_new, strict=True))
     G = sp.Matrix(metric).subs(at, simultaneous=True)
     J = _jacobian(old_in_new, new)
     return simplify_array(J.T * G * J, new)
@@ -42,7 +42,7 @@ def transform_metric(metric, old, old_in_new, new):
 
 def transform_christoffel_1st(christoffel, metric, old, old_in_new, new):
     """Christoffel symbols of the first kind ``[a, b, c]`` in the new coordinates."""
-    at = dict(zip(old, old_in_new))
+    at = dict(zip(old, old_in_new, strict=True))
     G1 = sp.Array(christoffel).subs(at, simultaneous=True)
     g = sp.Matrix(metric).subs(at, simultaneous=True)
     J = _jacobian(old_in_new, new)
@@ -82,22 +82,22 @@ class _ChartSampler:
         self.old = old
         self.forward = sp.lambdify(old.coordinates, list(forward), modules="mpmath")
 
-    def __call__(self, rng):
+    def __call__(self, rng=None):
         return tuple(float(v) for v in self.forward(*self.old.random_point(rng)))
 
 
 def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
-    """The model in new coordinates :math:`\\zeta`, given the old ones as functions of them.
+    r"""The model in new coordinates :math:`\zeta`, given the old ones as functions of them.
 
     Parameters
     ----------
     model : StatisticalModel
     old_in_new : sequence of Expr or mapping old symbol -> Expr
-        :math:`\\xi = \\varphi(\\zeta)`, one expression per old coordinate.
+        :math:`\xi = \varphi(\zeta)`, one expression per old coordinate.
     parameters : sequence of Parameter or Symbol
         The new coordinates.
     new_in_old : sequence of Expr, optional
-        :math:`\\zeta` as functions of :math:`\\xi`, used to draw random points.
+        :math:`\zeta` as functions of :math:`\xi`, used to draw random points.
 
     The old domain becomes constraints of the new chart, so points are validated against it.
     """
@@ -116,9 +116,9 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
     old_in_new = [e.xreplace({f: by_name[f.name] for f in e.free_symbols if f.name in by_name}) for e in old_in_new]
     if new_in_old is not None:
         new_in_old = [to_sympy(e, f"new_in_old[{k}]") for k, e in enumerate(new_in_old)]
-    at = dict(zip(old, old_in_new))
+    at = dict(zip(old, old_in_new, strict=True))
     constraints = []
-    for p, e in zip(model.parameters, old_in_new):
+    for p, e in zip(model.parameters, old_in_new, strict=True):
         if p.lower is not None:
             constraints.append(Constraint(e - p.lower, f"{p.name} = {e} > {p.lower:g}"))
         if p.upper is not None:
@@ -138,13 +138,13 @@ def reparametrize(model, old_in_new, parameters, new_in_old=None, name=None):
             for attr in ("from_natural", "from_expectation"):
                 src = getattr(model, attr)
                 if src is not None:
-                    setattr(new, attr, tuple(e.subs(dict(zip(old, src)), simultaneous=True)
+                    setattr(new, attr, tuple(e.subs(dict(zip(old, src, strict=True)), simultaneous=True)
                                              for e in new_in_old))
     else:
         new = StatisticalModel(name, params, model.space,
                                model.log_density.subs(at, simultaneous=True), **common)
     if new_in_old is not None:
-        new.random_point = lambda rng=None, _s=_ChartSampler(model, new_in_old): _s(rng)
+        new.random_point = _ChartSampler(model, new_in_old)
     new.chart_of = (model, tuple(old_in_new))
     return new
 
@@ -155,7 +155,7 @@ def natural_chart(family):
         raise ValueError(f"{family.name} is not an exponential family: it has no natural chart")
     if family.from_natural is None:
         raise NotClosedFormError(f"{family.name} declares no inverse of its natural-parameter map")
-    params = [_as_parameter(t, e) for t, e in zip(family.theta, family.natural)]
+    params = [_as_parameter(t, e) for t, e in zip(family.theta, family.natural, strict=True)]
     return reparametrize(family, family.from_natural, params, new_in_old=family.natural,
                          name=f"{family.name} (natural chart)")
 
@@ -171,6 +171,6 @@ def expectation_chart(family):
             f"the expectation map of {family.name} has no closed-form inverse, so the family has no "
             f"closed-form expectation chart; use the numeric layer for points in eta")
     eta = list(expectation_parameters(family))
-    params = [_as_parameter(s, e) for s, e in zip(family.eta, eta)]
+    params = [_as_parameter(s, e) for s, e in zip(family.eta, eta, strict=True)]
     return reparametrize(family, family.from_expectation, params, new_in_old=eta,
                          name=f"{family.name} (expectation chart)")

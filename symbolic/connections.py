@@ -27,18 +27,18 @@ __all__ = [
 
 def _symmetric3(n, values):
     entries = [None] * n**3
-    for (i, j, k), v in zip(combinations_with_replacement(range(n), 3), values):
+    for (i, j, k), v in zip(combinations_with_replacement(range(n), 3), values, strict=True):
         for a, b, c in {(i, j, k), (i, k, j), (j, i, k), (j, k, i), (k, i, j), (k, j, i)}:
             entries[(a * n + b) * n + c] = v
     return sp.ImmutableDenseNDimArray(entries, (n, n, n))
 
 
 def amari_chentsov_tensor(model, method="auto"):
-    """:math:`T_{ijk}`, array index ``[i, j, k]`` (totally symmetric).
+    r""":math:`T_{ijk}`, array index ``[i, j, k]`` (totally symmetric).
 
     ``method``: ``"auto"`` (the log-partition route for an exponential family, else the
     expectation), ``"log_partition"``
-    (:math:`T_{ijk} = \\partial_a\\partial_b\\partial_c F\\, J_{ai}J_{bj}J_{ck}`, a tensor
+    (:math:`T_{ijk} = \partial_a\partial_b\partial_c F\, J_{ai}J_{bj}J_{ck}`, a tensor
     transformation of the third cumulant) or ``"expectation"``.
 
     Examples
@@ -65,7 +65,7 @@ def amari_chentsov_tensor(model, method="auto"):
 
 
 def alpha_connection_from_expectation(model, alpha):
-    """:math:`E[(\\partial_i\\partial_j\\ell + \\tfrac{1-\\alpha}{2}\\partial_i\\ell\\,\\partial_j\\ell)\\partial_k\\ell]`,
+    r""":math:`E[(\partial_i\partial_j\ell + \tfrac{1-\alpha}{2}\partial_i\ell\,\partial_j\ell)\partial_k\ell]`,
     ``[i, j, k]``, computed directly from the definition.
     """
     alpha = to_sympy(alpha, "alpha")
@@ -78,8 +78,8 @@ def alpha_connection_from_expectation(model, alpha):
 
 
 def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=None, kind=1):
-    """:math:`\\Gamma^{(\\alpha)}_{ij,k} = \\Gamma_{ij,k} - \\tfrac{\\alpha}{2}T_{ijk}` (``kind=1``,
-    ``[i, j, k]``) or :math:`\\Gamma^{(\\alpha)k}_{ij}` (``kind=2``, ``[k, i, j]``, needs ``metric``).
+    r""":math:`\Gamma^{(\alpha)}_{ij,k} = \Gamma_{ij,k} - \tfrac{\alpha}{2}T_{ijk}` (``kind=1``,
+    ``[i, j, k]``) or :math:`\Gamma^{(\alpha)k}_{ij}` (``kind=2``, ``[k, i, j]``, needs ``metric``).
 
     Examples
     --------
@@ -93,7 +93,7 @@ def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=No
     G1, T = sp.Array(christoffel_1st), sp.Array(skewness)
     n = G1.shape[0]
     a = to_sympy(alpha, "alpha")
-    first = sp.ImmutableDenseNDimArray([g - a / 2 * t for g, t in zip(flat(G1), flat(T))], (n, n, n))
+    first = sp.ImmutableDenseNDimArray([g - a / 2 * t for g, t in zip(flat(G1), flat(T), strict=True)], (n, n, n))
     if kind == 1:
         return simplify_array(first, coordinates)
     if kind != 2:
@@ -110,7 +110,7 @@ def alpha_connection(christoffel_1st, skewness, alpha, coordinates=(), metric=No
 
 
 def duality_residual(metric, connection, dual_connection, coordinates):
-    """:math:`\\partial_k g_{ij} - \\Gamma_{ki,j} - \\Gamma^*_{kj,i}`, array ``[k, i, j]``:
+    r""":math:`\partial_k g_{ij} - \Gamma_{ki,j} - \Gamma^*_{kj,i}`, array ``[k, i, j]``:
     zero exactly when the two connections (first kind, ``[i, j, k]``) are dual with respect
     to the metric.
 

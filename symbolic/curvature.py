@@ -107,11 +107,11 @@ class _Chain:
 
 
 def curvature_chain(g, coordinates, skewness=None, alpha=0):
-    """Christoffel symbols (both kinds), Riemann, Ricci and scalar curvature in one pass.
+    r"""Christoffel symbols (both kinds), Riemann, Ricci and scalar curvature in one pass.
 
     Returns a dict with keys ``christoffel_1st``, ``christoffel_2nd``, ``riemann``, ``ricci``,
     ``scalar``. With ``skewness`` (the Amari-Chentsov tensor) and ``alpha``, the connection is
-    the alpha-connection :math:`\\Gamma_{ij,k} - \\tfrac{\\alpha}{2} T_{ijk}`.
+    the alpha-connection :math:`\Gamma_{ij,k} - \tfrac{\alpha}{2} T_{ijk}`.
 
     Examples
     --------
@@ -132,7 +132,7 @@ def curvature_chain(g, coordinates, skewness=None, alpha=0):
 
 
 def metric_to_christoffel_1st(g, coordinates):
-    """:math:`\\Gamma_{ij,k}`, array index ``[i, j, k]``.
+    r""":math:`\Gamma_{ij,k}`, array index ``[i, j, k]``.
 
     Examples
     --------
@@ -146,13 +146,13 @@ def metric_to_christoffel_1st(g, coordinates):
 
 
 def metric_to_christoffel_2nd(g, coordinates):
-    """:math:`\\Gamma^k_{ij}`, array index ``[k, i, j]``."""
+    r""":math:`\Gamma^k_{ij}`, array index ``[k, i, j]``."""
     c = _Chain(g, coordinates)
     return c.out(c.second, (c.n,) * 3)
 
 
 def christoffel_2nd_to_riemann(gamma, coordinates):
-    """:math:`R^i{}_{jkl}` of any affine connection given by :math:`\\Gamma^k_{ij}` (``[k, i, j]``)."""
+    r""":math:`R^i{}_{jkl}` of any affine connection given by :math:`\Gamma^k_{ij}` (``[k, i, j]``)."""
     gamma = sp.Array(gamma)
     n = gamma.shape[0]
     A = RationalAlgebra(coordinates, flat(gamma), order=1)

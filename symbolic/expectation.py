@@ -59,7 +59,7 @@ def _moment_from_cumulants(alpha, cumulant):
 
 
 def density(model):
-    """:math:`p(x;\\xi)` with ``exp(log(...))`` collapsed term by term."""
+    r""":math:`p(x;\xi)` with ``exp(log(...))`` collapsed term by term."""
     terms = sp.Add.make_args(sp.expand(sp.expand_log(model.log_density, force=False)))
     return sp.Mul(*[sp.powdenest(sp.exp(t), force=True) for t in terms])
 
@@ -187,7 +187,6 @@ class ExpectationFrame:
             self.log_likelihood = model.log_density
             return
         self._t = model.statistic_symbols()
-        self._theta_at = dict(zip(model.theta, model.natural))
         l = model.log_density_in_statistics()
         n, m = model.dim, len(model.statistics)
         J = sp.Matrix(model.natural).jacobian(sp.Matrix(model.coordinates))
@@ -221,6 +220,7 @@ class ExpectationFrame:
         return sp.diff(obj, self.model.coordinates[i])
 
     def const(self, expr):
+        """``expr`` as a constant object of this frame (an algebra element or a sympy expression)."""
         return self.A.element(expr) if self.method == "moments" else sp.sympify(expr, strict=True)
 
     def expect(self, obj):

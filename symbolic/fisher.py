@@ -24,19 +24,19 @@ __all__ = [
 
 
 def score(model):
-    """The score :math:`\\partial_i \\log p(x;\\xi)` as a column Matrix."""
+    r"""The score :math:`\partial_i \log p(x;\xi)` as a column Matrix."""
     return sp.Matrix([sp.diff(model.log_density, c) for c in model.coordinates])
 
 
 def _symmetric_matrix(n, pairs, values):
     M = sp.zeros(n, n)
-    for (i, j), v in zip(pairs, values):
+    for (i, j), v in zip(pairs, values, strict=True):
         M[i, j] = M[j, i] = v
     return M
 
 
 def fisher_metric_from_score(model, method="auto"):
-    """:math:`E[\\partial_i\\ell\\,\\partial_j\\ell]`.
+    r""":math:`E[\partial_i\ell\,\partial_j\ell]`.
 
     Examples
     --------
@@ -57,7 +57,7 @@ def fisher_metric_from_score(model, method="auto"):
 
 
 def fisher_metric_from_hessian(model, method="auto"):
-    """:math:`-E[\\partial_i\\partial_j\\ell]`."""
+    r""":math:`-E[\partial_i\partial_j\ell]`."""
     frame = expectation_frame(model, method, degree=1)
     n = model.dim
     s = [frame.d(frame.log_likelihood, i) for i in range(n)]
@@ -66,12 +66,12 @@ def fisher_metric_from_hessian(model, method="auto"):
 
 
 def natural_jacobian(family):
-    """:math:`J_{ai} = \\partial\\theta_a / \\partial\\xi_i`."""
+    r""":math:`J_{ai} = \partial\theta_a / \partial\xi_i`."""
     return sp.Matrix(family.natural).jacobian(sp.Matrix(family.coordinates))
 
 
 def fisher_metric_from_log_partition(family):
-    """:math:`J^\\top (\\nabla^2 F)(\\theta(\\xi)) J` for an exponential family."""
+    r""":math:`J^\top (\nabla^2 F)(\theta(\xi)) J` for an exponential family."""
     if not isinstance(family, ExponentialFamily):
         raise ValueError(f"{family.name} is not an exponential family; use the score or Hessian route")
     H = sp.hessian(family.log_partition, family.theta).applyfunc(family.at_coordinates)

@@ -28,13 +28,13 @@ def _need_family(model):
 
 
 def natural_parameters(family):
-    """:math:`\\theta(\\xi)` as a column Matrix."""
+    r""":math:`\theta(\xi)` as a column Matrix."""
     _need_family(family)
     return sp.Matrix(family.natural)
 
 
 def expectation_parameters(family):
-    """:math:`\\eta(\\xi) = \\nabla F(\\theta(\\xi))` as a column Matrix.
+    r""":math:`\eta(\xi) = \nabla F(\theta(\xi))` as a column Matrix.
 
     Examples
     --------
@@ -48,19 +48,19 @@ def expectation_parameters(family):
 
 
 def dual_potential_at_coordinates(family):
-    """:math:`F^* = \\theta\\cdot\\eta - F(\\theta)` as an expression of the coordinates
+    r""":math:`F^* = \theta\cdot\eta - F(\theta)` as an expression of the coordinates
     (always available, unlike :func:`dual_potential`).
     """
     _need_family(family)
     eta = expectation_parameters(family)
-    value = sum(t * e for t, e in zip(family.natural, eta)) - family.log_partition_at_coordinates()
+    value = sum(t * e for t, e in zip(family.natural, eta, strict=True)) - family.log_partition_at_coordinates()
     return simplify_entries([sp.expand(value)], family.coordinates, factor=False)[0]
 
 
 def dual_potential(family):
-    """:math:`F^*(\\eta)` in the symbols ``eta1, eta2, ...``.
+    r""":math:`F^*(\eta)` in the symbols ``eta1, eta2, ...``.
 
-    Needs the coordinates as closed-form functions of :math:`\\eta` (``from_expectation``).
+    Needs the coordinates as closed-form functions of :math:`\eta` (``from_expectation``).
 
     Raises
     ------
@@ -82,14 +82,14 @@ def dual_potential(family):
             f"no closed form in eta; use dual_potential_at_coordinates() for F* in "
             f"{', '.join(p.name for p in family.parameters)}, or the numeric layer"
         )
-    at = dict(zip(family.coordinates, family.from_expectation))
+    at = dict(zip(family.coordinates, family.from_expectation, strict=True))
     value = dual_potential_at_coordinates(family).subs(at, simultaneous=True)
     value = sp.expand(sp.expand_log(canonical_functions(value), force=True))
     return simplify_entries([value], family.eta, factor=False)[0]
 
 
 def bregman_divergence(F, variables, p, q):
-    """:math:`B_F(p, q) = F(p) - F(q) - \\nabla F(q)\\cdot(p - q)`.
+    r""":math:`B_F(p, q) = F(p) - F(q) - \nabla F(q)\cdot(p - q)`.
 
     Examples
     --------
@@ -98,17 +98,17 @@ def bregman_divergence(F, variables, p, q):
     >>> bregman_divergence(x**2, [x], [y], [z])
     (y - z)**2
     """
-    at_p, at_q = dict(zip(variables, p)), dict(zip(variables, q))
+    at_p, at_q = dict(zip(variables, p, strict=True)), dict(zip(variables, q, strict=True))
     Fp = F.subs(at_p, simultaneous=True)
     Fq = F.subs(at_q, simultaneous=True)
     grad = [sp.diff(F, v).subs(at_q, simultaneous=True) for v in variables]
-    return sp.factor(sp.expand(Fp - Fq - sum(g * (a - b) for g, a, b in zip(grad, p, q))))
+    return sp.factor(sp.expand(Fp - Fq - sum(g * (a - b) for g, a, b in zip(grad, p, q, strict=True))))
 
 
 def kl_divergence(model):
-    """Closed form :math:`KL(p_\\xi \\| p_{\\xi_2})`, the second point's coordinates with suffix ``_2``.
+    r"""Closed form :math:`KL(p_\xi \| p_{\xi_2})`, the second point's coordinates with suffix ``_2``.
 
-    For an exponential family, the Bregman divergence :math:`B_F(\\theta(\\xi_2), \\theta(\\xi))`;
+    For an exponential family, the Bregman divergence :math:`B_F(\theta(\xi_2), \theta(\xi))`;
     otherwise the expectation of the log-likelihood ratio.
 
     Examples
@@ -120,19 +120,19 @@ def kl_divergence(model):
     if not isinstance(model, ExponentialFamily):
         return kl_divergence_from_expectation(model)
     second = model.second_point()
-    to2 = dict(zip(model.coordinates, second))
+    to2 = dict(zip(model.coordinates, second, strict=True))
     th1 = list(model.natural)
     th2 = [t.subs(to2, simultaneous=True) for t in th1]
     F = model.log_partition
-    Fat = lambda th: canonical_functions(F.subs(dict(zip(model.theta, th)), simultaneous=True))
+    Fat = lambda th: canonical_functions(F.subs(dict(zip(model.theta, th, strict=True)), simultaneous=True))
     grad = expectation_parameters(model)
-    value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1))
+    value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1, strict=True))
     value = sp.expand(sp.expand_log(value, force=False))
     return sp.expand(simplify_entries([value], model.coordinates + tuple(second), factor=False)[0])
 
 
 def kl_divergence_from_expectation(model, method="auto"):
-    """:math:`E_\\xi[\\ell(x;\\xi) - \\ell(x;\\xi_2)]` through the expectation engine."""
+    r""":math:`E_\xi[\ell(x;\xi) - \ell(x;\xi_2)]` through the expectation engine."""
     second = model.second_point()
     if method == "auto":
         method = "moments" if isinstance(model, ExponentialFamily) else "integrate"
@@ -140,12 +140,12 @@ def kl_divergence_from_expectation(model, method="auto"):
         # E_xi[l(t; xi) - l(t; xi_2)] is linear in t: E[t] = grad F(theta(xi))
         t = model.statistic_symbols()
         l = model.log_density_in_statistics()
-        ratio = l - l.subs(dict(zip(model.coordinates, second)), simultaneous=True)
+        ratio = l - l.subs(dict(zip(model.coordinates, second, strict=True)), simultaneous=True)
         eta = expectation_parameters(model)
-        value = sp.expand(ratio).subs(dict(zip(t, eta)), simultaneous=True)
+        value = sp.expand(ratio).subs(dict(zip(t, eta, strict=True)), simultaneous=True)
     else:
         l = model.log_density
-        ratio = l - l.subs(dict(zip(model.coordinates, second)), simultaneous=True)
+        ratio = l - l.subs(dict(zip(model.coordinates, second, strict=True)), simultaneous=True)
         value = expectation_frame(model, method).expect(sp.expand(ratio))
     value = sp.expand(sp.expand_log(canonical_functions(value), force=False))
     return simplify_entries([value], model.coordinates + tuple(second), factor=False)[0]

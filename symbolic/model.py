@@ -45,9 +45,11 @@ class Parameter:
 
     @property
     def name(self):
+        """The symbol's name."""
         return self.symbol.name
 
     def domain_text(self):
+        """The domain in words (``"> 0"``, ``"in (0, 1)"``, ``"real"``), for error messages."""
         lo, hi = self.lower, self.upper
         if lo is None and hi is None:
             return "real"
@@ -125,25 +127,31 @@ class SampleSpace:
 
     @classmethod
     def finite(cls, x, values):
+        """A finite sample space: ``x`` takes one of ``values``."""
         return cls("finite", (x,), values=tuple(values))
 
     @classmethod
     def integers(cls, x, lower=0, upper=sp.oo):
+        """The integers from ``lower`` to ``upper`` inclusive (``upper`` may be ``oo``)."""
         return cls("integers", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def interval(cls, x, lower=-sp.oo, upper=sp.oo):
+        """The interval ``(lower, upper)``, the real line by default."""
         return cls("interval", (x,), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     @classmethod
     def simplex(cls, xs):
+        """The simplex of barycentric coordinates ``xs`` summing to one."""
         return cls("simplex", tuple(xs), sp.Integer(0), sp.Integer(1))
 
     @classmethod
     def product(cls, xs, lower=-sp.oo, upper=sp.oo):
+        """The box ``(lower, upper)^d``, one factor per variable of ``xs``."""
         return cls("product", tuple(xs), to_sympy(lower, "lower"), to_sympy(upper, "upper"))
 
     def describe(self):
+        """The sample space in words, as the catalog's descriptions print it."""
         x = ", ".join(v.name for v in self.variables)
         if self.kind == "finite":
             return f"{x} in {{{', '.join(map(str, self.values))}}}"
@@ -207,10 +215,12 @@ class StatisticalModel:
     # -- coordinates ---------------------------------------------------------------------
     @property
     def coordinates(self):
+        """The coordinate symbols, in declaration order."""
         return tuple(p.symbol for p in self.parameters)
 
     @property
     def dim(self):
+        """The number of coordinates."""
         return len(self.parameters)
 
     def second_point(self):
@@ -226,8 +236,8 @@ class StatisticalModel:
             naming the offending parameter (or constraint) and its domain.
         """
         values = self._as_values(point)
-        out = tuple(p.check(v) for p, v in zip(self.parameters, values))
-        subs = dict(zip(self.coordinates, out))
+        out = tuple(p.check(v) for p, v in zip(self.parameters, values, strict=True))
+        subs = dict(zip(self.coordinates, out, strict=True))
         for c in self.constraints:
             val = float(c.expr.subs(subs))
             if not val > 0:
@@ -261,7 +271,7 @@ class StatisticalModel:
 
     def substitutions(self, point):
         """``{symbol: value}`` for a point (validated) plus the model's constants."""
-        return {**dict(zip(self.coordinates, self.validate(point))), **self.constants}
+        return {**dict(zip(self.coordinates, self.validate(point), strict=True)), **self.constants}
 
     def __repr__(self):
         coords = ", ".join(p.name for p in self.parameters)
@@ -313,7 +323,7 @@ class ExponentialFamily(StatisticalModel):
         declared = {s.name: s for e in (self.from_expectation or ()) for s in e.free_symbols}
         self.eta = tuple(declared.get(f"{EXPECTATION_PREFIX}{a + 1}", sp.Symbol(f"{EXPECTATION_PREFIX}{a + 1}", real=True))
                          for a in range(m))
-        log_density = sum(t * s for t, s in zip(self.natural, self.statistics)) - self.log_partition_at_coordinates() + self.log_base
+        log_density = sum(t * s for t, s in zip(self.natural, self.statistics, strict=True)) - self.log_partition_at_coordinates() + self.log_base
         super().__init__(name, parameters, space, log_density, **kwargs)
 
     @staticmethod
@@ -333,7 +343,7 @@ class ExponentialFamily(StatisticalModel):
         from .algebra import canonical_functions
 
         roots = self.__dict__.setdefault("_roots_at_coordinates", {})
-        at = dict(zip(self.theta, self.natural))
+        at = dict(zip(self.theta, self.natural, strict=True))
 
         def root_value(e):
             root = sp.Pow(e.base, sp.Rational(1, e.exp.q))
@@ -347,7 +357,7 @@ class ExponentialFamily(StatisticalModel):
         return canonical_functions(expr.subs(at, simultaneous=True))
 
     def log_partition_at_coordinates(self):
-        """:math:`F(\\theta(\\xi))` as an expression of the coordinates."""
+        r""":math:`F(\theta(\xi))` as an expression of the coordinates."""
         from .algebra import simplify_entries
 
         if "_F_at_coordinates" not in self.__dict__:
@@ -361,8 +371,8 @@ class ExponentialFamily(StatisticalModel):
         return tuple(sp.Symbol(f"t{a + 1}", real=True) for a in range(len(self.statistics)))
 
     def log_density_in_statistics(self):
-        """:math:`\\theta(\\xi)\\cdot t - F(\\theta(\\xi))`: the log-density up to
-        :math:`\\log h`, as a polynomial in the statistic symbols.
+        r""":math:`\theta(\xi)\cdot t - F(\theta(\xi))`: the log-density up to
+        :math:`\log h`, as a polynomial in the statistic symbols.
         """
         t = self.statistic_symbols()
-        return sum(th * ts for th, ts in zip(self.natural, t)) - self.log_partition_at_coordinates()
+        return sum(th * ts for th, ts in zip(self.natural, t, strict=True)) - self.log_partition_at_coordinates()

@@ -1,4 +1,4 @@
-"""The exercise verifier: does an answer equal a derived quantity?
+"""The exercise verifier: it decides whether an answer equals a derived quantity.
 
 Strings are read by the safe parser (:mod:`symbolic.parsing`), never executed. The
 comparison has a time budget (``timeout``, seconds): the exact normal form of the

@@ -2,6 +2,7 @@
 scipy.stats law of each family at a point, an independent reference for the declarations.
 """
 import numpy as np
+import pytest
 import scipy.stats as st
 
 from manifolds import CATALOG
@@ -15,6 +16,15 @@ def build(name):
 
 
 NAMES = [n for n, _, _ in CATALOG]
+
+# Families whose exact derivations take seconds (nine-term sums over the 5-parameter
+# bivariate normal); their cases carry the slow marker.
+SLOW_FAMILIES = ("MultivariateNormal(2)",)
+
+
+def params(names):
+    """``names`` as pytest parameters, the slow families marked ``slow``."""
+    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FAMILIES else n for n in names]
 
 
 def scipy_law(name, point, constants):

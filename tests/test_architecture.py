@@ -64,7 +64,7 @@ def test_the_packages_have_modules():
 @pytest.mark.parametrize("module,path,is_package", MODULES, ids=[m for m, _, _ in MODULES])
 def test_imports_go_one_way(module, path, is_package):
     top = module.split(".")[0]
-    for target, names in _imports(module, path, is_package):
+    for target, _names in _imports(module, path, is_package):
         target_top = target.split(".")[0]
         assert target_top not in FORBIDDEN[top], f"{module} imports {target}"
         for layer, banned in NUMERIC_LAYERS.items():
@@ -88,7 +88,7 @@ def test_no_private_names_across_packages(module, path, is_package):
 
 def test_no_private_attribute_reached_across_modules():
     """``obj._name`` where ``obj`` is a module imported from another package."""
-    for module, path, is_package in MODULES:
+    for module, path, _is_package in MODULES:
         top = module.split(".")[0]
         tree = ast.parse(path.read_text(encoding="utf-8"))
         aliases = {}
@@ -111,10 +111,46 @@ def test_no_private_attribute_reached_across_modules():
 def test_every_package_declares_all():
     import importlib
 
-    for module, path, is_package in MODULES:
+    for module, _path, is_package in MODULES:
         if not is_package:
             continue
         mod = importlib.import_module(module)
         assert hasattr(mod, "__all__"), module
         for name in mod.__all__:
             assert getattr(mod, name, None) is not None, f"{module}.__all__ names {name}, which is missing"
+
+
+# Names that several modules export for different objects on purpose: the exact (sympy)
+# and the numeric form of one quantity, or one operation on two backends. Any other name
+# bound to two different objects is two meanings under one name.
+COUNTERPARTS = {
+    "activation": {"symbolic.neuron", "numeric.nn.activations"},            # exact / numba core
+    "neuron_nu": {"symbolic.neuron", "numeric.nn.blocks"},                  # exact / numeric
+    "layer_rfim": {"symbolic.neuron", "numeric.nn.blocks"},
+    "softmax_rfim": {"symbolic.neuron", "numeric.nn.blocks"},
+    "polygamma_difference": {"numeric.compile.printer", "numeric.compile.special"},  # sympy / numba
+    "cholesky_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},            # any backend / CUDA
+    "cholesky_solve_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},
+    "weighted_grams": {"numeric.nn.blocks", "numeric.nn.cuda"},
+    "optim": {"numeric", "manifolds"},  # optimisers on callables / on a manifold
+}
+
+
+def test_no_public_name_means_two_things():
+    import collections
+    import importlib
+
+    owners = collections.defaultdict(dict)
+    for module, _path, _is_package in MODULES:
+        if module.endswith("._kernels"):
+            continue  # CUDA kernels: imported only with a CUDA target
+        mod = importlib.import_module(module)
+        for name in getattr(mod, "__all__", ()):
+            owners[name][module] = getattr(mod, name)
+    clashes = {}
+    for name, where in owners.items():
+        distinct = {id(obj) for obj in where.values()}
+        if len(distinct) > 1 and set(where) != COUNTERPARTS.get(name):
+            clashes[name] = sorted(where)
+    assert not clashes, f"one public name, several objects: {clashes}"
+    assert owners["natural_gradient_descent"], "the optimisers are public"

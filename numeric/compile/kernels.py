@@ -86,6 +86,7 @@ class Kernel:
 
     @property
     def source(self):
+        """The generated module's source, read from :attr:`path`."""
         with open(self.path, encoding="utf-8") as handle:
             return handle.read()
 

@@ -6,12 +6,24 @@ Christoffel kernel (with its variational equations for the Jacobian of the exp m
 :mod:`numeric.geodesics.distances` holds the closed-form Fisher-Rao distances that catalog
 families declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath.
 """
-from . import distances
-from .integrate import GeodesicSolver, IntegrationStatus, Solution, VariationalSolution, compile_geodesic
-from .reference import ReferenceGeodesics
-from .shooting import ShootingResult, ShootingStatus, shoot
+import importlib
 
-__all__ = [
-    "GeodesicSolver", "IntegrationStatus", "ReferenceGeodesics", "ShootingResult", "ShootingStatus",
-    "Solution", "VariationalSolution", "compile_geodesic", "distances", "shoot",
-]
+from . import distances
+
+# The integrator modules load numba; resolved on first use (the catalog imports distances).
+_LAZY = {
+    "GeodesicSolver": "integrate", "IntegrationStatus": "integrate", "Solution": "integrate",
+    "VariationalSolution": "integrate", "compile_geodesic": "integrate",
+    "ReferenceGeodesics": "reference", "ShootingResult": "shooting", "ShootingStatus": "shooting",
+    "shoot": "shooting",
+}
+
+__all__ = ["distances", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -107,7 +107,7 @@ class ClosedFormDistance:
         """
         values = {}
         for name, value in self.arguments.items():
-            value = sp.sympify(value).subs(constants or {})
+            value = sp.sympify(value, strict=True).subs(constants or {})
             if not value.is_number:
                 raise ValueError(f"argument {name} = {value} of {self!r} is not a number; give "
                                  f"the values of its symbols in constants")

@@ -43,6 +43,10 @@ from numba import njit
 from symbolic.activations import ACTIVATIONS, NOISES, check_activation, check_noise, check_pair
 from symbolic.validation import in_interval, positive
 
+# numba must be able to cache the cores below: numeric.compile.cache checks that at import
+# (and points NUMBA_CACHE_DIR at a temporary folder when the package folder is read-only)
+from ..compile import cache as _numba_cache_check  # noqa: F401
+
 __all__ = [
     "ACTIVATIONS",
     "NOISES",
@@ -209,7 +213,8 @@ def activation_code(activation, slope=0.25, alpha=1.0):
 
 def codes(activation, noise, slope, alpha):
     """(activation code, noise code, kernel parameter) after checking names, domains and that
-    the activation's range fits the noise model (:func:`symbolic.activations.check_pair`)."""
+    the activation's range fits the noise model (:func:`symbolic.activations.check_pair`).
+    """
     act, param = activation_code(activation, slope, alpha)
     check_noise(noise)
     check_pair(activation, noise, slope, alpha)

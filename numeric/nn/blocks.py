@@ -97,6 +97,9 @@ __all__ = [
     "RNGD",
 ]
 
+# Smallest Gaussian output scale whose Fisher weight 1/sigma**2 is finite.
+_SIGMA_MIN = 1.0 / math.sqrt(np.finfo(float).max)
+
 BACKENDS = ("cpu", "cuda")
 """``"cpu"``: numba ``prange`` kernels plus BLAS; ``"cuda"``: :mod:`numeric.nn.cuda`."""
 
@@ -139,6 +142,15 @@ def _check_products(Xt, X):
     with np.errstate(over="ignore"):
         big = np.max(np.abs(Xt)) if Xt.size else np.float64(0.0)
         refuse_overflow(big * big, X, "the products x~ x~^T of the Fisher blocks")
+
+
+def _noise_scale(sigma):
+    """The Gaussian output scale: > 0 and large enough that 1/sigma**2 is a float64."""
+    sigma = positive("sigma", sigma)
+    if sigma < _SIGMA_MIN:
+        raise DomainError(f"sigma must be >= {_SIGMA_MIN:.3g} (1/sigma**2 overflows float64 below it), "
+                          f"got {sigma!r}; rescale the outputs")
+    return sigma
 
 
 def suggested_damping(G, i=None):
@@ -208,7 +220,7 @@ def neuron_nu(H, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1
     array([0.  , 0.25])
     """
     act, nz, param = codes(activation, noise, slope, alpha)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     H = as_array("H", H)
     flat = np.ascontiguousarray(H.reshape(-1, 1))
     out = np.empty_like(flat)
@@ -217,8 +229,9 @@ def neuron_nu(H, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alpha=1
 
 
 def _grams(nu_w, Xt, backend, weight, X):
-    """weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T (Xt with the bias column) on the given backend;
-    ``X`` is the network input, named when the result overflows."""
+    """The blocks ``weight * sum_n nu_w[n, i] Xt[n] Xt[n]^T`` (Xt with the bias column) on the given backend;
+    ``X`` is the network input, named when the result overflows.
+    """
     _check_products(Xt, X)
     with np.errstate(over="ignore", invalid="ignore"):
         if backend == "cuda":
@@ -326,7 +339,7 @@ def neuron_blocks(W, X, activation, noise="gaussian", *, sigma=1.0, slope=0.25, 
     """
     _check_backend(backend)
     act, nz, param = codes(activation, noise, slope, alpha)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     W, X = _check_layer(W, X)
     weight = reduction_weight(reduction, X.shape[0])
     Xt = _with_bias(X)
@@ -518,7 +531,7 @@ def nll_and_gradients(weights, X, y, activations, *, sigma=1.0, slope=0.25, alph
     (0.693147, array([-0.5,  0.5]))
     """
     Ws, X, activations = _check_mlp(weights, X, activations)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     weight = reduction_weight(reduction, X.shape[0])
     softmax = activations[-1] == "softmax"
     fw = forward_pass(Ws, X, activations, slope, alpha)
@@ -576,7 +589,7 @@ def fisher_blocks(weights, X, activations, *, sigma=1.0, slope=0.25, alpha=1.0, 
     """
     _check_backend(backend)
     Ws, X, activations = _check_mlp(weights, X, activations)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     weight = reduction_weight(reduction, X.shape[0])
     softmax = activations[-1] == "softmax"
     fw = forward_pass(Ws, X, activations, slope, alpha)
@@ -639,7 +652,7 @@ def kfac_factors(weights, X, activations, *, targets="expected", sigma=1.0, slop
            [0., 1.]]), array([[1.]]))
     """
     Ws, X, activations = _check_mlp(weights, X, activations)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     softmax = activations[-1] == "softmax"
     fw = forward_pass(Ws, X, activations, slope, alpha)
     N = X.shape[0]
@@ -906,7 +919,7 @@ def rfim_blocks(weights, X, activations, noise="gaussian", *, sigma=1.0, slope=0
     """
     _check_backend(backend)
     Ws, X, activations = _check_mlp(weights, X, activations)
-    sigma = positive("sigma", sigma)
+    sigma = _noise_scale(sigma)
     weight = reduction_weight(reduction, X.shape[0])
     layer_codes = [None if a == "softmax" else codes(a, noise, slope, alpha) for a in activations]
     fw = forward if forward is not None else forward_pass(Ws, X, activations, slope, alpha)
@@ -1009,7 +1022,7 @@ class RNGD:
         self.decay = in_interval("decay", decay, 0.0, 1.0, closed=(False, True))
         self.period = integer("period", period, minimum=1)
         self.damping = nonnegative("damping", damping)
-        self.noise, self.sigma, self.slope, self.alpha = noise, positive("sigma", sigma), slope, alpha
+        self.noise, self.sigma, self.slope, self.alpha = noise, _noise_scale(sigma), slope, alpha
         self.backend = backend
         self.metrics = [np.broadcast_to(np.eye(W.shape[1]), (W.shape[0],) + (W.shape[1],) * 2).copy()
                         for W in weights]
@@ -1017,19 +1030,19 @@ class RNGD:
         self.steps = 0
 
     def step(self, grads, X):
-        """One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
+        r"""One RNGD step from the gradients ``grads`` of the cost at the mini-batch ``X``.
 
         Parameters
         ----------
         grads : list of array_like
-            :math:`\\partial E/\\partial W_l`, shapes of the weights.
+            :math:`\partial E/\partial W_l`, shapes of the weights.
         X : array_like, shape (N, n_0)
             The mini-batch the gradients were computed on (the metric is measured there).
 
         Returns
         -------
         list of ndarray
-            The directions :math:`(G+\\epsilon I)^{-1}\\partial E/\\partial W_l`; the weights
+            The directions :math:`(G+\epsilon I)^{-1}\partial E/\partial W_l`; the weights
             moved by ``-lr`` times these.
         """
         if len(grads) != len(self.weights):

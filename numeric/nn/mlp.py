@@ -205,7 +205,8 @@ def output_jacobians(Ws, fw):
 def vjp(Ws, fw, seed):
     r"""``seed @ d h_L / d theta`` per sample, shape ``(N, K, D)``, for ``seed`` of shape
     ``(N, K, n_L)``: block ``l`` is :math:`\delta_l \otimes \tilde a_{l-1}` in ``W_l.ravel()``
-    order."""
+    order.
+    """
     N, K = seed.shape[:2]
     parts = [(d[:, :, :, None] * Xt[:, None, None, :]).reshape(N, K, -1)
              for d, Xt in zip(layer_deltas(Ws, fw, seed), fw.inputs, strict=True)]
@@ -263,14 +264,17 @@ class MLP:
 
     @property
     def n_inputs(self):
+        """The input width ``sizes[0]``."""
         return self.sizes[0]
 
     @property
     def n_outputs(self):
+        """The output width ``sizes[-1]``."""
         return self.sizes[-1]
 
     @property
     def n_layers(self):
+        """The number of weight layers, ``len(sizes) - 1``."""
         return len(self.sizes) - 1
 
     @property
@@ -285,6 +289,7 @@ class MLP:
 
     @property
     def n_params(self):
+        """The length of ``theta``: all weights and biases."""
         return int(sum(r * c for r, c in self.shapes))
 
     def offsets(self):

@@ -116,6 +116,7 @@ class Likelihood:
         """Raise if the likelihood cannot use a network with ``n_outputs`` outputs."""
 
     def check_labels(self, y, n_samples, n_outputs):  # pragma: no cover - abstract
+        """Labels ``y`` checked against ``n_samples`` and ``n_outputs``, in the shape the other methods take."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -146,6 +147,7 @@ class GaussianLikelihood(Likelihood):
         return f"GaussianLikelihood(sigma={self.sigma!r})"
 
     def check_labels(self, y, n_samples, n_outputs):
+        """Labels as a float array ``(N, M)``; a vector ``(N,)`` is accepted for one output."""
         y = as_array("y", y)
         if n_outputs == 1 and y.shape == (n_samples,):
             y = y[:, None]
@@ -154,22 +156,27 @@ class GaussianLikelihood(Likelihood):
         return y
 
     def nll(self, f, y):
+        """Negative log-density per sample, ``|y - f|^2 / (2 sigma^2) + (M/2) log(2 pi sigma^2)``."""
         M = f.shape[-1]
         return 0.5 * np.sum((y - f) ** 2, axis=-1) / self.sigma**2 + 0.5 * M * np.log(2 * np.pi * self.sigma**2)
 
     def nll_gradient(self, f, y):
+        """Gradient in ``f``: ``(f - y) / sigma^2``."""
         return (f - y) / self.sigma**2
 
     def nll_hessian(self, f, y):
+        """Hessian in ``f``: ``I / sigma^2`` for every sample, shape ``(..., M, M)``."""
         M = f.shape[-1]
         return np.broadcast_to(np.eye(M) / self.sigma**2, np.broadcast_shapes(f.shape, y.shape)[:-1] + (M, M)).copy()
 
     def output_fisher(self, f):
+        """Output Fisher ``I / sigma^2``, shape ``(..., M, M)``."""
         # Cov[(f - y)/sigma^2] = sigma^2 I / sigma^4.
         M = f.shape[-1]
         return np.broadcast_to(np.eye(M) / self.sigma**2, f.shape[:-1] + (M, M)).copy()
 
     def sample(self, f, rng, n_samples):
+        """``n_samples`` draws of ``y ~ N(f, sigma^2 I)``, shape ``(n_samples,) + f.shape``."""
         return f + self.sigma * rng.standard_normal((n_samples,) + f.shape)
 
 
@@ -189,10 +196,12 @@ class BernoulliLikelihood(Likelihood):
     name = "bernoulli"
 
     def check_outputs(self, n_outputs):
+        """Raise ``ValueError`` unless the network has exactly one output."""
         if n_outputs != 1:
             raise ValueError(f"the Bernoulli likelihood needs a network with 1 output, got {n_outputs}")
 
     def check_labels(self, y, n_samples, n_outputs):
+        """Labels as a float vector ``(N,)`` of 0 and 1 (``(N, 1)`` accepted); ``DomainError`` for other values."""
         y = as_array("y", y)
         if y.shape == (n_samples, 1):
             y = y[:, 0]
@@ -204,22 +213,27 @@ class BernoulliLikelihood(Likelihood):
         return y
 
     def nll(self, f, y):
+        """Negative log-likelihood per sample, ``log(1 + e^f) - y f``, without overflow."""
         return np.logaddexp(0.0, f[..., 0]) - y * f[..., 0]
 
     def nll_gradient(self, f, y):
+        """Gradient in ``f``: ``sigmoid(f) - y``, shape ``(..., 1)``."""
         return (expit(f[..., 0]) - y)[..., None]
 
     def nll_hessian(self, f, y):
+        """Hessian in ``f``: ``p (1 - p)`` with ``p = sigmoid(f)``, shape ``(..., 1, 1)``."""
         p = expit(f[..., 0])
         h = p * (1.0 - p)
         return np.broadcast_to(h, np.broadcast_shapes(h.shape, np.shape(y)))[..., None, None].copy()
 
     def output_fisher(self, f):
+        """Output Fisher ``Var(y) = p (1 - p)``, shape ``(..., 1, 1)``."""
         # Var(y) for y ~ Bernoulli(p).
         p = expit(f[..., 0])
         return (p - p * p)[..., None, None]
 
     def sample(self, f, rng, n_samples):
+        """``n_samples`` labels (0.0 or 1.0) drawn with ``p = sigmoid(f)``, shape ``(n_samples,) + f.shape[:-1]``."""
         p = expit(f[..., 0])
         return (rng.random((n_samples,) + p.shape) < p).astype(float)
 
@@ -244,10 +258,12 @@ class CategoricalLikelihood(Likelihood):
     name = "categorical"
 
     def check_outputs(self, n_outputs):
+        """Raise ``ValueError`` unless the network has at least two outputs (the logits)."""
         if n_outputs < 2:
             raise ValueError(f"the categorical likelihood needs a network with >= 2 outputs, got {n_outputs}")
 
     def check_labels(self, y, n_samples, n_outputs):
+        """Labels as integer class indices ``(N,)`` in ``[0, C)``; ``DomainError`` for other values."""
         y = as_array("y", y)
         if y.shape == (n_samples, 1):
             y = y[:, 0]
@@ -260,25 +276,30 @@ class CategoricalLikelihood(Likelihood):
         return y.astype(np.intp)
 
     def nll(self, f, y):
+        """Negative log-likelihood per sample, ``logsumexp(f) - f_y``."""
         y = np.asarray(y, dtype=np.intp)
         f_y = np.take_along_axis(np.broadcast_to(f, y.shape + f.shape[-1:]), y[..., None], axis=-1)[..., 0]
         return logsumexp(f, axis=-1) - f_y
 
     def nll_gradient(self, f, y):
+        """Gradient in ``f``: ``softmax(f) - e_y``."""
         y = np.asarray(y, dtype=np.intp)
         return softmax(f, axis=-1) - np.eye(f.shape[-1])[y]
 
     def nll_hessian(self, f, y):
+        """Hessian in ``f``: ``diag(p) - p p^T`` with ``p = softmax(f)``, whatever ``y``."""
         p = softmax(f, axis=-1)
         h = p[..., :, None] * (np.eye(f.shape[-1]) - p[..., None, :])
         return np.broadcast_to(h, np.broadcast_shapes(h.shape[:-2], np.shape(y)) + h.shape[-2:]).copy()
 
     def output_fisher(self, f):
+        """Output Fisher, the covariance of the one-hot label: ``diag(p) - p p^T``."""
         # Covariance of the one-hot vector e_y: diag(p) - p p^T.
         p = softmax(f, axis=-1)
         return np.einsum("...i,ij->...ij", p, np.eye(f.shape[-1])) - p[..., :, None] * p[..., None, :]
 
     def sample(self, f, rng, n_samples):
+        """``n_samples`` class indices drawn from ``softmax(f)``, shape ``(n_samples,) + f.shape[:-1]``."""
         p = softmax(f, axis=-1)
         u = rng.random((n_samples,) + p.shape[:-1] + (1,))
         # Inverse-CDF sampling; the min guards against a cumulative sum that rounds below 1.
@@ -321,7 +342,7 @@ def likelihood_from_name(name, **params):
 
 # ----------------------------------------------------------------------------- the model
 def _sandwich(J, Lam, weight, X):
-    """weight * sum_n J_n^T Lam_n J_n for J (N, M, D), Lam (N, M, M), exactly symmetric."""
+    """The sum ``weight * sum_n J_n^T Lam_n J_n`` for J (N, M, D), Lam (N, M, M), exactly symmetric."""
     with np.errstate(over="ignore", invalid="ignore"):
         A = np.einsum("nmd,nmk,nke->de", J, Lam, J, optimize=True) * weight
     refuse_overflow(A, X, "the Fisher products J^T Lambda J")
@@ -374,6 +395,7 @@ class SupervisedModel:
 
     @property
     def n_params(self):
+        """The length of ``theta``, that of the network."""
         return self.network.n_params
 
     # --- shared preparation -------------------------------------------------------------
@@ -403,7 +425,8 @@ class SupervisedModel:
 
     def loss(self, theta, X, y, *, reduction="mean"):
         r"""Negative log-likelihood :math:`L = -\sum_n \log p(y_n | f(x_n, \theta))` (eq. 1 of [1]),
-        divided by ``N`` for ``reduction="mean"``."""
+        divided by ``N`` for ``reduction="mean"``.
+        """
         _, fw, y, _, weight = self._prepare(theta, X, y, reduction)
         return float(np.sum(self.likelihood.nll(fw.output, y)) * weight)
 

@@ -7,7 +7,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import BENCHMARKS
+
+pytestmark = pytest.mark.slow  # runs a whole script
 
 SCRIPT = BENCHMARKS / "symbolic.py"
 FAMILIES = ("Normal", "Poisson")

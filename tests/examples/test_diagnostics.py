@@ -11,6 +11,8 @@ import pytest
 
 from tests.support import EXAMPLES, load_example
 
+pytestmark = pytest.mark.slow  # runs a whole script
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -3,7 +3,11 @@ discrete steps differ by O(lr^2).
 """
 import json
 
+import pytest
+
 from tests.support import load_example
+
+pytestmark = pytest.mark.slow  # runs a whole script
 
 
 def test_invariance_small(tmp_path, capsys):

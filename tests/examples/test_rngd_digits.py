@@ -2,8 +2,11 @@
 import json
 
 import numpy as np
+import pytest
 
 from tests.support import load_example
+
+pytestmark = pytest.mark.slow  # runs a whole script
 
 
 def test_rngd_digits_small(tmp_path):

@@ -1,5 +1,9 @@
 """The tour (README's first command) runs; here on a few families to keep CI short."""
+import pytest
+
 from tests.support import load_example
+
+pytestmark = pytest.mark.slow  # runs a whole script
 
 
 def test_tour_runs_on_a_few_families(capsys):

@@ -31,6 +31,7 @@ def beta_metric_reference(a, b):
         return [[pg(1, a) - c, -c], [-c, pg(1, b) - c]]
 
 
+@pytest.mark.slow
 @examples(40)
 @given(a=log_uniform, b=log_uniform)
 def test_beta_metric_matches_mpmath_over_twenty_decades(a, b):
@@ -43,6 +44,7 @@ def test_beta_metric_at_the_issue_points():
     assert_close(K.metric([1e10, 1e-10]), beta_metric_reference(1e10, 1e-10), 1e-13)
 
 
+@pytest.mark.slow
 @examples(20)
 @given(a=log_uniform, b=log_uniform)
 def test_beta_inverse_metric_matches_mpmath(a, b):
@@ -71,6 +73,7 @@ def beta_christoffel_reference(a, b):
                   for j in range(2)] for i in range(2)] for k in range(2)]
 
 
+@pytest.mark.slow
 @examples(15)
 @given(a=log_uniform, b=log_uniform)
 def test_beta_christoffel_matches_mpmath(a, b):
@@ -80,6 +83,7 @@ def test_beta_christoffel_matches_mpmath(a, b):
         assert_close(value[k], ref[k], 1e-11)
 
 
+@pytest.mark.slow
 @examples(20)
 @given(a=st.lists(log_uniform, min_size=3, max_size=3))
 def test_dirichlet3_metric_matches_mpmath(a):

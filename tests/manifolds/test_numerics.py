@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from manifolds import (
@@ -37,6 +37,7 @@ from manifolds import (
 from numeric.geodesics.integrate import IntegrationError, IntegrationStatus
 from numeric.geodesics.shooting import ShootingError
 from tests import support
+from tests.support import examples
 
 REPO = str(support.REPO)
 
@@ -62,7 +63,7 @@ def random_points(M, count, seed):
 
 
 def symbolic_at(expr, coords, point, constants=None):
-    subs = dict(zip(coords, point))
+    subs = dict(zip(coords, point, strict=True))
     subs.update(constants or {})
     arr = sympy.Array(expr).subs(subs)
     return np.array([float(sympy.N(e, 20)) for e in arr.reshape(len(arr))],
@@ -80,7 +81,8 @@ def test_metric_kernels_match_symbolic(make):
         np.testing.assert_allclose(K.inverse_metric(point) @ expected, np.eye(M.dim), atol=1e-12)
 
 
-@settings(max_examples=15, deadline=None)
+@pytest.mark.slow
+@examples(15)
 @given(a=st.floats(0.05, 30), b=st.floats(0.05, 30))
 def test_beta_christoffel_matches_symbolic(beta, a, b):
     M = beta.manifold
@@ -97,6 +99,21 @@ def test_alpha_christoffel_is_a_parameter(normal):
                                    atol=1e-14)
     np.testing.assert_allclose(normal.christoffel(x, alpha=0.0),
                                symbolic_at(M.christoffel(kind=2), M.coordinates, x), rtol=1e-12)
+
+
+def test_solvers_are_cached_on_the_instance_and_freed_with_it():
+    # A class-level lru_cache on the method would hold every NumericManifold alive.
+    import gc
+    import weakref
+
+    K = Normal().numeric
+    solver = K._solver(False)
+    assert K._solver(False) is solver and K._solver(0) is solver
+    assert K._solver(True) is not solver
+    ref = weakref.ref(K)
+    del K, solver
+    gc.collect()
+    assert ref() is None
 
 
 def test_log_density_and_score(normal):
@@ -253,6 +270,7 @@ def test_no_closed_form_for_beta_method(beta):
         beta.distance([1.0, 2.0], [2.0, 1.0], method="closed_form")
 
 
+@pytest.mark.slow
 def test_tour_geodesics(tmp_path, normal, beta, poisson):
     path = support.load_example("geodesics").tour_geodesics(str(tmp_path), n_rays=4, verbose=False)
     assert os.path.getsize(path) > 1000

@@ -472,6 +472,7 @@ def test_normal_kl_mirror_descent_matches_closed_form(mu0, sigma0, lr):
     np.testing.assert_allclose(path.duals, exact, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 @examples(10)
 @given(st.floats(-2.0, 2.0), st.floats(0.3, 3.0))
 def test_natural_gradient_flow_is_the_same_curve_in_every_chart(mu0, sigma0):

@@ -50,6 +50,7 @@ def _sigma(noise):
 # -- the table of [SN17] sec. 3.1 ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_table_lines_that_match():
     rows = {(r.activation, r.noise): r for r in rfim_table()}
     matching = {k for k, r in rows.items() if r.matches}
@@ -75,6 +76,7 @@ def test_tanh_symmetric_is_sech_squared():
     assert sp.simplify((neuron_nu("tanh", "symmetric") - sp.sech(H) ** 2).rewrite(sp.exp)) == 0
 
 
+@pytest.mark.slow
 def test_smooth_prelu_tends_to_exact():
     iota = sp.Rational(1, 4)
     smooth = neuron_nu("prelu", "gaussian", 1, slope=iota, omega=sp.Rational(1, 200))
@@ -95,6 +97,7 @@ GENERIC = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("act, noise, d, x", GENERIC)
 def test_generic_fisher_equals_closed_form(act, noise, d, x):
     model = neuron_model(act, noise, d, x)

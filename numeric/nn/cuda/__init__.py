@@ -123,6 +123,7 @@ def nu_matrix(W, Xt, activation, noise="gaussian", *, sigma=1.0, slope=0.25, alp
 
 
 def nu_from_codes(W, Xt, act, noise, sigma, param):
+    """:func:`nu_matrix` for codes already checked by :func:`numeric.nn.activations.codes`."""
     cuda, _ = require()
     out = cuda.device_array((Xt.shape[0], W.shape[0]), dtype=np.float64)
     launch_nu(_device(W), _device(Xt), act, noise, sigma, param, out)

@@ -130,6 +130,7 @@ def _numba_files(folder, suffix):
     ("nbi", lambda data: data[: len(data) // 2]),
     ("nbc", lambda data: data[: len(data) // 2]),
 ], ids=["index-emptied", "index-truncated", "data-truncated"])
+@pytest.mark.slow
 def test_unreadable_numba_cache_is_discarded_and_rebuilt(folder, normal, suffix, corrupt):
     load(normal)(POINTS)  # compiles and writes numba's index and data files
     for f in _numba_files(folder, suffix):
@@ -200,6 +201,7 @@ def _assert_one_fallback_warning(record, name):
     assert name in messages[0] and "temporary folder" in messages[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["read-only", "not creatable"])
 def test_unwritable_cache_folder_falls_back_with_one_warning(tmp_path, monkeypatch, normal, read_only, kind):
     if kind == "read-only":
@@ -237,6 +239,7 @@ _UNWRITABLE_HOME = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_unwritable_package_and_home_fall_back_with_one_warning(tmp_path, read_only, normal):
     # a copy of the packages where numba cannot write beside the code, and a read-only HOME:
     # numba's locators all fail, which without the fallback raises "no locator available"

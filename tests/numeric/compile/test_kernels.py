@@ -78,7 +78,7 @@ def kernels():
 
 
 def reference(expr, point, param=None, symbols=(a, b)):
-    subs = {s: sympy.Float(repr(float(v)), 40) for s, v in zip(symbols, point)}
+    subs = {s: sympy.Float(repr(float(v)), 40) for s, v in zip(symbols, point, strict=True)}
     if param is not None:
         subs[alpha] = sympy.Float(repr(float(param)), 40)
     if isinstance(expr, (sympy.MatrixBase, sympy.NDimArray)):
@@ -97,11 +97,12 @@ POINTS = np.column_stack([RNG.uniform(0.2, 4.0, 6), RNG.uniform(0.2, 4.0, 6)])
     ("scalar", SCALAR), ("matrix", MATRIX),
     ("christoffel", christoffel_second_kind(beta_fisher_metric(), [a, b])),
 ])
+@pytest.mark.slow
 def test_kernel_matches_sympy(kernels, name, expr):
     K = kernels[name]
     got = K(POINTS, 0.3)
     assert got.shape == (len(POINTS),) + K.shape
-    for point, value in zip(POINTS, got):
+    for point, value in zip(POINTS, got, strict=True):
         np.testing.assert_allclose(value, reference(expr, point, 0.3), rtol=1e-12, atol=1e-13)
 
 
@@ -254,6 +255,7 @@ _SUBPROCESS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_second_process_loads_compiled_kernel_from_disk(tmp_path):
     env = dict(os.environ, INFOGEOM_CACHE_DIR=str(tmp_path))
     env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")

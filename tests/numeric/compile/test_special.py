@@ -8,10 +8,11 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from numeric.compile import special as S
+from tests.support import examples
 
 REL_TOL = 1e-14
 mp.mp.dps = 30
@@ -81,13 +82,13 @@ def test_digamma_keeps_relative_accuracy_at_its_zero():
             assert abs((S.digamma(x) - ref) / ref) <= REL_TOL
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.floats(min_value=1e-8, max_value=1e6))
 def test_digamma_property(x):
     assert_relative(S.digamma, mp.digamma, [x])
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.integers(min_value=1, max_value=8), st.floats(min_value=1e-8, max_value=1e6))
 def test_polygamma_property(n, x):
     assert_relative(lambda t: S.polygamma(n, t), lambda t: mp.polygamma(n, t), [x])
@@ -130,10 +131,11 @@ FUSED = [(2, S.polygamma_upto2), (3, S.polygamma_upto3), (4, S.polygamma_upto4)]
 @pytest.mark.parametrize("orders, fused", FUSED)
 def test_fused_polygammas_match_mpmath(orders, fused):
     for n in range(1, orders + 1):
-        assert_relative(lambda x: fused(x)[n - 1], lambda x: mp.polygamma(n, x),
+        assert_relative(lambda x, n=n: fused(x)[n - 1], lambda x, n=n: mp.polygamma(n, x),
                         GAMMA_GRID[::2])
 
 
+@pytest.mark.slow
 def test_fused_polygammas_over_the_taylor_tables():
     # every cell of the tables on [1, 13), edges and centres included, plus random points
     cells = np.arange(S._TAYLOR_LO, S._TAYLOR_HI, 1.0 / S._TAYLOR_CELLS_PER_UNIT)
@@ -141,9 +143,9 @@ def test_fused_polygammas_over_the_taylor_tables():
                          np.nextafter(cells[1:], 0.0), [np.nextafter(S._TAYLOR_HI, 0.0)],
                          np.random.default_rng(5).uniform(0.5, 14.0, 300)])
     for n in (1, 2, 3):
-        assert_relative(lambda x: S.polygamma_upto3(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+        assert_relative(lambda x, n=n: S.polygamma_upto3(x)[n - 1], lambda x, n=n: mp.polygamma(n, x), xs)
     for n in (1, 2):
-        assert_relative(lambda x: S.polygamma_upto2(x)[n - 1], lambda x: mp.polygamma(n, x), xs)
+        assert_relative(lambda x, n=n: S.polygamma_upto2(x)[n - 1], lambda x, n=n: mp.polygamma(n, x), xs)
 
 
 def test_taylor_tables_match_mpmath():
@@ -155,12 +157,12 @@ def test_taylor_tables_match_mpmath():
             assert abs((S._TAYLOR1[j, -1 - k] - ref) / ref) <= 4e-15, (j, k)
 
 
-@settings(max_examples=100, deadline=None)
+@examples(100)
 @given(st.floats(min_value=1e-8, max_value=1e6))
 def test_fused_polygammas_property(x):
     for orders, fused in FUSED:
         for n in range(1, orders + 1):
-            assert_relative(lambda t: fused(t)[n - 1], lambda t: mp.polygamma(n, t), [x])
+            assert_relative(lambda t, fused=fused, n=n: fused(t)[n - 1], lambda t, n=n: mp.polygamma(n, t), [x])
 
 
 @pytest.mark.parametrize("orders, fused", FUSED)
@@ -214,7 +216,7 @@ def test_bessel_in_low_orders_agree_with_dedicated_functions():
         assert S.bessel_in(-3, x) == S.bessel_in(3, x)
 
 
-@settings(max_examples=150, deadline=None)
+@examples(150)
 @given(st.floats(min_value=-700.0, max_value=700.0, allow_subnormal=False))
 def test_bessel_property(x):
     i0 = mp.besseli(0, x)

@@ -67,6 +67,7 @@ V0 = RNG.normal(size=(40, 2)) * X0[:, 1:]  # speeds of order one in the metric
 T_EVAL = np.linspace(0.0, 2.0, 21)
 
 
+@pytest.mark.slow
 def test_half_plane_speed_is_conserved(solve):
     sol = solve(X0, V0, t1=2.0, t_eval=T_EVAL, params=HALF_PLANE, rtol=1e-12, atol=1e-14)
     assert sol.ok, sol.message
@@ -92,6 +93,7 @@ def test_half_plane_geodesics_are_semicircles(solve):
     np.testing.assert_allclose(got, radius2[:, None] * np.ones(21), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_vertical_geodesic_is_exponential(solve):
     sol = solve([0.3, 1.0], [0.0, 1.0], t1=1.5, t_eval=7, params=HALF_PLANE, rtol=1e-12)
     np.testing.assert_allclose(sol.x[:, 1], np.exp(sol.t), rtol=1e-11)
@@ -291,6 +293,7 @@ _SUBPROCESS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_second_process_loads_integrator_from_cache(solve):
     solve([0.0, 1.0], [1.0, 0.0], params=HALF_PLANE)  # compiled and cached by now
     env = dict(os.environ)

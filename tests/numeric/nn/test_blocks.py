@@ -11,13 +11,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import expit, log_softmax
 
 from numeric.nn import _cpu as _blocks_cpu
 from numeric.nn import blocks as B
 from symbolic.errors import DomainError, SingularMatrixError
+from tests.support import examples
 
 SLOPE, ALPHA = 0.2, 0.7
 
@@ -100,7 +101,7 @@ def test_neuron_blocks_match_monte_carlo_score_covariance(act, noise):
     assert errors[1] < 0.03, errors
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(h=st.floats(-30, 30), pair=st.sampled_from(VALID))
 def test_nu_is_expected_squared_score(h, pair):
     """Nu = E_y[(d log p / dh)^2], the expectation taken exactly over y."""
@@ -145,7 +146,7 @@ def test_paper_table_values():
     np.testing.assert_allclose(B.neuron_nu(h, "tanh"), 1 / np.cosh(h) ** 4, rtol=1e-14)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(seed=st.integers(0, 2**16), N=st.integers(1, 12), d=st.integers(0, 5),
        m=st.integers(1, 4), pair=st.sampled_from(VALID), sigma=st.floats(0.1, 5.0))
 def test_neuron_blocks_laws(seed, N, d, m, pair, sigma):
@@ -167,7 +168,7 @@ def test_neuron_blocks_laws(seed, N, d, m, pair, sigma):
                                    rtol=1e-12, atol=1e-300)
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(seed=st.integers(0, 2**16), N=st.integers(1, 9), D=st.integers(1, 12),
        m=st.integers(1, 5), budget=st.integers(1, 200))
 def test_chunked_pair_gemm_matches_einsum(seed, N, D, m, budget):
@@ -374,7 +375,7 @@ def test_nll_gradients_match_finite_differences(out):
         np.testing.assert_allclose(grads[l], fd, rtol=1e-5, atol=1e-8)
 
 
-@settings(max_examples=20, deadline=None)
+@examples(20)
 @given(seed=st.integers(0, 2**16), d=st.integers(0, 4), m=st.integers(1, 4),
        out=st.sampled_from(["softmax", "linear"]))
 def test_kfac_is_exact_for_one_linear_layer_and_one_sample(seed, d, m, out):
@@ -386,7 +387,7 @@ def test_kfac_is_exact_for_one_linear_layer_and_one_sample(seed, d, m, out):
     np.testing.assert_allclose(np.kron(G, A), F_, rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=15, deadline=None)
+@examples(15)
 @given(seed=st.integers(0, 2**16), N=st.integers(1, 20), d=st.integers(0, 4), m=st.integers(1, 3))
 def test_kfac_is_exact_for_a_linear_gaussian_layer(seed, N, d, m):
     """E[g g^T | x] = I / sigma^2 does not depend on x, so E[gg^T (x) aa^T] factorises."""
@@ -432,7 +433,7 @@ def test_kfac_sampled_and_empirical_factors():
     np.testing.assert_allclose(G, g.T @ g / 4, rtol=1e-12)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(seed=st.integers(0, 2**16), n_in=st.integers(1, 5), n_out=st.integers(1, 4),
        damping=st.floats(0.0, 1.0))
 def test_kfac_apply_inverse_equals_kronecker_solve(seed, n_in, n_out, damping):
@@ -456,7 +457,7 @@ def spd_stack(rng, m, D, rank=None):
     return Z @ np.swapaxes(Z, 1, 2) / Z.shape[2]
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(seed=st.integers(0, 2**16), m=st.integers(1, 6), D=st.integers(1, 9),
        damping=st.floats(1e-6, 10.0))
 def test_batched_solves_match_numpy(seed, m, D, damping):
@@ -541,7 +542,8 @@ def test_rngd_decreases_the_loss():
 
 def test_bad_input_raises_naming_the_parameter():
     """docs/errors.md: TypeError for a wrong type, ValueError for a shape or an option,
-    DomainError for a value outside its domain, SingularMatrixError for a singular block."""
+    DomainError for a value outside its domain, SingularMatrixError for a singular block.
+    """
     W = np.zeros((2, 3))
     X = np.zeros((4, 2))
     with pytest.raises(ValueError, match=r"W has shape \(2, 3\), so X must have 2 columns"):

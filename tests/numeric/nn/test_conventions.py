@@ -95,7 +95,8 @@ def test_kfac_is_the_exact_fisher_block_for_one_sample(problem, reduction):
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_kfac_rfim_and_fisher_agree_on_a_linear_gaussian_layer(reduction):
     """A linear layer under Gaussian noise: Fisher = I (x) E[x~ x~^T] / sigma^2 (Sun & Nielsen
-    2017 sec. 3.2) = K-FAC = the per-neuron RFIM blocks, for any number of samples."""
+    2017 sec. 3.2) = K-FAC = the per-neuron RFIM blocks, for any number of samples.
+    """
     rng = np.random.default_rng(11)
     net, sigma = linear_model(3, 2), 0.7
     theta, X = rng.normal(size=net.n_params), rng.normal(size=(9, 3))
@@ -129,7 +130,8 @@ VALID_PAIRS = [("linear", "gaussian"), ("tanh", "symmetric"), ("tanh", "gaussian
 @pytest.mark.parametrize("act,noise", VALID_PAIRS)
 def test_symbolic_neuron_rfim_equals_the_numeric_block(act, noise):
     """symbolic.neuron.neuron_rfim at numeric inputs, evaluated at numeric weights, is the
-    numeric block of one neuron and one sample, in the same coordinate order (w1..wd, b)."""
+    numeric block of one neuron and one sample, in the same coordinate order (w1..wd, b).
+    """
     x = [sp.Rational(1, 2), sp.Rational(-3, 2)]
     w = np.array([0.3, -0.7, 0.2])             # (w1, w2, b): the row of W, bias last
     sigma = sp.Rational(3, 2) if noise == "gaussian" else None

@@ -20,6 +20,7 @@ from tests import support
 
 pytestmark = [
     pytest.mark.gpu,
+    pytest.mark.slow,
     pytest.mark.skipif(not gpu.is_available(), reason="no CUDA target: install the cuda extra (pip install -e '.[cuda]'); "
                        "without a GPU the tests run in numba's simulator"),
 ]

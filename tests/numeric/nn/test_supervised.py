@@ -8,7 +8,7 @@ negative log-likelihood. References: Kunstner, Balles & Hennig, NeurIPS 2019 ("[
 """
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from numeric.nn.supervised import (
@@ -26,8 +26,9 @@ from numeric.nn.supervised import (
 )
 from numeric.optim.linalg import precondition
 from symbolic.errors import DomainError, SingularMatrixError
+from tests.support import examples
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = examples(20)
 
 
 # ----------------------------------------------------------------------------- independent helpers

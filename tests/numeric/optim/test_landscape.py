@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from numeric.nn.supervised import MLP, SupervisedModel
@@ -25,8 +25,9 @@ from numeric.optim.landscape import (
     sharpness,
 )
 from symbolic.errors import DomainError
+from tests.support import examples
 
-SETTINGS = settings(max_examples=30, deadline=None)
+SETTINGS = examples(30)
 
 
 def random_orthogonal(n, seed):

@@ -1,4 +1,4 @@
-"""The engines of numeric.optim.natural_gradient on plain callables: statuses for every way a
+"""The engines of numeric.optim.gradient_methods on plain callables: statuses for every way a
 run can fail, argument checks, and laws with closed forms (matrix exponential, geometric
 iterates, the Poisson MLE).
 """
@@ -15,8 +15,8 @@ import numeric.nn.supervised
 import numeric.optim.landscape
 import numeric.optim.linalg
 import symbolic.errors
-from numeric.optim import natural_gradient as ng
-from numeric.optim.natural_gradient import (
+from numeric.optim import gradient_methods as ng
+from numeric.optim.gradient_methods import (
     OptimizationError,
     OptimizationStatus,
     SingularMatrixError,
