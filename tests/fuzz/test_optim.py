@@ -15,7 +15,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numeric.optim import natural_gradient as ng
+from numeric.optim import gradient_methods as ng
 from numeric.optim.linalg import precondition
 from tests.support import examples
 
