@@ -128,9 +128,19 @@ def exact_inverse(name, x, dps=40):
             vals = f(*[mpmath.mpf(float(v)) for v in x])
             for k, v in enumerate(vals):
                 g[k // shape[1], k % shape[1]] = mpmath.mpmathify(v)
-            # scaled first: mpmath's LU calls a matrix of entries near 1e-600 singular
-            scale = max(abs(g[i, j]) for i in range(shape[0]) for j in range(shape[1]))
-            inv = (g / scale) ** -1 / scale
+            # Jacobi-scaled first (D^-1/2 g D^-1/2, D its diagonal): mpmath's LU calls a
+            # matrix singular when its entries span hundreds of orders of magnitude
+            n = shape[0]
+            d = [mpmath.sqrt(abs(g[i, i])) for i in range(n)]
+            scaled = mpmath.matrix(n, n)
+            for i in range(n):
+                for j in range(n):
+                    scaled[i, j] = g[i, j] / (d[i] * d[j])
+            s_inv = scaled ** -1
+            inv = mpmath.matrix(n, n)
+            for i in range(n):
+                for j in range(n):
+                    inv[i, j] = s_inv[i, j] / (d[i] * d[j])
         except (ZeroDivisionError, ValueError, TypeError, OverflowError):
             return None
         out = [[float(inv[i, j]) if abs(inv[i, j]) < mpmath.mpf("1.7976931348623157e308")
