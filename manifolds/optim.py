@@ -125,6 +125,10 @@ def _loss(M, loss, symbols, what):
     loss = to_sympy(loss, "loss", names, new_symbols=False)
     if not isinstance(loss, sp.Expr):
         raise TypeError(f"loss must be a scalar expression in {what}, got {type(loss).__name__}")
+    if loss.has(sp.I):
+        # the descent compares loss values and compiles real kernels; a complex loss has no
+        # order, so it is refused here, where the message can name the argument
+        raise DomainError(f"loss must be a real expression in {what}, got one with the imaginary unit I: {str(loss)[:80]}")
     allowed = set(symbols) | set(M.model.constants)
     extra = sorted(s.name for s in loss.free_symbols - allowed)
     if extra:

@@ -210,6 +210,9 @@ def as_array(name, value, *, ndim=None, shape=None, min_ndim=0, finite=True):
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be an array of real numbers, got complex entries")
     if arr.dtype.kind not in "biuf":
+        # numpy casts None to NaN: that would report a wrong type as a value out of domain
+        if value is None or (arr.dtype.kind == "O" and any(v is None for v in arr.flat)):
+            raise TypeError(f"{name} must be an array of real numbers, got None")
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:

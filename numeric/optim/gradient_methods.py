@@ -95,9 +95,9 @@ import numpy as np
 from scipy.integrate import DOP853
 
 from symbolic.errors import DomainError, OptimizationError
-from symbolic.validation import as_vector, boolean, choice, integer, nonnegative, positive
+from symbolic.validation import as_symmetric, as_vector, boolean, choice, integer, nonnegative, positive
 
-from .linalg import SingularMatrixError, precondition
+from .linalg import SingularMatrixError, _precondition, precondition
 
 __all__ = [
     "OptimizationStatus",
@@ -285,7 +285,8 @@ def _direction(metric, gradient, x, damping, method, where):
     if G is not None and not np.all(np.isfinite(G)):
         return None, _nonfinite("metric", G)
     try:
-        d = natural_gradient(G, g, damping=damping, method=method)
+        # the unchecked solve: an overflowing direction becomes the NON_FINITE status below
+        d = g if G is None else _precondition(as_symmetric("metric", G), g, damping, method, None)
     except SingularMatrixError as exc:
         raise SingularMatrixError(f"{where}, x = {_where(x)}: {exc}") from exc
     if not np.all(np.isfinite(d)):          # a finite but nearly singular metric can overflow it
@@ -321,6 +322,15 @@ def natural_gradient(metric, gradient, *, damping=0.0, method="solve", rtol=None
     -------
     ndarray, shape (n,)
 
+    Raises
+    ------
+    DomainError
+        A negative or non-finite ``damping`` (checked first), a non-finite entry, or a natural
+        gradient that overflows float64 (a nearly singular metric; the exact
+        ``natural_gradient([[1e-300]], [1e300])`` is ``1e600``).
+    SingularMatrixError
+        ``method="solve"`` and a numerically singular :math:`G + \lambda I`.
+
     Examples
     --------
     >>> natural_gradient([[1.0, 0.0], [0.0, 0.0]], [1.0, 1.0], method="pinv")
@@ -330,6 +340,9 @@ def natural_gradient(metric, gradient, *, damping=0.0, method="solve", rtol=None
     ...
     symbolic.errors.SingularMatrixError: matrix + damping * I is singular ...; pass damping > 0 or method='pinv'
     """
+    # damping first, for every metric: a bad damping is a fault of the call even where the
+    # Euclidean metric (None) leaves it no matrix to add to
+    damping = nonnegative("damping", damping)
     if metric is None:
         return as_vector("gradient", gradient)
     return precondition(metric, gradient, damping=damping, method=method, rtol=rtol)

@@ -239,8 +239,39 @@ def numerical_gradient(fun, x, step=None):
     for i in range(x.size):
         e = np.zeros(x.size)
         e[i] = h[i]
-        g[i] = (fun(x + e) - fun(x - e)) / (2 * h[i])
+        xp, xm = x + e, x - e
+        with np.errstate(over="ignore", invalid="ignore"):
+            g[i] = (_value(fun, xp, x) - _value(fun, xm, x)) / _spacing(xp[i], xm[i], i)
+    if not np.all(np.isfinite(g)):
+        i = int(np.flatnonzero(~np.isfinite(g))[0])
+        raise DomainError(f"gradient of fun at x overflows float64 in component {i} "
+                          f"(the difference of fun's values is {g[i]}); rescale fun or x")
     return g
+
+
+def _value(fun, z, x):
+    """``fun(z)`` as a float; a non-finite value is refused, since a difference with it is NaN."""
+    v = fun(z)
+    a = np.asarray(v)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"fun must return a real number, got {type(v).__name__} {str(v)[:40]}")
+    if a.size != 1:
+        raise ValueError(f"fun must return a scalar, got shape {a.shape}")
+    f = float(a.item())
+    if not math.isfinite(f):
+        raise DomainError(f"fun must be finite near x, got fun(z) = {f} at z = {z.tolist()} "
+                          "(a step of the difference formula around x)")
+    return f
+
+
+def _spacing(zp, zm, i):
+    # the step actually taken is the rounded difference of the two points: dividing by it
+    # rather than by 2h cancels the rounding of x + h (Numerical Recipes, sec. 5.7)
+    d = zp - zm
+    if d == 0:
+        raise DomainError(f"step is below the float64 spacing of x[{i}] = {zp}: both points of the "
+                          "difference round to x; pass a larger step")
+    return d
 
 
 def numerical_hessian(fun, x, step=None):
@@ -266,8 +297,14 @@ def numerical_hessian(fun, x, step=None):
     E = np.diag(h)
     for i in range(n):
         for j in range(i, n):
-            v = (fun(x + E[i] + E[j]) - fun(x + E[i] - E[j]) - fun(x - E[i] + E[j]) + fun(x - E[i] - E[j]))
-            H[i, j] = H[j, i] = v / (4 * h[i] * h[j])
+            v = (_value(fun, x + E[i] + E[j], x) - _value(fun, x + E[i] - E[j], x)
+                 - _value(fun, x - E[i] + E[j], x) + _value(fun, x - E[i] - E[j], x))
+            with np.errstate(over="ignore", invalid="ignore"):
+                H[i, j] = H[j, i] = v / (_spacing(x[i] + h[i], x[i] - h[i], i)
+                                         * _spacing(x[j] + h[j], x[j] - h[j], j))
+    if not np.all(np.isfinite(H)):
+        raise DomainError("hessian of fun at x overflows float64 (differences of fun's values "
+                          "are not finite); rescale fun or x")
     return H
 
 
@@ -385,6 +422,13 @@ def gd_iteration_bound(kappa, tol, *, form="tight"):
     (\kappa-1)/(\kappa+1)`, derived in the module docstring; ``form="eq12"``: the count implied by
     eq. 12 of [1]_, :math:`\lceil \ln\varepsilon / \ln(1 - 2/(\kappa+1))\rceil`, twice as many.
 
+    Raises
+    ------
+    DomainError
+        ``kappa`` outside :math:`[1, \infty)`, ``tol`` outside :math:`(0, 1)`, or a count above
+        :math:`2^{53}` (about :math:`\kappa > 10^{15}`), where float64 no longer holds every
+        integer and no float64 run gets that far.
+
     Examples
     --------
     >>> gd_iteration_bound(100.0, 1e-6), gd_iteration_bound(100.0, 1e-6, form="eq12")
@@ -395,13 +439,21 @@ def gd_iteration_bound(kappa, tol, *, form="tight"):
     choice("form", form, ("tight", "eq12"))
     if kappa == 1:
         return 1
-    q = (kappa - 1) / (kappa + 1)
-    per_step = 2 * math.log(q) if form == "tight" else math.log(q)
-    return math.ceil(math.log(tol) / per_step)
+    # ln q = ln(1 - 2/(kappa+1)) through log1p: math.log(q) loses every digit once q rounds
+    # to 1 (kappa > 2/eps), where it divided by zero
+    log_q = math.log1p(-2 / (kappa + 1))
+    per_step = 2 * log_q if form == "tight" else log_q
+    return _count("kappa", kappa, math.log(tol) / per_step)
 
 
 def ngd_iterations(step_size, tol):
     r"""Exact NGD iteration count on any quadratic with the exact metric: :math:`(1-\eta)^{2t} \le \varepsilon`.
+
+    Raises
+    ------
+    DomainError
+        ``step_size`` outside :math:`(0, 2)`, ``tol`` outside :math:`(0, 1)`, or a count above
+        :math:`2^{53}` (a step within about :math:`10^{-15}` of 0 or 2).
 
     Examples
     --------
@@ -412,10 +464,24 @@ def ngd_iterations(step_size, tol):
     if eta >= 2:
         raise DomainError(f"step_size must be < 2 for NGD to converge, got {step_size!r}")
     tol = in_interval("tol", tol, 0.0, 1.0)
-    r = abs(1 - eta)
-    if r == 0:
+    if eta == 1:
         return 1
-    return math.ceil(math.log(tol) / (2 * math.log(r)))
+    # ln|1 - eta| through log1p, accurate for a step near 0 or 2 (where |1 - eta| rounds to 1)
+    log_r = math.log1p(-eta) if eta < 1 else math.log1p(eta - 2)
+    return _count("step_size", step_size, math.log(tol) / (2 * log_r))
+
+
+#: Largest iteration count returned: above 2**53 float64 no longer holds every integer, so the
+#: ceiling of the computed ratio is not the exact count, and no float64 run gets that far.
+_MAX_COUNT = 2**53
+
+
+def _count(name, value, ratio):
+    if not ratio <= _MAX_COUNT:
+        raise DomainError(f"{name} = {value!r} needs about {ratio:.3g} iterations, more than 2**53 "
+                          f"(beyond float64's exact integers, and beyond any float64 run); pass a "
+                          f"{name} that needs fewer iterations")
+    return max(1, math.ceil(ratio))
 
 
 @dataclass(frozen=True, eq=False)

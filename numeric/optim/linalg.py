@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbolic.errors import SingularMatrixError
+from symbolic.errors import DomainError, SingularMatrixError
 from symbolic.validation import as_array, as_symmetric, choice, nonnegative
 
 __all__ = ["SingularMatrixError", "precondition"]
@@ -37,6 +37,15 @@ def precondition(matrix, gradient, *, damping=0.0, method="solve", rtol=None):
     -------
     ndarray, shape (D,)
 
+    Raises
+    ------
+    DomainError
+        A negative or non-finite ``damping`` or ``rtol`` (checked before the arrays), a
+        non-finite entry, or a direction that overflows float64 (a nearly singular matrix:
+        ``precondition([[1e-300]], [1e300])`` would be ``1e600``).
+    SingularMatrixError
+        ``method="solve"`` and a numerically singular :math:`B + \lambda I`.
+
     Examples
     --------
     >>> B = np.array([[1.0, 1.0], [1.0, 1.0]])           # rank 1
@@ -49,12 +58,27 @@ def precondition(matrix, gradient, *, damping=0.0, method="solve", rtol=None):
     ...
     symbolic.errors.SingularMatrixError: matrix + damping * I is singular ...
     """
-    B = as_symmetric("matrix", matrix)
-    D = B.shape[0]
-    g = as_array("gradient", gradient, shape=(D,))
+    # the options first: a bad damping is reported whatever else is wrong with the call
     lam = nonnegative("damping", damping)
     choice("method", method, ("solve", "pinv"))
-    cut = D * np.finfo(float).eps if rtol is None else nonnegative("rtol", rtol)
+    cut = None if rtol is None else nonnegative("rtol", rtol)
+    d = _precondition(as_symmetric("matrix", matrix), gradient, lam, method, cut)
+    if not np.all(np.isfinite(d)):
+        i = int(np.flatnonzero(~np.isfinite(d))[0])
+        raise DomainError(
+            f"the natural gradient (matrix + damping * I)^-1 gradient overflows float64 (entry {i} is "
+            f"{d[i]}): the matrix is nearly singular for this gradient; pass a larger damping or rescale")
+    return d
+
+
+def _precondition(B, gradient, lam, method, cut):
+    """The direction for a validated ``B`` and options; may be non-finite where it overflows
+    (the optimisers report that as a status instead of an error).
+    """
+    D = B.shape[0]
+    g = as_array("gradient", gradient, shape=(D,))
+    if cut is None:
+        cut = D * np.finfo(float).eps
     w, V = np.linalg.eigh(B + lam * np.eye(D))
     big = np.max(np.abs(w)) if D else 0.0
     keep = np.abs(w) > cut * big
@@ -63,5 +87,6 @@ def precondition(matrix, gradient, *, damping=0.0, method="solve", rtol=None):
             f"matrix + damping * I is singular (rank {int(keep.sum())} < {D}: smallest |eigenvalue| "
             f"{np.min(np.abs(w)):.3g} <= {cut:.3g} * largest {big:.3g}); pass damping > 0 or method='pinv'")
     coef = np.zeros(D)
-    coef[keep] = (V[:, keep].T @ g) / w[keep]
-    return V @ coef
+    with np.errstate(over="ignore", invalid="ignore"):
+        coef[keep] = (V[:, keep].T @ g) / w[keep]
+        return V @ coef
