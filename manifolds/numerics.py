@@ -50,8 +50,14 @@ from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
+from symbolic.validation import positive
 
-__all__ = ["NumericManifold"]
+__all__ = ["NumericManifold", "MIN_LOG_TOL"]
+
+#: Smallest ``tol`` of :meth:`NumericManifold.log`: the residual is relative, and the computed
+#: endpoint carries a rounding error of a few float64 epsilons (2.2e-16) whatever the
+#: integrator's accuracy; below this a tol is met by chance or never.
+MIN_LOG_TOL = 1e-15
 
 
 class NumericManifold:
@@ -379,10 +385,37 @@ class NumericManifold:
             ``throw=False`` the failed rows of the returned array are NaN (use
             ``full_output`` to see why).
 
+        tol : float
+            Relative residual ``max_k |exp_x(v)_k - y_k| / max(|x_k|, |y_k|)`` to reach, at
+            least ``MIN_LOG_TOL = 1e-15``.
+        rtol, atol : float
+            Accuracy of the integrator (see :func:`numeric.geodesics.shooting.shoot`).
+
         Returns
         -------
         ndarray, shape (..., n), or ShootingResult
+
+        Raises
+        ------
+        DomainError
+            A point outside the domain, or ``tol`` not finite or below ``MIN_LOG_TOL``.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().numeric.log([0.0, 1.0], [0.0, 2.0], tol=1e-300)
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: tol must be >= 1e-15 (a few float64 epsilons of relative residual), got 1e-300...
         """
+        # tol first and up front: a tol below what float64 can resolve is never met, and
+        # Newton's method would spend every round (tens of seconds) finding that out
+        tol = positive("tol", tol)
+        if tol < MIN_LOG_TOL:
+            raise DomainError(
+                f"tol must be >= {MIN_LOG_TOL:g} (a few float64 epsilons of relative residual), got "
+                f"{tol!r}: the endpoint exp_x(v) carries a rounding error of a few eps = 2.2e-16 "
+                f"relative however accurate the integration, so a smaller tol is met by chance or never")
         x = self.validate(x, "x")
         y = self.validate(y, "y")
         options.setdefault("bounds", self._bounds)
