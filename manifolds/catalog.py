@@ -45,6 +45,15 @@ def _x(**assumptions):
     return sp.Symbol("x", **(assumptions or _real))
 
 
+#: Largest numeric ``n`` of :class:`Binomial`, whose finite sample space is a list of n + 1 values.
+MAX_BINOMIAL_N = 10**6
+
+
+def _short(value):
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
+
+
 def _fixed(name, value, **assumptions):
     """A fixed constant of a family: a number if given, else a symbol with assumptions.
 
@@ -91,10 +100,17 @@ class Bernoulli(StatisticalManifold):
 
 
 class Binomial(StatisticalManifold):
-    """Binomial(n, p) on {0, ..., n}; ``n`` is fixed (a number, or a symbol when omitted)."""
+    """Binomial(n, p) on {0, ..., n}; ``n`` is fixed (an integer up to ``MAX_BINOMIAL_N = 10**6``, or a
+    symbol when omitted).
+    """
 
     def __init__(self, n=None):
         n = _fixed("n", n, positive=True, integer=True)
+        if n.is_Integer and n > MAX_BINOMIAL_N:
+            # a numeric n lists the sample space {0, ..., n} value by value
+            raise DomainError(f"n must be an integer <= {MAX_BINOMIAL_N} (the sample space {{0, ..., n}} is "
+                              f"listed explicitly), got {_short(n)}; for a larger n use Binomial() with "
+                              f"the symbol n")
         p, x = parameter("p", 0, 1, typical=(0.1, 0.9)), _x(integer=True, nonnegative=True)
         th, eta = sp.Symbol("theta1", real=True), sp.Symbol("eta1", real=True)
         space = SampleSpace.finite(x, range(int(n) + 1)) if n.is_Integer else SampleSpace.integers(x, 0, n)

@@ -58,7 +58,7 @@ from collections import namedtuple
 import sympy as sp
 
 from .activations import ACTIVATIONS, NOISE_MEAN_DOMAIN, NOISES, SYMPY_FORMS, activation_range, check_pair
-from .errors import DomainError
+from .errors import AnswerError, DomainError
 from .fisher import fisher_metric
 from .model import SampleSpace, StatisticalModel, parameter
 from .parsing import to_sympy
@@ -126,6 +126,13 @@ def _number_or_symbol(value, name, lower=None, upper=None, closed_lower=False):
     v = to_sympy(value, name)
     if isinstance(v, sp.Symbol):
         return v
+    if not isinstance(v, sp.Expr):
+        # "x," reads as a tuple and "[1]" as a list: a string that is not one expression
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        if isinstance(value, str):
+            raise AnswerError(f"{name}: {shown} is not a single number or symbol "
+                              f"(it reads as a {type(v).__name__})")
+        raise TypeError(f"{name} must be a real number or a sympy Symbol, got {type(value).__name__} {shown}")
     if not v.is_number or not v.is_real or not v.is_finite:
         raise DomainError(f"{name} must be a finite real number or a sympy Symbol, got {value!r}")
     ok_low = lower is None or (v >= lower if closed_lower else v > lower)
