@@ -1,0 +1,63 @@
+"""Boundaries found by the fuzz suite (tests/fuzz) at the manifold layer: a complex loss,
+a Binomial whose sample space cannot be listed, a log-map tolerance below float64's reach.
+
+Independent checks: the accepted Binomial(10**6) has the closed-form Fisher information
+n / (p (1 - p)); the refused tolerances are compared with float64's epsilon.
+"""
+import numpy as np
+import pytest
+import sympy as sp
+
+from manifolds import Binomial, Normal, Poisson
+from manifolds.catalog import MAX_BINOMIAL_N
+from manifolds.numerics import MIN_LOG_TOL
+from manifolds.optim import mirror_descent, natural_gradient_descent
+from symbolic.errors import DomainError
+
+
+@pytest.mark.parametrize("loss", ["sqrt(-1)", "mu + sqrt(-4)*sigma", sp.I * sp.Symbol("mu", real=True)])
+def test_complex_loss_is_refused_naming_loss(loss):
+    with pytest.raises(DomainError, match="loss must be a real expression"):
+        natural_gradient_descent(Normal(), loss, [0.0, 1.0], lr=0.1, steps=2)
+
+
+def test_complex_loss_in_expectation_parameters_is_refused():
+    with pytest.raises(DomainError, match="loss must be a real expression in the expectation parameters"):
+        mirror_descent(Poisson(), "eta1 * sqrt(-1)", [1.0], lr=0.1, steps=2)
+
+
+def test_i_squared_is_real_and_accepted():
+    # sympy evaluates sqrt(-1)**2 to -1: no imaginary unit is left, the loss is real
+    path = natural_gradient_descent(Normal(), "sqrt(-1)**2 * (-(mu - 1)**2)", [0.0, 1.0], lr=0.1, steps=2)
+    assert path.ok
+
+
+@pytest.mark.parametrize("n", ["1e308", "9**9", MAX_BINOMIAL_N + 1, 2**2000])
+def test_binomial_n_beyond_the_listed_sample_space_is_refused(n):
+    with pytest.raises(DomainError, match=rf"n must be an integer <= {MAX_BINOMIAL_N}"):
+        Binomial(n)
+
+
+def test_binomial_at_the_bound_works():
+    M = Binomial(MAX_BINOMIAL_N)
+    p = M.parameters[0].symbol
+    assert sp.simplify(M.fisher_metric()[0, 0] - MAX_BINOMIAL_N / (p * (1 - p))) == 0
+
+
+@pytest.mark.parametrize("tol", [1e-300, 1e-16, 0.5 * MIN_LOG_TOL])
+def test_log_tol_below_float64_reach_is_refused(tol):
+    # the bound is a few epsilons: a relative residual below eps is not representable
+    assert 2 * np.finfo(float).eps < MIN_LOG_TOL < 10 * np.finfo(float).eps
+    with pytest.raises(DomainError, match=r"tol must be >= 1e-15"):
+        Normal().numeric.log([0.0, 1.0], [0.0, 2.0], tol=tol)
+
+
+def test_log_at_the_tol_bound_meets_the_closed_form():
+    K = Normal().numeric
+    x, y = np.array([0.0, 1.0]), np.array([1.0, 2.0])
+    r = K.log(x, y, tol=MIN_LOG_TOL, full_output=True, throw=False)
+    if r.ok:   # may honestly fail to reach 1e-15; a success must be right
+        d = np.sqrt(r.v @ K.metric(x) @ r.v)
+        assert d == pytest.approx(K.closed_form_distance(x, y), rel=1e-9)
+    else:
+        assert "tol" in r.message
