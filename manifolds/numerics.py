@@ -88,7 +88,7 @@ class NumericManifold:
 
     >>> from manifolds import Gamma
     >>> Gamma().numeric.inverse_metric([1e-300, 1.0]).tolist()
-    [[0.0, 1e-300], [1e-300, 1e+300]]
+    [[0.0, 1e-300], [1e-300, 9.999999999999999e+299]]
     """
 
     def __init__(self, manifold):
@@ -652,7 +652,7 @@ class NumericManifold:
 
 
 def _to_float64(entries, shape):
-    """mpmath values rounded to float64 (``±inf`` beyond its range, 0 or a subnormal below),
+    """Values from mpmath rounded to float64 (``±inf`` beyond its range, 0 or a subnormal below),
     NaN where a value is missing, not a number, or complex.
     """
     if entries is None:
