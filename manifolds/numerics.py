@@ -342,8 +342,9 @@ class NumericManifold:
         """Christoffel symbols ``[..., k, i, j] = Γ^k_ij`` of the α-connection (α = 0:
         Levi-Civita), shape (..., n, n, n).
         """
-        solver, params = self._solver_for(alpha)
+        # the point first: a bad one is refused without compiling the solver
         x = self.validate(x)
+        solver, params = self._solver_for(alpha)
         return self._checked("christoffel_alpha" if params else "christoffel", solver.christoffel(x, *params),
                              x, "the Christoffel symbols", 3, params)
 
