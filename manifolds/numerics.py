@@ -19,15 +19,16 @@ manifold's declaration order; ``christoffel(x)[..., k, i, j] = Γ^k_ij``; the Fi
 without a factor 4, so ``distance`` is the Fisher-Rao geodesic distance. Constants of a
 family (``n`` of ``Binomial()``) take the values in ``M.model.constants``.
 
-Input is checked at this boundary: wrong shapes, NaN or infinity raise ``ValueError``, points
-outside the domain raise :class:`symbolic.errors.DomainError` naming the parameter and its
-domain. Integration failures are returned as status codes (``throw=False``) or raised.
+Input is checked at this boundary: a wrong type (a string, ``None``, complex numbers) raises
+``TypeError``, a wrong shape ``ValueError``; NaN, infinity and points outside the domain raise
+:class:`symbolic.errors.DomainError` naming the parameter and its domain. Integration failures are returned as status codes (``throw=False``) or raised.
 
 Output is checked too. A value whose magnitude exceeds the float64 range at a point inside the
 domain comes back as ``±inf``, the IEEE rounding of that value (``metric([0, 1e-170])`` of
 the Normal family is ``1/sigma**2 = 1e340``, returned as ``inf``); one below the range comes
-back as ``0``. A NaN never comes back: where an intermediate overflowed so that no value
-can be given, :class:`symbolic.errors.DomainError` names the quantity and the point.
+back as ``0``. Where only an intermediate overflowed, the point is evaluated again at high
+precision (see :class:`NumericManifold`). A NaN never comes back: where no value can be
+given, :class:`symbolic.errors.DomainError` names the quantity and the point.
 
 Examples
 --------
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import functools
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -50,7 +52,7 @@ from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
-from symbolic.validation import positive
+from symbolic.validation import as_array, positive
 
 __all__ = ["NumericManifold", "MIN_LOG_TOL"]
 
@@ -70,6 +72,28 @@ class NumericManifold:
     Notes
     -----
     Made by ``M.numeric`` (cached on ``M``); building it compiles nothing.
+
+    The compiled kernels work in float64, so an intermediate can overflow where the result
+    itself is representable (``christoffel`` at ``sigma = 1e150`` squares ``sigma``). Where a
+    compiled ``metric``, ``inverse_metric``, ``christoffel``, ``natural`` or ``expectation``
+    has a non-finite entry at a point, that point alone is evaluated again from the same
+    symbolic expression with mpmath (``sympy.lambdify`` to mpmath, built on first need and
+    cached per quantity), at :attr:`EXACT_DPS` digits and then twice as many, doubling up to
+    :attr:`EXACT_MAX_DPS` until two evaluations agree; that value is rounded to float64:
+    ``±inf`` only where its magnitude exceeds float64's range, 0 where it underflows. Where no
+    two agree (or mpmath gives no number), :class:`symbolic.errors.DomainError` names the
+    point. Points with finite compiled values take the fast path alone, so a finite value
+    that float64 cancellation made inaccurate is not detected.
+
+    Examples
+    --------
+    In float64 the inverse metric of the Gamma family at ``a = 1e-300`` is NaN (its entry
+    ``a/b**2`` is computed through an overflowing trigamma(a) ~ 1/a**2); the exact value is
+    representable:
+
+    >>> from manifolds import Gamma
+    >>> Gamma().numeric.inverse_metric([1e-300, 1.0]).tolist()
+    [[0.0, 1e-300], [1e-300, 9.999999999999999e+299]]
     """
 
     def __init__(self, manifold):
@@ -80,6 +104,8 @@ class NumericManifold:
         # compiled geodesic solvers by ``with_alpha``, owned by this instance (an lru_cache on
         # the method would keep every instance alive in a class-level cache)
         self._solvers = {}
+        # mpmath functions of the quantities, for points where the compiled value is not finite
+        self._exact = {}
 
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
@@ -134,10 +160,14 @@ class NumericManifold:
 
         Raises
         ------
+        TypeError
+            not an array of real numbers (a string, ``None``, complex numbers, an array of
+            strings or objects).
         ValueError
-            wrong shape, non-numeric, NaN or infinite entries.
+            a wrong shape.
         DomainError
-            a point outside the domain; the message names the parameter and its domain.
+            NaN or infinite entries, or a point outside the domain; the message names the
+            parameter and its domain.
 
         Examples
         --------
@@ -148,13 +178,7 @@ class NumericManifold:
         symbolic.errors.DomainError: x[1]: sigma must be > 0, got -1.0
         """
         n = self.dim
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be an array of shape (..., {n}): {exc}") from exc
-        if arr.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
+        arr = _real_array(x, name)
         if arr.ndim == 0 and n == 1:
             arr = arr.reshape(1)
         if arr.ndim == 0 or arr.shape[-1] != n:
@@ -162,10 +186,7 @@ class NumericManifold:
             raise ValueError(
                 f"{name} must have shape (..., {n}), the last axis holding the coordinates "
                 f"({names}) of {self.manifold.name}; got shape {arr.shape}")
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name} must be finite, got {name}[{where}] = {arr[where]}")
+        arr = as_array(name, arr)
 
         def label(index):
             where = np.unravel_index(index, arr.shape[:-1]) if arr.ndim > 1 else ()
@@ -192,6 +213,72 @@ class NumericManifold:
         return arr
 
     # -- kernels ---------------------------------------------------------------------------
+    #: Decimal digits of the first high-precision evaluation (see the class notes).
+    EXACT_DPS = 50
+    #: The most digits tried (a bound on the time one point may take).
+    EXACT_MAX_DPS = 200
+
+    def _exact_function(self, key):
+        """The quantity ``key`` lambdified to mpmath (constants substituted), built on first
+        use and cached: ``f(*coordinates, *params)`` returns the flattened entries.
+        """
+        if key not in self._exact:
+            M = self.manifold
+            if key == "christoffel_alpha":
+                expr, params = M.alpha_connection(self._alpha_symbol, kind=2), (self._alpha_symbol,)
+            else:
+                expr, params = {
+                    "metric": M.fisher_metric, "inverse_metric": M.inverse_metric,
+                    "christoffel": lambda: M.christoffel(kind=2),
+                    "natural": lambda: sp.Matrix(M.natural_parameters()),
+                    "expectation": lambda: sp.Matrix(M.expectation_parameters()),
+                }[key](), ()
+            entries = list(sp.flatten(sp.Array(self._subs(expr))))
+            # lambdify of sympy objects (no string is parsed); cse shares the subexpressions
+            self._exact[key] = sp.lambdify(self.coordinates + params, entries, modules="mpmath", cse=True)
+        return self._exact[key]
+
+    def _exact_at(self, f, args, shape):
+        """``f`` at ``args`` rounded to float64, from the first two evaluations (digits doubling
+        from :attr:`EXACT_DPS`) that agree to float64's precision; None if none agree.
+        """
+        previous = None
+        dps = self.EXACT_DPS
+        while dps <= self.EXACT_MAX_DPS:
+            with mpmath.workdps(dps):
+                try:
+                    current = _to_float64(f(*[mpmath.mpf(float(a)) for a in args]), shape)
+                except (ZeroDivisionError, OverflowError, ValueError):
+                    current = np.full(shape, np.nan)
+            if previous is not None and not np.isnan(current).any():
+                with np.errstate(all="ignore"):
+                    scale = np.max(np.abs(current[np.isfinite(current)]), initial=0.0)
+                    close = (previous == current) | (np.abs(previous - current)
+                                                     <= 1e-15 * np.abs(current) + 1e-25 * scale)
+                if close.all():
+                    return current
+            previous = current
+            dps *= 2
+        return None
+
+    def _checked(self, key, value, points, what, core_ndim, params=()):
+        """``value`` (a compiled quantity at ``points``) with every point that holds a
+        non-finite entry evaluated again exactly (see the class notes); DomainError where
+        it has no exact value either.
+        """
+        value = np.asarray(value)
+        core_axes = tuple(range(value.ndim - core_ndim, value.ndim))
+        bad = ~np.isfinite(value).all(axis=core_axes) if core_ndim else ~np.isfinite(value)
+        if not bad.any():
+            return value
+        f = self._exact_function(key)
+        value = value.copy()
+        for index in map(tuple, np.argwhere(bad)):
+            exact = self._exact_at(f, list(points[index]) + list(params), value[index].shape)
+            # no two precisions agree: no certified value, refused below
+            value[index] = np.nan if exact is None else exact
+        return _no_nan(value, points, what, core_ndim)
+
     @functools.cached_property
     def _metric_kernels(self):
         g = self._subs(self.manifold.fisher_metric())
@@ -211,12 +298,13 @@ class NumericManifold:
         [[inf, 0.0], [0.0, inf]]
         """
         x = self.validate(x)
-        return _no_nan(self._metric_kernels["metric"](x), x, "the metric", 2)
+        return self._checked("metric", self._metric_kernels["metric"](x), x, "the metric", 2)
 
     def inverse_metric(self, x):
         """Inverse metric ``g^ij``, shape (..., n, n); ``±inf`` and errors as :meth:`metric`."""
         x = self.validate(x)
-        return _no_nan(self._metric_kernels["inverse_metric"](x), x, "the inverse metric", 2)
+        return self._checked("inverse_metric", self._metric_kernels["inverse_metric"](x), x,
+                             "the inverse metric", 2)
 
     @functools.cached_property
     def _alpha_symbol(self):
@@ -259,9 +347,11 @@ class NumericManifold:
         """Christoffel symbols ``[..., k, i, j] = Γ^k_ij`` of the α-connection (α = 0:
         Levi-Civita), shape (..., n, n, n).
         """
-        solver, params = self._solver_for(alpha)
+        # the point first: a bad one is refused without compiling the solver
         x = self.validate(x)
-        return _no_nan(solver.christoffel(x, *params), x, "the Christoffel symbols", 3)
+        solver, params = self._solver_for(alpha)
+        return self._checked("christoffel_alpha" if params else "christoffel", solver.christoffel(x, *params),
+                             x, "the Christoffel symbols", 3, params)
 
     @functools.cached_property
     def _density_kernels(self):
@@ -280,48 +370,105 @@ class NumericManifold:
             "log_density": rewrite_quotients(logp), "score": score})
 
     def _density_args(self, x, data):
+        """``(args, inside)``: x and data broadcast and joined, shape (..., n + d), and
+        whether each observation lies in the sample space, shape (...).
+        """
         names, _ = self._density_kernels
         x = self.validate(x)
-        d = np.asarray(data, dtype=np.float64)
+        d = _real_array(data, "data")
         if len(names) == 1 and (d.ndim == 0 or d.shape[-1] != 1):
             d = d[..., None]  # scalar observations may come without their trailing axis
         if d.shape[-1] != len(names):
             raise ValueError(f"data must have shape (..., {len(names)}) (observations "
                              f"{', '.join(map(str, names))}), got shape {d.shape}")
+        d = as_array("data", d)
         batch = np.broadcast_shapes(x.shape[:-1], d.shape[:-1])
-        return np.concatenate([np.broadcast_to(x, batch + x.shape[-1:]),
+        args = np.concatenate([np.broadcast_to(x, batch + x.shape[-1:]),
                                np.broadcast_to(d, batch + d.shape[-1:])], axis=-1)
+        inside = self.manifold.model.space.contains(args[..., self.dim:], self._constants)
+        return args, inside
+
+    def _on_support(self, what, args, inside, fill):
+        """The kernel ``what`` at the rows of ``args`` whose observation is in the sample
+        space; ``fill`` elsewhere (the kernel is not evaluated there: a logarithm of a
+        negative observation would be NaN).
+        """
+        kernel = self._density_kernels[1][what]
+        if inside.all():
+            return kernel(args)
+        out = np.full(inside.shape + kernel.shape, fill)
+        if inside.any():
+            out[inside] = kernel(args[inside])
+        return out[()] if out.ndim == 0 else out
 
     def log_density(self, x, data):
         """``log p(data; x)``, batched over x and data (broadcast), shape (...).
 
+        An observation outside the sample space (``M.model.space.describe()``; intervals are
+        open, integers integral) has density zero: its log-density is ``-inf``.
+
+        Raises
+        ------
+        TypeError
+            ``x`` or ``data`` not an array of real numbers.
+        ValueError
+            shapes that do not match the coordinates or the observation variables.
+        DomainError
+            ``x`` outside the domain, NaN or infinite entries in ``x`` or ``data``.
+
         Examples
         --------
-        >>> from manifolds import Normal
+        >>> from manifolds import Normal, Poisson
         >>> round(float(Normal().numeric.log_density([0.0, 1.0], 0.0)), 12)  # -log(2 pi)/2
         -0.918938533205
         >>> round(float(Normal().numeric.log_density([0.0, 1e-170], 0.0)), 9)  # no overflow
         390.520527276
         >>> float(Normal().numeric.log_density([0.0, 1e-170], 1.0))   # -1e340/2 overflows
         -inf
+        >>> Poisson().numeric.log_density([2.0], [[1.0], [2.5], [-1.0]]).tolist()  # off the support
+        [-1.3068528194400546, -inf, -inf]
 
         Notes
         -----
         Quotients are evaluated as powers of ratios
         (:func:`numeric.compile.printer.rewrite_quotients`), so a tiny or huge scale gives the
-        finite value, or ``±inf`` where the value itself is beyond the float64 range. A NaN
-        (an observation outside the support, say) raises
-        :class:`symbolic.errors.DomainError` naming the point and the observation.
+        finite value, or ``±inf`` where the value itself is beyond the float64 range. Where
+        an intermediate overflows so that no value can be given,
+        :class:`symbolic.errors.DomainError` names the point and the observation.
         """
-        args = self._density_args(x, data)
-        value = self._density_kernels[1]["log_density"](args)
+        args, inside = self._density_args(x, data)
+        value = self._on_support("log_density", args, inside, -np.inf)
         return _no_nan(value, args, "the log-density", 0, self._density_labels)
 
     def score(self, x, data):
         """``∂ log p(data; x) / ∂x``, shape (..., n); ``±inf`` and errors as
         :meth:`log_density`.
+
+        Raises
+        ------
+        DomainError
+            also for an observation outside the sample space, where the log-density is
+            ``-inf`` for every ``x`` and the score is undefined; the message names ``data``
+            and the sample space.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().numeric.score([2.0], [[1.0], [3.0]]).tolist()   # x / lam - 1
+        [[-0.5], [0.5]]
+        >>> Poisson().numeric.score([2.0], 2.5)
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: data must lie in the sample space of Poisson, x in {0, 1, ..., oo}; data[()] = [2.5] does not (the score is undefined where the density is zero)
         """
-        args = self._density_args(x, data)
+        args, inside = self._density_args(x, data)
+        if not inside.all():
+            index = tuple(int(i) for i in np.argwhere(~inside)[0])
+            raise DomainError(
+                f"data must lie in the sample space of {self.manifold.name}, "
+                f"{self.manifold.model.space.describe()}; data[{', '.join(map(str, index)) or '()'}] = "
+                f"{args[index][self.dim:].tolist()} does not (the score is undefined where the "
+                f"density is zero)")
         value = self._density_kernels[1]["score"](args)[..., 0]
         return _no_nan(value, args, "the score", 1, self._density_labels)
 
@@ -508,12 +655,13 @@ class NumericManifold:
     def natural(self, x):
         """Natural parameters θ(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
         x = self.validate(x)
-        return _no_nan(self._dual_kernels["natural"](x)[..., 0], x, "the natural parameters", 1)
+        return self._checked("natural", self._dual_kernels["natural"](x)[..., 0], x,
+                             "the natural parameters", 1)
 
     def expectation(self, x):
         """Expectation parameters η(x), shape (..., n); ``±inf`` and errors as :meth:`metric`."""
         x = self.validate(x)
-        return _no_nan(self._dual_kernels["expectation"](x)[..., 0], x,
+        return self._checked("expectation", self._dual_kernels["expectation"](x)[..., 0], x,
                        "the expectation parameters", 1)
 
     def _straight(self, which, x0, v0, t):
@@ -534,6 +682,45 @@ class NumericManifold:
     def m_geodesic(self, x0, v0, t):
         """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
         return self._straight("expectation", x0, v0, t)
+
+
+def _to_float64(entries, shape):
+    """Values from mpmath rounded to float64 (``±inf`` beyond its range, 0 or a subnormal below),
+    NaN where a value is missing, not a number, or complex.
+    """
+    if entries is None:
+        return np.full(shape, np.nan)
+    out = []
+    for v in (entries if isinstance(entries, (list, tuple)) else [entries]):
+        v = mpmath.mpmathify(v)
+        if isinstance(v, mpmath.mpc):
+            # a rounding residue of a real value may come back as a complex number
+            v = v.real if abs(v.imag) <= mpmath.mpf(10) ** -30 * max(1, abs(v.real)) else mpmath.nan
+        if mpmath.isnan(v):
+            out.append(np.nan)
+        elif abs(v) > mpmath.mpf(np.finfo(np.float64).max):
+            # mpmath's float() would round a value just past the range down to DBL_MAX
+            out.append(np.copysign(np.inf, float(mpmath.sign(v))))
+        else:
+            out.append(float(v))
+    return np.array(out, dtype=np.float64).reshape(shape)
+
+
+def _real_array(x, name):
+    """``x`` as a float64 array (any shape), or TypeError naming ``name`` when it does not hold
+    real numbers: strings and object or string arrays are refused before numpy would parse
+    them (``np.array(["1.0"]).astype(float)`` succeeds).
+    """
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r:.60}")
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name} must be a rectangular array of real numbers: {exc}") from exc
+    if arr.dtype.kind not in "biuf":
+        what = "complex numbers" if arr.dtype.kind == "c" else f"dtype {arr.dtype}"
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} of {what}")
+    return as_array(name, arr, finite=False)
 
 
 def _no_nan(value, points, what, core_ndim, labels=None):

@@ -293,21 +293,7 @@ def _where(x):
 
 def _in_sample_space(M, X):
     """Which rows of ``X`` lie in the model's sample space (open intervals, as described)."""
-    space, consts = M.model.space, _constants(M)
-
-    def number(v):
-        return float(sp.sympify(v, strict=True).xreplace(consts))
-
-    if space.kind == "finite":
-        return np.isin(X[:, 0], [number(v) for v in space.values])
-    lo, hi = number(space.lower), number(space.upper)
-    if space.kind == "integers":
-        return (X[:, 0] == np.round(X[:, 0])) & (X[:, 0] >= lo) & (X[:, 0] <= hi)
-    inner = np.all((X > lo) & (X < hi), axis=1)
-    if space.kind == "simplex":
-        # barycentric coordinates sum to one up to the rounding of the data
-        return inner & (np.abs(X.sum(axis=1) - 1.0) <= 1e-9 * X.shape[1])
-    return inner
+    return M.model.space.contains(X, M.model.constants)
 
 
 def _data(M, data):

@@ -3,7 +3,6 @@ families. Derivations take these as input; the catalog in ``manifolds`` declares
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -13,6 +12,7 @@ import sympy as sp
 from .conventions import EXPECTATION_PREFIX, NATURAL_PREFIX, SECOND_POINT_SUFFIX
 from .errors import DomainError
 from .parsing import to_sympy
+from .validation import real
 
 __all__ = [
     "Parameter",
@@ -60,14 +60,27 @@ class Parameter:
         return f"in ({lo:g}, {hi:g})"
 
     def check(self, value):
-        """Raise :class:`DomainError` unless ``value`` lies in the domain."""
-        try:
-            v = complex(value)
-        except TypeError as exc:
-            raise DomainError(f"{self.name} must be a number, got {value!r}") from exc
-        if v.imag != 0 or not math.isfinite(v.real):
-            raise DomainError(f"{self.name} must be a finite real number, got {value!r}")
-        v = v.real
+        """``value`` as a float inside the domain.
+
+        Raises ``TypeError`` for a value that is not a real number (a string, ``None``, a
+        complex number, a sympy symbol) and :class:`DomainError` for NaN, infinity or a value
+        outside the domain; both messages name the parameter.
+
+        Examples
+        --------
+        >>> p = parameter("sigma", lower=0)
+        >>> p.check(2)
+        2.0
+        >>> p.check(-1.0)
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: sigma must be > 0, got -1.0
+        >>> p.check("2")
+        Traceback (most recent call last):
+        ...
+        TypeError: sigma must be a real number, got str '2'
+        """
+        v = real(self.name, value)
         if (self.lower is not None and not v > self.lower) or (self.upper is not None and not v < self.upper):
             raise DomainError(f"{self.name} must be {self.domain_text()}, got {value!r}")
         return v
@@ -161,6 +174,52 @@ class SampleSpace:
             return f"({x}) in the simplex"
         return f"{x} in ({self.lower}, {self.upper})" + ("^d" if self.kind == "product" else "")
 
+    def contains(self, values, constants=None):
+        """Which observations lie in the sample space.
+
+        Parameters
+        ----------
+        values : ndarray, shape (..., d)
+            Finite observations, the last axis holding :attr:`variables` in order.
+        constants : mapping, optional
+            Values of the symbols the bounds depend on (``n`` of a Binomial).
+
+        Returns
+        -------
+        ndarray of bool, shape (...)
+            Intervals and boxes are open (as :meth:`describe` prints them); integers must be
+            integral and within the inclusive bounds; barycentric coordinates must be inside
+            ``(0, 1)`` and sum to one up to rounding (``1e-9`` per coordinate).
+
+        Examples
+        --------
+        >>> x = sp.Symbol("x", real=True)
+        >>> SampleSpace.integers(x, 0, 3).contains(np.array([[0.0], [2.5], [3.0], [-1.0]])).tolist()
+        [True, False, True, False]
+        >>> SampleSpace.interval(x, 0, sp.oo).contains(np.array([1e300, 0.0])[:, None]).tolist()
+        [True, False]
+        """
+        X = np.asarray(values, dtype=np.float64)
+        if X.ndim == 0 or X.shape[-1] != len(self.variables):
+            raise ValueError(f"values must have shape (..., {len(self.variables)}) (observations "
+                             f"{', '.join(v.name for v in self.variables)}), got shape {X.shape}")
+        consts = {k: sp.sympify(v, strict=True) for k, v in (constants or {}).items()}
+
+        def number(v):
+            return float(sp.sympify(v, strict=True).xreplace(consts))
+
+        if self.kind == "finite":
+            return np.isin(X[..., 0], [number(v) for v in self.values])
+        lo, hi = number(self.lower), number(self.upper)
+        if self.kind == "integers":
+            x = X[..., 0]
+            return (x == np.round(x)) & (x >= lo) & (x <= hi)
+        inner = np.all((X > lo) & (X < hi), axis=-1)
+        if self.kind == "simplex":
+            # barycentric coordinates sum to one only up to the rounding of the data
+            return inner & (np.abs(X.sum(axis=-1) - 1.0) <= 1e-9 * X.shape[-1])
+        return inner
+
 
 def _names(parameters, space):
     """The names a declaration written as strings may use: coordinates and sample variables."""
@@ -230,10 +289,34 @@ class StatisticalModel:
     def validate(self, point):
         """Check a point against the domain; return it as a tuple of floats.
 
+        ``point`` is a sequence of the coordinates in declaration order (a scalar for a
+        one-dimensional model) or a mapping from parameter (symbol or name) to value.
+
         Raises
         ------
+        TypeError
+            a coordinate that is not a real number (a string, ``None``, a complex number, a
+            symbol), a numpy array of a non-numeric dtype, or a mapping with unknown or
+            missing parameters.
+        ValueError
+            a sequence of the wrong length.
         DomainError
-            naming the offending parameter (or constraint) and its domain.
+            NaN, infinity, or a value outside the domain, naming the offending parameter (or
+            constraint) and its domain.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().model.validate([0, 2])
+        (0.0, 2.0)
+        >>> Normal().model.validate({"mu": 0.0, "sigma": -1.0})
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: sigma must be > 0, got -1.0
+        >>> Normal().model.validate(["0", "1"])
+        Traceback (most recent call last):
+        ...
+        TypeError: mu must be a real number, got str '0'
         """
         values = self._as_values(point)
         out = tuple(p.check(v) for p, v in zip(self.parameters, values, strict=True))
@@ -245,17 +328,35 @@ class StatisticalModel:
         return out
 
     def _as_values(self, point):
+        names = ", ".join(p.name for p in self.parameters)
         if isinstance(point, Mapping):
+            known = {p.symbol for p in self.parameters} | {p.name for p in self.parameters}
+            unknown = [k for k in point if k not in known]
+            # like a call with a wrong or missing keyword argument: a TypeError
+            if unknown:
+                raise TypeError(f"a point of {self.name} maps its parameters ({names}) to values; "
+                                f"got unknown key(s) {', '.join(map(repr, unknown))}")
             missing = [p.name for p in self.parameters if p.symbol not in point and p.name not in point]
             if missing:
-                raise DomainError(f"missing value for {', '.join(missing)}")
+                raise TypeError(f"a point of {self.name} needs a value for {', '.join(missing)}")
             return [point[p.symbol] if p.symbol in point else point[p.name] for p in self.parameters]
-        values = list(np.atleast_1d(np.asarray(point, dtype=object)).ravel())
+        if isinstance(point, (str, bytes)):
+            raise TypeError(f"a point of {self.name} is a sequence of real numbers ({names}), "
+                            f"got {type(point).__name__} {point!r:.60}")
+        if isinstance(point, np.ndarray) and point.dtype.kind not in "biuf":
+            raise TypeError(f"a point of {self.name} ({names}) must be an array of real numbers, "
+                            f"got dtype {point.dtype}")
+        try:
+            values = list(np.atleast_1d(np.asarray(point, dtype=object)).ravel())
+        except (TypeError, ValueError) as exc:  # ragged nesting
+            raise ValueError(f"a point of {self.name} is a flat sequence of its coordinates ({names}): "
+                             f"{exc}") from exc
+        # every entry's type first: a complex entry is a TypeError even in a list too long
+        labels = [p.name for p in self.parameters]
+        for k, v in enumerate(values):
+            real(labels[k] if k < len(labels) else f"point[{k}]", v, finite=False)
         if len(values) != self.dim:
-            raise DomainError(
-                f"a point of {self.name} has {self.dim} coordinates "
-                f"({', '.join(p.name for p in self.parameters)}), got {len(values)}"
-            )
+            raise ValueError(f"a point of {self.name} has {self.dim} coordinates ({names}), got {len(values)}")
         return values
 
     def random_point(self, rng=None):

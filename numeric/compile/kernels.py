@@ -34,6 +34,8 @@ from collections.abc import Mapping
 import numpy as np
 import sympy
 
+from symbolic.validation import real
+
 from .cache import TOOLCHAIN, load_generated_module, module_key
 from .printer import KernelPrinter, rewrite_bessel, rewrite_polygamma_differences
 
@@ -119,26 +121,23 @@ class Kernel:
                 value = named[pname]
             else:
                 raise ValueError(f"missing parameter {pname} of {self.name}")
-            try:
-                value = float(value)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"{pname} must be a real number, got {value!r}"
-                ) from exc
-            if not np.isfinite(value):
-                raise ValueError(f"{pname} must be finite, got {value}")
-            p[k] = value
+            p[k] = real(pname, value)  # TypeError for a non-number, DomainError for nan/inf
         return p
 
     def check_points(self, x, name="x"):
-        """``x`` as a float64 array of shape (..., n), or a ValueError naming ``name``."""
+        """``x`` as a float64 array of shape (..., n); TypeError (not real numbers) or
+        ValueError (shape, NaN, infinity) naming ``name``.
+        """
         n = len(self.args)
+        if isinstance(x, (str, bytes)):
+            raise TypeError(f"{name} must hold real numbers, got {type(x).__name__} {x!r:.60}")
         try:
             x = np.asarray(x)
         except (TypeError, ValueError) as exc:  # ragged nested lists and the like
             raise ValueError(f"{name} must be an array of shape (..., {n}): {exc}") from exc
         if x.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+            # a wrong type (docs/errors.md): strings, objects, complex numbers
+            raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
         x = x.astype(np.float64, copy=False)
         if x.ndim == 0 and n == 1:
             x = x.reshape(1)

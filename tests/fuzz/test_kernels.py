@@ -88,6 +88,10 @@ def _sample(name, M, x, rng):
     d = law.rvs(random_state=rng)
     if name == "Categorical(3)":
         d = float(np.argmax(d) + 1)
+    if name == "Dirichlet(3)":
+        # false positive: scipy's dirichlet.rvs returns shape (1, k) but its logpdf refuses
+        # that shape (it wants (k,)), so the reference itself raised; one observation is (k,)
+        d = np.reshape(d, -1)
     return np.atleast_1d(np.asarray(d, dtype=np.float64)), law
 
 

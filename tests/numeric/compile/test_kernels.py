@@ -160,11 +160,16 @@ def test_zero_points(kernels):
     (1.0, r"x must have shape \(\.\.\., 2\)"),
     ([[1.0, 2.0], [np.nan, 1.0]], r"x must be finite, got x\[\(1, 0\)\] = nan"),
     ([1.0, np.inf], r"x must be finite"),
-    ([1.0 + 1j, 2.0], r"x must hold real numbers"),
-    (["a", "b"], r"x must hold real numbers"),
 ])
 def test_bad_coordinates_raise(kernels, x, message):
     with pytest.raises(ValueError, match=message):
+        kernels["matrix"](x, 0.1)
+
+
+@pytest.mark.parametrize("x", [[1.0 + 1j, 2.0], ["a", "b"], "0.5", None, np.array([1.0, 2.0], dtype=object)])
+def test_wrong_type_coordinates_raise_type_error(kernels, x):
+    # docs/errors.md: a wrong type is a TypeError
+    with pytest.raises(TypeError, match=r"x must hold real numbers"):
         kernels["matrix"](x, 0.1)
 
 
@@ -174,7 +179,7 @@ def test_bad_parameters_raise(kernels):
         K([1.0, 2.0])
     with pytest.raises(ValueError, match=r"alpha must be finite, got nan"):
         K([1.0, 2.0], float("nan"))
-    with pytest.raises(ValueError, match=r"alpha must be a real number"):
+    with pytest.raises(TypeError, match=r"alpha must be a real number"):
         K([1.0, 2.0], "x")
     with pytest.raises(ValueError, match=r"takes 1 parameter"):
         K([1.0, 2.0], 0.1, 0.2)
