@@ -236,15 +236,21 @@ def test_unknown_quantity():
 
 @pytest.mark.parametrize("M, point, message", [
     (Normal(), (0.0, -1.0), "sigma must be > 0, got -1.0"),
-    (Normal(), (0.0, float("nan")), "sigma must be a finite real number"),
+    (Normal(), (0.0, float("nan")), "sigma must be finite, got nan"),
     (Bernoulli(), (1.5,), r"p must be in \(0, 1\), got 1.5"),
-    (Normal(), (1.0,), "has 2 coordinates"),
     (Categorical(3), (0.6, 0.6), "violates the constraint p3 = 1 - p1 - ... - p2 > 0"),
     (MultivariateNormal(2), (0, 0, 1.0, 2.0, 1.0), "leading 2x2 minor"),
 ])
 def test_points_outside_the_domain(M, point, message):
     with pytest.raises(DomainError, match=message):
         M.validate(point)
+
+
+def test_a_point_of_the_wrong_length_is_a_shape_error():
+    # docs/errors.md: a bad shape is a ValueError (not a value outside the domain)
+    with pytest.raises(ValueError, match="has 2 coordinates") as info:
+        Normal().validate((1.0,))
+    assert not isinstance(info.value, DomainError)
 
 
 def test_bad_family_arguments():
