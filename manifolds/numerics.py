@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 
 import mpmath
 import numpy as np
@@ -215,8 +216,9 @@ class NumericManifold:
     # -- kernels ---------------------------------------------------------------------------
     #: Decimal digits of the first high-precision evaluation (see the class notes).
     EXACT_DPS = 50
-    #: The most digits tried (a bound on the time one point may take).
-    EXACT_MAX_DPS = 200
+    #: The most digits tried (a bound on the time one point may take): a point whose
+    #: coordinates span more than about 360 decades gets no certified value and is refused.
+    EXACT_MAX_DPS = 800
 
     def _exact_function(self, key):
         """The quantity ``key`` lambdified to mpmath (constants substituted), built on first
@@ -243,7 +245,15 @@ class NumericManifold:
         from :attr:`EXACT_DPS`) that agree to float64's precision; None if none agree.
         """
         previous = None
-        dps = self.EXACT_DPS
+        # Sums such as a + b of coordinates decades apart need as many digits as the decades
+        # they span before any digit of the result is right (Beta at (1e8, 1e-300): 308), so
+        # the first precision covers that spread; two precisions agreeing on a value wrongly
+        # cancelled to zero would otherwise certify it.
+        sizes = [abs(float(a)) for a in args if float(a) != 0.0 and math.isfinite(float(a))]
+        spread = math.log10(max(sizes)) - math.log10(min(sizes)) if sizes else 0.0
+        dps = max(self.EXACT_DPS, 40 + int(math.ceil(spread)))
+        if 2 * dps > self.EXACT_MAX_DPS:
+            return None  # no two precisions fit the budget: refused, never guessed
         while dps <= self.EXACT_MAX_DPS:
             with mpmath.workdps(dps):
                 try:

@@ -95,12 +95,24 @@ def mp_function(name, what):
     return f, expr.shape
 
 
+def _digits_for(x, dps):
+    """Enough digits for a reference at ``x``: sums of coordinates decades apart (a + b,
+    1 - I1(k)/I0(k) at k = 1e150) lose as many digits as the decades they span, and a
+    40-digit reference was itself wrong there.
+    """
+    sizes = [abs(float(v)) for v in x if float(v) != 0.0 and math.isfinite(float(v))]
+    spread = math.log10(max(sizes)) - math.log10(min(sizes)) if sizes else 0.0
+    top = math.log10(max(sizes)) if sizes else 0.0
+    # twice: a quantity such as 1 - A/k - A**2 (von Mises) cancels at two levels
+    return max(dps, 40 + 2 * int(math.ceil(max(spread, abs(top)))))
+
+
 def exact(name, what, x, dps=40):
     """``what`` at ``x`` evaluated with mpmath at ``dps`` digits, rounded to float64 (inf where
     it overflows); None when mpmath cannot evaluate it (no reference then).
     """
     f, shape = mp_function(name, what)
-    with mpmath.workdps(dps):
+    with mpmath.workdps(_digits_for(x, dps)):
         try:
             vals = f(*[mpmath.mpf(float(v)) for v in x])
         except (ZeroDivisionError, ValueError, TypeError, OverflowError):
@@ -122,7 +134,7 @@ def exact_inverse(name, x, dps=40):
     """The inverse of the exact metric, inverted in mpmath (an identity check of g^ij)."""
     f, shape = mp_function(name, "metric")
     shape = tuple(int(s) for s in shape)
-    with mpmath.workdps(dps):
+    with mpmath.workdps(_digits_for(x, dps)):
         try:
             g = mpmath.matrix(shape[0], shape[1])
             vals = f(*[mpmath.mpf(float(v)) for v in x])
