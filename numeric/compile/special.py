@@ -781,12 +781,70 @@ def _scaled_tail(n, a, bracket):
 
 
 @_jit
+def _difference_brackets(a, s, orders):
+    """_difference_bracket(n, a, s) for n = 1 .. orders (higher entries undefined) in one
+    pass: the orders share q, r and the deltas, and their series run side by side (four
+    independent chains, so the loop costs about what one order's does) until every used
+    order's term is below _SERIES_TOL of its sum.
+    """
+    q = s / a
+    r = 1.0 / (1.0 + q)
+    d1 = q * r
+    d2 = r * d1 + d1  # delta_2 .. delta_6, sums of positive numbers as in _difference_bracket
+    d3 = r * d2 + d1
+    d4 = r * d3 + d1
+    d5 = r * d4 + d1
+    d6 = r * d5 + d1
+    h = 0.5 / a
+    b1 = d1 + d2 * h
+    b2 = d2 / 2.0 + d3 * h
+    b3 = d3 / 3.0 + d4 * h
+    b4 = d4 / 4.0 + d5 * h
+    # order n: terms c_j (n+1)_{2j-1} / a^2j delta_{n+2j}
+    p1 = d3
+    p2 = d4
+    p3 = d5
+    p4 = d6
+    inv_a2 = 1.0 / (a * a)
+    c1 = 2.0 * inv_a2
+    c2 = 3.0 * inv_a2
+    c3 = 4.0 * inv_a2
+    c4 = 5.0 * inv_a2
+    r2 = r * r
+    c = _B2K_OVER_FACTORIAL
+    for j in range(1, c.shape[0] + 1):
+        if j > 1:
+            c1 *= (2 * j - 1) * (2 * j) * inv_a2
+            c2 *= (2 * j) * (2 * j + 1) * inv_a2
+            c3 *= (2 * j + 1) * (2 * j + 2) * inv_a2
+            c4 *= (2 * j + 2) * (2 * j + 3) * inv_a2
+            p1 = r2 * p1 + d2
+            p2 = r2 * p2 + d2
+            p3 = r2 * p3 + d2
+            p4 = r2 * p4 + d2
+        cj = c[j - 1]
+        t1 = cj * c1 * p1
+        t2 = cj * c2 * p2
+        t3 = cj * c3 * p3
+        t4 = cj * c4 * p4
+        b1 += t1
+        b2 += t2
+        b3 += t3
+        b4 += t4
+        if (abs(t1) <= _SERIES_TOL * b1 and abs(t2) <= _SERIES_TOL * b2
+                and (orders < 3 or abs(t3) <= _SERIES_TOL * b3)
+                and (orders < 4 or abs(t4) <= _SERIES_TOL * b4)):
+            break
+    return b1, b2, b3, b4
+
+
+@_jit
 def _difference_jet(x, s, orders):
     """psi^(n)(x) - psi^(n)(x + s), n = 1 .. orders (higher entries 0), for x > 1e-30 and
     s > 0, without cancellation: the direct terms of all orders share the reciprocals of
     x + k and x + k + s, through (x+k)^-m - (x+k+s)^-m = s P_m with P_1 = 1/((x+k)(x+k+s)),
     P_{m+1} = (P_m + (x+k)^-(m+1)) / (x+k+s), sums of positive numbers; the tails beyond
-    x + K >= 10 + orders are those of _polygamma_difference_positive.
+    x + K >= 10 + orders are those of _polygamma_difference_positive, all orders in one pass.
     """
     a_min = 10.0 + orders
     s1 = 0.0
@@ -812,14 +870,15 @@ def _difference_jet(x, s, orders):
                 s4 += rv * (p + ra4 * ra)
         k += 1
         a = x + k  # one rounding, rather than accumulating a += 1
-    d1 = s * s1 + _scaled_tail(1, a, _difference_bracket(1, a, s))
-    d2 = -2.0 * (s * s2 + _scaled_tail(2, a, _difference_bracket(2, a, s)))
+    b1, b2, b3, b4 = _difference_brackets(a, s, orders)
+    d1 = s * s1 + _scaled_tail(1, a, b1)
+    d2 = -2.0 * (s * s2 + _scaled_tail(2, a, b2))
     d3 = 0.0
     d4 = 0.0
     if orders >= 3:
-        d3 = 6.0 * (s * s3 + _scaled_tail(3, a, _difference_bracket(3, a, s)))
+        d3 = 6.0 * (s * s3 + _scaled_tail(3, a, b3))
         if orders >= 4:
-            d4 = -24.0 * (s * s4 + _scaled_tail(4, a, _difference_bracket(4, a, s)))
+            d4 = -24.0 * (s * s4 + _scaled_tail(4, a, b4))
     return d1, d2, d3, d4
 
 
@@ -858,7 +917,7 @@ def polygamma_difference_upto2(x, s, y1, y2):
     ``(n + 1) u`` relative (``t |psi^(n+1)(t)| <= (n + 1) |psi^(n)(t)|``, termwise from the
     series), at most ``8 (n + 1) u`` of the difference. With fused values accurate to
     1.5e-15 the result is within 17 * 1.5e-15 + 16 u < 3e-14 relative (measured: below
-    5e-15). For ``s < x / 8`` (and ``x > 1e-30``) every order is summed without
+    5e-15). For ``s < x / 8`` (and ``x > 1e-30``, ``s`` finite) every order is summed without
     cancellation as in :func:`polygamma_difference`, the direct terms of both orders
     sharing the reciprocals of ``x + k`` and ``x + k + s``; any other input (``s <= 0``,
     ``x <= 0``, NaN, ``inf``) gives the separate :func:`polygamma_difference` calls.
@@ -877,7 +936,7 @@ def polygamma_difference_upto2(x, s, y1, y2):
     if x > 0.0 and s >= _PLAIN_DIFFERENCE_MIN * x and y < math.inf:
         p1, p2 = polygamma_upto2(x)
         return p1 - y1, p2 - y2
-    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0:
+    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0 and s < math.inf:
         d1, d2, d3, d4 = _difference_jet(x, s, 2)
         return d1, d2
     return polygamma_difference(1, x, s), polygamma_difference(2, x, s)
@@ -897,7 +956,7 @@ def polygamma_difference_upto3(x, s, y1, y2, y3):
     if x > 0.0 and s >= _PLAIN_DIFFERENCE_MIN * x and y < math.inf:
         p1, p2, p3 = polygamma_upto3(x)
         return p1 - y1, p2 - y2, p3 - y3
-    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0:
+    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0 and s < math.inf:
         d1, d2, d3, d4 = _difference_jet(x, s, 3)
         return d1, d2, d3
     return (polygamma_difference(1, x, s), polygamma_difference(2, x, s),
@@ -919,7 +978,7 @@ def polygamma_difference_upto4(x, s, y1, y2, y3, y4):
     if x > 0.0 and s >= _PLAIN_DIFFERENCE_MIN * x and y < math.inf:
         p1, p2, p3, p4 = polygamma_upto4(x)
         return p1 - y1, p2 - y2, p3 - y3, p4 - y4
-    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0:
+    if x > _DIFFERENCE_X_MIN and x < math.inf and s > 0.0 and s < math.inf:
         return _difference_jet(x, s, 4)
     return (polygamma_difference(1, x, s), polygamma_difference(2, x, s),
             polygamma_difference(3, x, s), polygamma_difference(4, x, s))
