@@ -18,6 +18,8 @@ digamma, trigamma                x in (1e-8, 1e6)                <= 1e-14
 polygamma(n, x), 1 <= n <= 20    x in (1e-8, 1e6)                <= 1e-14
 polygamma_difference(n, x, s)    x, s in (1e-10, 1e10), n <= 4   <= 1e-13 (50 digits;
                                                                  measured < 1e-15)
+polygamma_difference_upto2/3/4   x, s in (1e-10, 1e10)           <= 1e-13 (50 digits;
+                                                                 measured < 5e-15)
 bessel_i0, bessel_i1             abs(x) <= 1e3 where finite      <= 1e-14
 bessel_i0e, bessel_i1e           abs(x) <= 1e6                   <= 1e-14
 bessel_in, bessel_ine, n <= 10   abs(x) <= 1e3 (ine: 1e6)        <= 1e-14
@@ -949,8 +951,10 @@ def polygamma_difference_upto3(x, s, y1, y2, y3):
 
     Examples
     --------
-    >>> [round(d, 12) for d in polygamma_difference_upto3(2.0, 1e-9, *polygamma_upto3(2.0))]
-    [6.4e-11, -1.44e-10, 4.44e-10]
+    >>> s = 1e-9    # the difference is ~ -s psi^(n+1)(2): 2 zeta(3) - 2, 6 - 6 zeta(4), ...
+    >>> d = polygamma_difference_upto3(2.0, s, *polygamma_upto3(2.0 + s))
+    >>> [round(v / s, 6) for v in d]
+    [0.404114, -0.493939, 0.886266]
     """
     y = x + s
     if x > 0.0 and s >= _PLAIN_DIFFERENCE_MIN * x and y < math.inf:
