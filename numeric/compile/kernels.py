@@ -37,7 +37,12 @@ import sympy
 from symbolic.validation import real
 
 from .cache import TOOLCHAIN, load_generated_module, module_key
-from .printer import KernelPrinter, rewrite_bessel, rewrite_polygamma_differences
+from .printer import (
+    KernelPrinter,
+    polygamma_difference,
+    rewrite_bessel,
+    rewrite_polygamma_differences,
+)
 
 __all__ = ["Kernel", "build_module", "compile_kernel", "compile_kernels"]
 
@@ -230,26 +235,44 @@ _FUSED_POLYGAMMA_MAX = 4
 
 
 def _fuse_polygammas(entries):
-    """Share the polygammas of one argument: where ``polygamma(n, z)`` occurs for two or more
-    orders ``1 <= n <= 4`` of the same ``z`` (a metric's ``trigamma`` and the ``polygamma(2,
-    z)`` of its Christoffel symbols, say), replace them by symbols that one call of
-    :func:`numeric.compile.special.polygamma_upto2` (``3``, ``4``) computes together, at about the
-    cost of one separate call.
+    """Share the polygammas of one argument and the differences of one pair of arguments.
+
+    Where ``polygamma(n, z)`` occurs for two or more orders ``1 <= n <= 4`` of the same ``z``
+    (a metric's ``trigamma`` and the ``polygamma(2, z)`` of its Christoffel symbols, say),
+    the orders are replaced by symbols that one call of
+    :func:`numeric.compile.special.polygamma_upto2` (``3``, ``4``) computes together, at about
+    the cost of one separate call. Each ``polygamma_difference(n, x, s)``, ``1 <= n <= 4``,
+    is replaced likewise by a symbol of one
+    :func:`numeric.compile.special.polygamma_difference_upto2` (``3``, ``4``) call per pair
+    ``(x, s)``, which is handed the fused polygammas of ``x + s`` (computed for it if the
+    entries do not hold them), so that a well-conditioned difference costs one fused
+    evaluation at ``x``.
 
     Returns
     -------
-    (entries, fused)
-        The rewritten entries, and ``[(symbols, z), ...]``: ``symbols[n - 1]`` stands for
-        ``polygamma(n, z)``, ``n = 1 .. len(symbols)``.
+    (entries, fused, differences)
+        The rewritten entries; ``[(symbols, z), ...]`` where ``symbols[n - 1]`` stands for
+        ``polygamma(n, z)``, ``n = 1 .. len(symbols)``; and ``[(symbols, x, s, reference),
+        ...]`` where ``symbols[n - 1]`` stands for ``polygamma_difference(n, x, s)`` and
+        ``reference`` are the symbols of the polygammas of ``x + s``.
     """
     orders = {}
+    difference_orders = {}
     for e in entries:
         for call in e.atoms(sympy.polygamma):
             n, z = call.args
             if n.is_Integer and 1 <= n <= _FUSED_POLYGAMMA_MAX:
                 orders.setdefault(z, set()).add(int(n))
+        for call in e.atoms(polygamma_difference):
+            n, x, s = call.args
+            if n.is_Integer and 1 <= n <= _FUSED_POLYGAMMA_MAX:
+                difference_orders.setdefault((x, s), set()).add(int(n))
+    for (x, s), needed in difference_orders.items():
+        # the fused difference needs the reference's orders 1 .. its own highest (at least 2)
+        orders.setdefault(x + s, set()).update(range(1, max(2, *needed) + 1))
     mapping = {}
     fused = []
+    jets = {}
     for z in sorted(orders, key=sympy.default_sort_key):
         if len(orders[z]) < 2:
             continue
@@ -258,9 +281,18 @@ def _fuse_polygammas(entries):
         for n in orders[z]:
             mapping[sympy.polygamma(n, z)] = symbols[n - 1]
         fused.append((symbols, z))
+        jets[z] = symbols
+    differences = []
+    for x, s in sorted(difference_orders, key=sympy.default_sort_key):
+        g = len(differences)
+        top = max(2, *difference_orders[(x, s)])
+        symbols = tuple(sympy.Symbol(f"_pd{g}_{n}") for n in range(1, top + 1))
+        for n in difference_orders[(x, s)]:
+            mapping[polygamma_difference(n, x, s)] = symbols[n - 1]
+        differences.append((symbols, x, s, jets[x + s][:top]))
     if mapping:
         entries = [e.xreplace(mapping) for e in entries]
-    return entries, fused
+    return entries, fused, differences
 
 
 def _function_source(name, args, params, shape, entries):
@@ -273,13 +305,13 @@ def _function_source(name, args, params, shape, entries):
             f"expression for {name!r} has free symbols {sorted(map(str, unknown))} that are "
             f"neither args {args} nor params {params}"
         )
-    entries, fused = _fuse_polygammas(entries)
+    entries, fused, differences = _fuse_polygammas(entries)
     replacements, reduced = sympy.cse(
         entries, symbols=sympy.numbered_symbols("_t"), order="none"
     )
     symbol_names = dict(names)
     symbol_names.update({t: str(t) for t, _ in replacements})
-    for symbols, _ in fused:
+    for symbols, *_ in fused + differences:
         symbol_names.update({s: str(s) for s in symbols})
     printer = KernelPrinter({"symbol_names": symbol_names})
 
@@ -307,6 +339,11 @@ def _function_source(name, args, params, shape, entries):
         function = f"polygamma_upto{len(symbols)}"
         printer.special_functions.add(function)
         body.append(f"{', '.join(map(str, symbols))} = _sp_{function}({code(z)})")
+    for symbols, x, s, reference in differences:
+        function = f"polygamma_difference_upto{len(reference)}"
+        printer.special_functions.add(function)
+        arguments = ", ".join([code(x), code(s), *map(str, reference)])
+        body.append(f"{', '.join(map(str, symbols))} = _sp_{function}({arguments})")
     for t, value in replacements:
         body.append(f"{t} = {code(value)}")
     indices = list(itertools.product(*map(range, shape))) if shape else [(0,)]

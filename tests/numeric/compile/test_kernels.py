@@ -108,11 +108,15 @@ def test_kernel_matches_sympy(kernels, name, expr):
 
 def test_polygammas_of_one_argument_are_fused(kernels):
     # trigamma and polygamma(2, .) of a + b: one fused call, no separate ones; those of a and
-    # b enter only as exact differences from a + b (rewrite_polygamma_differences), one call
-    # per order and argument; test_kernel_matches_sympy checks the values
+    # b enter only as exact differences from a + b (rewrite_polygamma_differences), one fused
+    # difference call per pair of arguments, handed the jet of a + b; test_kernel_matches_sympy
+    # checks the values
     source = kernels["christoffel"].source.split("def christoffel_core")[1].split("def ")[0]
     assert source.count("_sp_polygamma_upto2(") == 1
-    assert source.count("_sp_polygamma_difference(") == 4
+    assert source.count("_sp_polygamma_difference_upto2(") == 2
+    assert "_sp_polygamma_difference_upto2(a, b, _pg0_1, _pg0_2)" in source
+    assert "_sp_polygamma_difference_upto2(b, a, _pg0_1, _pg0_2)" in source
+    assert "_sp_polygamma_difference(" not in source
     assert "_sp_trigamma(" not in source and "_sp_polygamma(" not in source
 
 

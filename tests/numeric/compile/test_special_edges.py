@@ -134,3 +134,79 @@ def test_ratio_power_keeps_tiny_scales_finite():
         ref = -mp.log(mp.mpf(1e-170)) - ((mp.mpf(3e-171)) / mp.mpf(1e-170)) ** 2 / 2
     assert relative_error(K([0.0, 1e-170, 3e-171]), ref) <= 1e-15
     assert K([0.0, 1e-170, 1.0]) == -np.inf
+
+
+# ---- fused differences (one call per argument pair, all orders) ----------------------------
+FUSED_DIFFERENCES = {2: (S.polygamma_difference_upto2, S.polygamma_upto2),
+                     3: (S.polygamma_difference_upto3, S.polygamma_upto3),
+                     4: (S.polygamma_difference_upto4, S.polygamma_upto4)}
+
+
+def fused_difference(orders, x, s):
+    difference, jet = FUSED_DIFFERENCES[orders]
+    return difference(x, s, *jet(x + s))
+
+
+@examples(60)
+@given(orders=st.integers(2, 4), x=log_uniform, s=log_uniform)
+def test_fused_differences_match_mpmath_over_twenty_decades(orders, x, s):
+    values = fused_difference(orders, x, s)
+    assert len(values) == orders
+    for n, value in enumerate(values, start=1):
+        ref = reference_difference(n, x, s)
+        assert relative_error(value, ref) <= REL_TOL, n
+
+
+@examples(60)
+@given(orders=st.integers(2, 4), x=log_uniform, ratio=st.floats(1 / 64, 1.0))
+def test_fused_differences_on_both_sides_of_the_plain_subtraction_threshold(orders, x, ratio):
+    # s = x/8 separates the plain subtraction of fused values (condition number up to 17)
+    # from the cancellation-free sum; both must keep the accuracy of polygamma_difference
+    s = x * ratio
+    for n, value in enumerate(fused_difference(orders, x, s), start=1):
+        assert relative_error(value, reference_difference(n, x, s)) <= REL_TOL, n
+
+
+@examples(30)
+@given(n=st.integers(1, 4), x=log_uniform, ratio=st.floats(1.0, 1e3))
+def test_scaled_polygamma_decreases_as_the_plain_subtraction_bound_assumes(n, x, ratio):
+    # the docstring's bound |psi^(n)(y)| <= (x/y)^n |psi^(n)(x)| for y > x > 0
+    with mp.workdps(40):
+        x, y = mp.mpf(x), mp.mpf(x) * mp.mpf(ratio)
+        assert abs(mp.polygamma(n, y)) * y ** n <= abs(mp.polygamma(n, x)) * x ** n
+
+
+@pytest.mark.parametrize("x, s", [
+    (2.0, -0.5), (2.0, -1.9), (1e-40, 1e-42), (2.0, 0.0),
+    (np.nan, 1.0), (2.0, np.nan), (-0.5, 1.0), (np.inf, 1.0), (1.0, np.inf),
+])
+def test_fused_differences_outside_the_fast_paths_are_the_separate_calls(x, s):
+    for orders in (2, 3, 4):
+        values = fused_difference(orders, x, s)
+        expected = [S.polygamma_difference(n, x, s) for n in range(1, orders + 1)]
+        np.testing.assert_array_equal(values, expected)
+
+
+def test_fused_difference_recurrence_values():
+    # psi^(n)(x) - psi^(n)(x + 1) = (-1)^(n+1) n! / x^(n+1)  (DLMF 5.15.5), on both paths
+    for x in (1e-9, 0.3, 7.0, 20.0, 1e9):   # s = 1 >= x/8 up to x = 8, careful beyond
+        values = fused_difference(4, x, 1.0)
+        for n, value in enumerate(values, start=1):
+            exact = (-1) ** (n + 1) * float(mp.factorial(n)) / mp.mpf(x) ** (n + 1)
+            assert relative_error(value, exact) <= 1e-14, (x, n)
+
+
+@pytest.mark.parametrize("expr, orders", [
+    (sympy.polygamma(3, a) - sympy.polygamma(3, a + b + c), 3),       # the jet of a + b + c
+    (sympy.polygamma(1, b) * sympy.polygamma(2, a) - sympy.polygamma(2, a + b), 2),
+])
+def test_kernels_hand_fused_differences_the_jet_of_the_larger_argument(expr, orders):
+    K = compile_kernel([a, b, c], expr, name=f"fused_difference_{orders}")
+    body = K.source.split("_core(x, p, out):")[1].split("def ")[0]
+    assert f"_sp_polygamma_difference_upto{orders}(" in body
+    assert "_sp_polygamma_difference(" not in body
+    for point in ([1e10, 1e-10, 2e-10], [0.5, 2.0, 3.0], [1e-8, 1e8, 1.0], [3.0, 1e-9, 1e-9]):
+        with mp.workdps(50):
+            x, y, z = map(mp.mpf, point)
+            ref = sympy.lambdify([a, b, c], expr, "mpmath")(x, y, z)
+        assert relative_error(K(point), ref) <= REL_TOL, point
