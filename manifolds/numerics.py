@@ -250,7 +250,9 @@ class NumericManifold:
         # the first precision covers that spread; two precisions agreeing on a value wrongly
         # cancelled to zero would otherwise certify it.
         sizes = [abs(float(a)) for a in args if float(a) != 0.0 and math.isfinite(float(a))]
-        spread = math.log10(max(sizes)) - math.log10(min(sizes)) if sizes else 0.0
+        # and so do expressions such as a psi'(a) - 1 ~ 1/(2a) at a single huge or tiny coordinate
+        spread = (max(math.log10(max(sizes)) - math.log10(min(sizes)),
+                      abs(math.log10(max(sizes))), abs(math.log10(min(sizes)))) if sizes else 0.0)
         dps = max(self.EXACT_DPS, 40 + int(math.ceil(spread)))
         if 2 * dps > self.EXACT_MAX_DPS:
             return None  # no two precisions fit the budget: refused, never guessed

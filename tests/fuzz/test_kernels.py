@@ -25,15 +25,7 @@ def _names(M):
     return ("x", "x0", "constraint") + tuple(p.name for p in M.parameters)
 
 
-# Known open defect, recorded in the note of issue "Safe under bad input": the von Mises
-# metric's g_kk = A'(k) = 1 - A/k - A**2 (A = I1/I0) cancels at two levels in float64, so at
-# k = 1e300 the compiled inverse metric is -1e300 where the exact value 2 k**2 overflows to
-# +inf (a finite wrong value gets no mpmath re-evaluation). strict: the mark goes once fixed.
-_VON_MISES_LARGE_KAPPA = pytest.mark.xfail(strict=True, reason="A'(kappa) cancels for kappa >~ 1e150")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_VON_MISES_LARGE_KAPPA) if n == "VonMises" else n
-                                  for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_point_kernels(name, fuzz_log):
     M = manifold(name)
     K = M.numeric
