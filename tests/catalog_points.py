@@ -17,9 +17,10 @@ def build(name):
 
 NAMES = [n for n, _, _ in CATALOG]
 
-# Families whose exact derivations take seconds (nine-term sums over the 5-parameter
-# bivariate normal); their cases carry the slow marker.
-SLOW_FAMILIES = ("MultivariateNormal(2)",)
+# Families whose exact derivations take seconds (sums over the 5-parameter bivariate normal,
+# the Cauchy integrals by residues, Bessel functions of the von Mises); their cases carry the
+# slow marker.
+SLOW_FAMILIES = ("MultivariateNormal(2)", "Cauchy", "VonMises")
 
 
 def params(names):

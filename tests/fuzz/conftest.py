@@ -1,4 +1,5 @@
-"""Fuzz suite plumbing: the ``fuzz`` marker on every test here, a fresh failure log per
+"""Fuzz suite plumbing: the ``fuzz`` and ``slow`` markers on every test here (the suite takes
+a minute or two; ``pytest -m "not slow"`` leaves it out), a fresh failure log per
 test, and the JSON report of inputs per area (``INFOGEOM_FUZZ_REPORT=path``).
 """
 import json
@@ -15,6 +16,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.fuzz)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

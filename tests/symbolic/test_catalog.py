@@ -239,7 +239,8 @@ def test_kl_monte_carlo(name):
     assert abs(r.mean() - kl) <= 5 * r.std() / np.sqrt(r.size) + 1e-12
 
 
-@pytest.mark.parametrize("name", [n for n in EXP_FAMILIES if build(n).model.from_natural is not None and n != "VonMises"])
+@pytest.mark.parametrize("name", params([n for n in EXP_FAMILIES
+                                         if build(n).model.from_natural is not None and n != "VonMises"]))
 def test_natural_chart(name):
     """In the natural chart the metric is the Hessian of F, and it equals J^T G J; the
     declared inverse map inverts theta(xi).
