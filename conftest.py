@@ -13,6 +13,11 @@ if shutil.which("nvidia-smi") is None:
 # Figures written by examples and the tour never need a screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Tests check results, not speed (benchmarks/symbolic_budget.py reports the times): derivations
+# get ten minutes each instead of the interactive default, so a loaded CI machine cannot turn a
+# slow derivation into a failure. Tests of the budget pass their own timeout.
+os.environ.setdefault("INFOGEOM_SYMBOLIC_BUDGET", "600")
+
 
 # Doctests that compile a geodesic integrator or derive a whole table (seconds each): marked
 # slow so that ``pytest -m "not slow"`` stays a quick loop. Test functions carry the marker

@@ -4,10 +4,11 @@ Integrates a fan of geodesics on the Normal half-plane (mu, sigma) and on the Be
 (a, b), prints distances (closed form where the family has one, shooting otherwise) and
 saves ``geodesics.png`` into ``outdir``.
 
-Run: ``python examples/geodesics.py [outdir]``.
+Run: ``python examples/geodesics.py [--out DIR]`` (default ``out``, the convention of every
+example).
 """
+import argparse
 import os
-import sys
 
 import numpy as np
 
@@ -59,5 +60,13 @@ def tour_geodesics(outdir, n_rays=8, verbose=True):
     return path
 
 
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="out", help="output folder (default ./out)")
+    parser.add_argument("--rays", type=int, default=8, help="geodesics per family in the figure")
+    args = parser.parse_args(argv)
+    tour_geodesics(args.out, n_rays=args.rays)
+
+
 if __name__ == "__main__":
-    tour_geodesics(sys.argv[1] if len(sys.argv) > 1 else ".")
+    main()

@@ -7,6 +7,7 @@ from symbolic import (
     RationalAlgebra,
     alpha_connection,
     amari_chentsov_tensor,
+    budget,
     curvature_chain,
     dual_potential,
     expectation_chart,
@@ -18,18 +19,29 @@ from symbolic import (
     natural_chart,
     reparametrize,
 )
+from symbolic.errors import NotClosedFormError
+from symbolic.expectation import check_declaration, ways_forward
+from symbolic.latex import quantity_latex
+from symbolic.legendre import dual_potential_at_coordinates
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
 from symbolic.verify import DEFAULT_TIMEOUT, check_answer
 
 __all__ = ["StatisticalManifold"]
 
+# verdicts of check_declaration by declaration (see StatisticalManifold.check_declaration)
+_DECLARATIONS = {}
+
 
 class StatisticalManifold:
     """A statistical manifold: a model of the catalog and its exact geometry.
 
     Derivations are computed once and cached on the object. Index conventions are those of
-    :mod:`symbolic.conventions`.
+    :mod:`symbolic.conventions`. Before the first derivation the declaration is checked
+    (:meth:`check_declaration`); every derivation runs under a time budget (``timeout=``
+    seconds, by default :func:`symbolic.budget.default_budget`) after which it raises
+    :class:`~symbolic.errors.NotClosedFormError` naming the integral that was running and the
+    ways forward.
 
     Examples
     --------
@@ -93,15 +105,60 @@ class StatisticalManifold:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def _derive(self, key, quantity, compute, timeout=None):
+        """:meth:`cached` for a symbolic derivation: the declaration checked first, then
+        ``compute()`` under the time budget. A derivation called from inside another one
+        shares the outer budget unless it is given its own ``timeout``.
+        """
+        if key in self._cache:
+            return self._cache[key]
+        self.check_declaration()
+        seconds = budget.resolve_budget(timeout) if (timeout is not None or not budget.active()) else None
+        try:
+            with budget.deadline(seconds):
+                value = compute()
+        except budget.OutOfTime as exc:
+            if seconds is None:  # the enclosing derivation's budget ran out: it reports
+                raise
+            where = f" while evaluating {exc.step}" if exc.step else ""
+            raise NotClosedFormError(
+                f"{quantity} of {self.name} did not finish within {seconds:g} s{where}; "
+                f"{ways_forward(self.model, quantity)}") from None
+        self._cache[key] = value
+        return value
+
+    def check_declaration(self):
+        """Refuse a declaration that is not a family of densities (a parameter the density does
+        not use, a mass other than one, a density undefined on its sample space): see
+        :func:`symbolic.expectation.check_declaration`. Runs once per object, before the first
+        derivation; returns how the mass was checked.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().check_declaration()
+        'numeric'
+        """
+        def compute():
+            m = self.model
+            # one check per declaration and process: the catalog builds fresh objects often
+            key = (type(m), m.log_density, m.space, m.parameters, tuple(sorted(m.constants.items(), key=str)))
+            if key not in _DECLARATIONS:
+                _DECLARATIONS[key] = check_declaration(m)
+            return _DECLARATIONS[key]
+
+        return self.cached("declaration", compute)
+
     # -- metric and connections ----------------------------------------------------
-    def fisher_metric(self, method="auto"):
+    def fisher_metric(self, method="auto", *, timeout=None):
         r"""The Fisher metric :math:`g_{ij} = E[\partial_i\ell\,\partial_j\ell]` (sympy Matrix).
 
-        ``method``: ``"auto"``, ``"score"``, ``"hessian"``, ``"log_partition"``, ``"closed_form"``.
+        ``method``: ``"auto"``, ``"score"``, ``"hessian"``, ``"log_partition"``, ``"closed_form"``;
+        ``timeout``: the budget in seconds (see the class).
         """
-        return self.cached(("metric", method), lambda: fisher_metric(self.model, method))
+        return self._derive(("metric", method), "fisher_metric", lambda: fisher_metric(self.model, method), timeout)
 
-    def inverse_metric(self):
+    def inverse_metric(self, *, timeout=None):
         """The inverse metric g^ij (cancelled, through the rational-function field)."""
         def compute():
             g = self.fisher_metric()
@@ -109,9 +166,9 @@ class StatisticalManifold:
             inv = A.inverse(A.matrix(g))
             return sp.Matrix(self.dim, self.dim, [A.expr(v, factor=True) for row in inv for v in row])
 
-        return self.cached("inverse_metric", compute)
+        return self._derive("inverse_metric", "inverse_metric", compute, timeout)
 
-    def christoffel(self, kind=2, alpha=0):
+    def christoffel(self, kind=2, alpha=0, *, timeout=None):
         """Christoffel symbols: ``kind=2`` gives ``[k, i, j] = Γ^k_ij``, ``kind=1`` gives
         ``[i, j, k] = Γ_ij,k``; with ``alpha`` those of the alpha-connection.
         """
@@ -119,49 +176,53 @@ class StatisticalManifold:
             raise ValueError(f"kind must be 1 or 2, got {kind!r}")
         alpha = to_sympy(alpha, "alpha")
         if alpha != 0:
-            return self.alpha_connection(alpha, kind=kind)
+            return self.alpha_connection(alpha, kind=kind, timeout=timeout)
         if kind == 1:
-            return self.cached("christoffel_1st", lambda: metric_to_christoffel_1st(self.fisher_metric(), self.coordinates))
-        return self.cached("christoffel_2nd", lambda: metric_to_christoffel_2nd(self.fisher_metric(), self.coordinates))
+            return self._derive("christoffel_1st", "christoffel", lambda: metric_to_christoffel_1st(
+                self.fisher_metric(), self.coordinates), timeout)
+        return self._derive("christoffel_2nd", "christoffel", lambda: metric_to_christoffel_2nd(
+            self.fisher_metric(), self.coordinates), timeout)
 
-    def amari_chentsov(self, method="auto"):
+    def amari_chentsov(self, method="auto", *, timeout=None):
         """The Amari-Chentsov tensor ``[i, j, k] = E[∂i l ∂j l ∂k l]``."""
-        return self.cached(("amari_chentsov", method), lambda: amari_chentsov_tensor(self.model, method))
+        return self._derive(("amari_chentsov", method), "amari_chentsov",
+                            lambda: amari_chentsov_tensor(self.model, method), timeout)
 
-    def alpha_connection(self, alpha, kind=1):
+    def alpha_connection(self, alpha, kind=1, *, timeout=None):
         """The alpha-connection, ``kind=1``: ``[i, j, k] = Γ^(α)_ij,k``; ``kind=2``: ``[k, i, j]``.
         ``alpha`` may be a number, a sympy expression or a string (read by the safe parser).
         """
         alpha = to_sympy(alpha, "alpha")
-        return self.cached(("alpha", alpha, kind), lambda: alpha_connection(
+        return self._derive(("alpha", alpha, kind), "alpha_connection", lambda: alpha_connection(
             self.christoffel(kind=1), self.amari_chentsov(), alpha, self.coordinates,
-            metric=self.fisher_metric(), kind=kind))
+            metric=self.fisher_metric(), kind=kind), timeout)
 
     # -- curvature ------------------------------------------------------------------
-    def _chain(self, alpha):
+    def _chain(self, alpha, quantity, timeout):
         alpha = to_sympy(alpha, "alpha")
         if alpha == 0:
-            return self.cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
-        return self.cached(("chain", alpha), lambda: curvature_chain(
-            self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
+            return self._derive(("chain", 0), quantity, lambda: curvature_chain(
+                self.fisher_metric(), self.coordinates), timeout)
+        return self._derive(("chain", alpha), quantity, lambda: curvature_chain(
+            self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha), timeout)
 
-    def riemann(self, alpha=0):
+    def riemann(self, alpha=0, *, timeout=None):
         """Riemann tensor ``[i, j, k, l] = R^i_jkl`` of the Levi-Civita (or alpha-) connection."""
-        return self._chain(alpha)["riemann"]
+        return self._chain(alpha, "riemann", timeout)["riemann"]
 
-    def ricci(self, alpha=0):
+    def ricci(self, alpha=0, *, timeout=None):
         """Ricci tensor ``R_jl = R^i_jil``."""
-        return self._chain(alpha)["ricci"]
+        return self._chain(alpha, "ricci", timeout)["ricci"]
 
-    def scalar_curvature(self, alpha=0):
+    def scalar_curvature(self, alpha=0, *, timeout=None):
         """Scalar curvature ``R = g^jl R_jl``."""
-        return self._chain(alpha)["scalar"]
+        return self._chain(alpha, "scalar_curvature", timeout)["scalar"]
 
-    def gaussian_curvature(self, alpha=0):
+    def gaussian_curvature(self, alpha=0, *, timeout=None):
         """Gaussian curvature ``R/2`` (surfaces only)."""
         if self.dim != 2:
             raise ValueError(f"Gaussian curvature is defined for surfaces; {self.name} has dimension {self.dim}")
-        return sp.factor(self.scalar_curvature(alpha) / 2)
+        return sp.factor(self.scalar_curvature(alpha, timeout=timeout) / 2)
 
     # -- Legendre duality ------------------------------------------------------------
     def _family(self):
@@ -178,17 +239,31 @@ class StatisticalManifold:
         """F in the natural-parameter symbols ``theta1, theta2, ...``."""
         return self._family().log_partition
 
-    def expectation_parameters(self):
+    def expectation_parameters(self, *, timeout=None):
         """η = ∇F as expressions of the coordinates (column Matrix)."""
-        return self.cached("eta", lambda: expectation_parameters(self._family()))
+        return self._derive("eta", "expectation_parameters", lambda: expectation_parameters(self._family()), timeout)
 
-    def dual_potential(self):
-        """F* in the expectation-parameter symbols ``eta1, eta2, ...``."""
-        return self.cached("dual", lambda: dual_potential(self._family()))
+    def dual_potential(self, *, timeout=None):
+        """F* in the expectation-parameter symbols ``eta1, eta2, ...``; where the expectation map
+        has no closed-form inverse, :meth:`dual_potential_at_coordinates` gives F* in the coordinates.
+        """
+        return self._derive("dual", "dual_potential", lambda: dual_potential(self._family()), timeout)
 
-    def kl_divergence(self):
+    def dual_potential_at_coordinates(self, *, timeout=None):
+        """F* = θ·η − F as an expression of the coordinates (every exponential family).
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().dual_potential_at_coordinates()
+        lam*log(lam) - lam
+        """
+        return self._derive("dual_at_coordinates", "dual_potential",
+                            lambda: dual_potential_at_coordinates(self._family()), timeout)
+
+    def kl_divergence(self, *, timeout=None):
         """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``."""
-        return self.cached("kl", lambda: kl_divergence(self.model))
+        return self._derive("kl", "kl_divergence", lambda: kl_divergence(self.model), timeout)
 
     # -- charts -----------------------------------------------------------------------
     def in_chart(self, name):
@@ -342,22 +417,58 @@ class StatisticalManifold:
         return check_answer(expected, answer, self.symbols(), self.model, timeout=timeout)
 
     def latex(self, quantity):
-        """LaTeX of a derived quantity, for lecture notes."""
-        return sp.latex(self.quantity(quantity))
+        r"""LaTeX of a derived quantity, for lecture notes: Greek coordinates (``\lambda`` for
+        ``lam``), ``\psi^{(n)}`` for polygamma, and the components of Christoffel symbols, the
+        Amari-Chentsov tensor and the Riemann tensor with their index labels
+        (:func:`symbolic.latex.quantity_latex`).
 
-    def summary(self):
-        """Coordinates, domain, metric and scalar curvature as text."""
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().latex("fisher_metric")
+        '\\left[\\begin{matrix}\\frac{1}{\\lambda}\\end{matrix}\\right]'
+        """
+        name = quantity if isinstance(quantity, str) else None
+        return quantity_latex(self.quantity(quantity), name, self.coordinates)
+
+    def summary(self, *, timeout=None):
+        """Coordinates, domain, sample space, Fisher metric and scalar curvature as text.
+
+        A quantity that does not finish within ``timeout`` seconds (the session's budget by
+        default) is reported as such instead.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> print(Poisson().summary())
+        Poisson: coordinates (lam)
+          domain: lam > 0
+          sample space: x in {0, 1, ..., oo}
+          Fisher metric: [[1/lam]]
+          scalar curvature: 0
+        """
         lines = [f"{self.name}: coordinates ({', '.join(p.name for p in self.parameters)})",
                  "  domain: " + "; ".join(f"{p.name} {p.domain_text()}" for p in self.parameters)
-                 + "".join(f"; {c.text}" for c in self.model.constraints)]
+                 + "".join(f"; {c.text}" for c in self.model.constraints),
+                 f"  sample space: {self.model.space.describe()}"]
+        for label, get in (("Fisher metric", lambda: self.fisher_metric(timeout=timeout)),
+                           ("scalar curvature", lambda: self.scalar_curvature(timeout=timeout))):
+            try:
+                value = get()
+            except NotClosedFormError as exc:
+                value = f"not derived ({str(exc).split(';')[0]})"
+            else:
+                value = sp.sstr(value.tolist() if isinstance(value, sp.MatrixBase) else value)
+                value = value if len(value) <= 200 else value[:200] + f"... ({len(value)} characters)"
+            lines.append(f"  {label}: {value}")
         return "\n".join(lines)
 
     def __repr__(self):
         return f"{type(self).__name__}: {self.name} ({', '.join(p.name for p in self.parameters)})"
 
     def _repr_latex_(self):
-        g = sp.latex(self.fisher_metric())
-        coords = ", ".join(sp.latex(c) for c in self.coordinates)
+        g = quantity_latex(self.fisher_metric(), "fisher_metric", self.coordinates)
+        coords = ", ".join(quantity_latex(c) for c in self.coordinates)
         return rf"$\text{{{self.name}}}\ ({coords}):\quad g = {g}$"
 
     def _repr_pretty_(self, printer, cycle):

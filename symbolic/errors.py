@@ -9,6 +9,10 @@ The policy (``docs/errors.md``):
   The message names the parameter and the domain (``sigma must be > 0, got -1.0``).
 * :class:`SingularMatrixError` (a ``numpy.linalg.LinAlgError``) -- a curvature matrix (plus
   damping) that cannot be inverted; the message says which damping would help.
+* :class:`DeclarationError` (a ``ValueError``) -- a model declaration that is not a family of
+  densities: a parameter the density does not depend on (a symbol of the same name but not the
+  declared one), a total mass other than one, a density undefined or negative on the declared
+  sample space.
 * :class:`AnswerError` -- a string that the safe parser refuses or cannot read.
 * :class:`DerivationError`, :class:`NotClosedFormError` -- sympy could not finish a derivation.
 * Iterative methods report *why they stopped* as a status on their result; ``throw=True``
@@ -25,6 +29,7 @@ __all__ = [
     "DerivationError",
     "NotClosedFormError",
     "AnswerError",
+    "DeclarationError",
     "SingularMatrixError",
     "IntegrationError",
     "ShootingError",
@@ -54,6 +59,14 @@ class NotClosedFormError(DerivationError):
 
 class AnswerError(ValueError):
     """A string given to the toolkit (an answer, a loss, a parameter) was refused or unreadable."""
+
+
+class DeclarationError(ValueError):
+    """A model declaration that does not define a family of densities on its sample space.
+
+    Raised before any derivation (``StatisticalManifold.check_declaration``); the message names
+    the parameter, the observation or the mass that is wrong and how to fix the declaration.
+    """
 
 
 class SingularMatrixError(np.linalg.LinAlgError):

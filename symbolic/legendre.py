@@ -4,6 +4,7 @@ divergences (Amari, *Information Geometry and Its Applications*, 2016, ch. 1-2).
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from .algebra import canonical_functions, simplify_entries
@@ -44,7 +45,85 @@ def expectation_parameters(family):
     """
     _need_family(family)
     grad = [family.at_coordinates(sp.diff(family.log_partition, th)) for th in family.theta]
-    return sp.Matrix(simplify_entries(grad, family.coordinates))
+    return sp.Matrix([_whole_angles(e) for e in simplify_entries(grad, family.coordinates)])
+
+
+def _whole_angles(expr):
+    r"""Undo the half-angle form of the simplifier: :math:`\tan(u/2)` becomes
+    :math:`\sin u / (1 + \cos u)` and the result is simplified back to :math:`\sin u`,
+    :math:`\cos u` where it can be (the von Mises :math:`\eta = A(\kappa)(\cos\mu, \sin\mu)`),
+    so that the expression is finite on the whole domain (``tan(mu/2)`` is infinite at
+    :math:`\mu = \pi`). Kept as it was when ``tan`` survives.
+    """
+    if not expr.has(sp.tan):
+        return expr
+    whole = expr.replace(lambda a: isinstance(a, sp.tan), lambda a: sp.sin(2 * a.args[0]) / (1 + sp.cos(2 * a.args[0])))
+    whole = sp.trigsimp(sp.cancel(whole))
+    return expr if whole.has(sp.tan) else whole
+
+
+def _tidy_logs(expr, samples):
+    r"""Logarithms written the way a textbook does: every argument cancelled to one fraction,
+    products and quotients expanded into sums of logarithms, and the terms collected by
+    logarithm (Bernoulli :math:`F^* = \eta\log\eta + (1-\eta)\log(1-\eta)` rather than
+    ``-log(eta1/(1 - eta1) + 1) + ...``).
+
+    Expanding :math:`\log(ab)` is only valid where the factors are positive, so the tidy form is
+    kept only when it agrees with ``expr`` to 1e-12 at every point of ``samples`` (substitution
+    mappings drawn from the domain); otherwise ``expr`` is returned unchanged.
+    """
+    if not expr.has(sp.log) or not samples:
+        return expr
+    tidy = sp.expand(expr.replace(lambda a: isinstance(a, sp.log), lambda a: _split_log(a.args[0], samples[0])))
+    if tidy.has(sp.I):
+        return expr
+    logs = sorted(tidy.atoms(sp.log), key=sp.default_sort_key)
+    tidy = sp.collect(tidy, logs, evaluate=False)
+    tidy = sp.Add(*[sp.factor(c) * (1 if k == 1 else k) for k, c in tidy.items()])
+    for at in samples:
+        try:
+            a, b = complex(sp.N(expr.subs(at), 30)), complex(sp.N(tidy.subs(at), 30))
+        except (TypeError, ValueError):
+            return expr
+        if not abs(a - b) <= 1e-12 * max(1.0, abs(a)):
+            return expr
+    return tidy if sp.count_ops(tidy) <= sp.count_ops(expr) else expr
+
+
+def _split_log(arg, at):
+    r""":math:`\log` of a cancelled fraction as a sum of logarithms of its factors, each factor's
+    sign chosen so that it is positive at the point ``at`` (:math:`\log(1 - \eta)`, not
+    :math:`\log(\eta - 1) + i\pi`); the logarithm unchanged when the signs do not pair up.
+    """
+    try:
+        num, den = sp.fraction(sp.cancel(sp.together(arg)))
+        terms, sign = [], 1
+        for poly, power in ((num, 1), (den, -1)):
+            coeff, factors = sp.factor_list(poly)
+            if coeff < 0:
+                coeff, sign = -coeff, -sign
+            terms.append(power * sp.log(coeff))
+            for f, m in factors:
+                if complex(sp.N(f.subs(at), 20)).real < 0:
+                    f = sp.expand(-f)
+                    sign = -sign if m % 2 else sign
+                terms.append(power * m * sp.log(f))
+    except (sp.PolynomialError, TypeError, ValueError):
+        return sp.log(arg)
+    return sp.Add(*terms) if sign > 0 else sp.log(arg)
+
+
+def _samples(model, count=3, second=False):
+    """Random points of the model's domain as substitutions (constants included)."""
+    rng = np.random.default_rng(2024)
+    out = []
+    for _ in range(count):
+        at = {k: sp.Rational(v) for k, v in zip(model.coordinates, model.random_point(rng), strict=True)}
+        if second:
+            at.update({k: sp.Rational(v) for k, v in zip(model.second_point(), model.random_point(rng), strict=True)})
+        at.update({k: sp.sympify(v, strict=True) for k, v in model.constants.items()})
+        out.append(at)
+    return out
 
 
 def dual_potential_at_coordinates(family):
@@ -79,13 +158,20 @@ def dual_potential(family):
     if family.from_expectation is None:
         raise NotClosedFormError(
             f"the expectation parameters of {family.name} have no closed-form inverse, so F* has "
-            f"no closed form in eta; use dual_potential_at_coordinates() for F* in "
-            f"{', '.join(p.name for p in family.parameters)}, or the numeric layer"
+            f"no closed form in eta; F* in the coordinates "
+            f"{', '.join(p.name for p in family.parameters)} is M.dual_potential_at_coordinates() "
+            f"(symbolic.dual_potential_at_coordinates(model)), and M.numeric.expectation(point) gives "
+            f"eta at a point"
         )
     at = dict(zip(family.coordinates, family.from_expectation, strict=True))
     value = dual_potential_at_coordinates(family).subs(at, simultaneous=True)
     value = sp.expand(sp.expand_log(canonical_functions(value), force=True))
-    return simplify_entries([value], family.eta, factor=False)[0]
+    value = simplify_entries([value], family.eta, factor=False)[0]
+    # samples in eta: the expectation map at random points of the domain
+    eta = expectation_parameters(family)
+    samples = [{e: sp.N(v.subs(at_xi), 30) for e, v in zip(family.eta, eta, strict=True)}
+               for at_xi in _samples(family)]
+    return _tidy_logs(value, samples)
 
 
 def bregman_divergence(F, variables, p, q):
@@ -117,6 +203,8 @@ def kl_divergence(model):
     >>> kl_divergence(Exponential().model)
     log(lam) - log(lam_2) - 1 + lam_2/lam
     """
+    if "kl_divergence" in model.closed_forms:
+        return sp.sympify(model.closed_forms["kl_divergence"], strict=True)
     if not isinstance(model, ExponentialFamily):
         return kl_divergence_from_expectation(model)
     second = model.second_point()
@@ -128,7 +216,8 @@ def kl_divergence(model):
     grad = expectation_parameters(model)
     value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1, strict=True))
     value = sp.expand(sp.expand_log(value, force=False))
-    return sp.expand(simplify_entries([value], model.coordinates + tuple(second), factor=False)[0])
+    value = sp.expand(simplify_entries([value], model.coordinates + tuple(second), factor=False)[0])
+    return _tidy_logs(_whole_angles(value), _samples(model, second=True))
 
 
 def kl_divergence_from_expectation(model, method="auto"):
@@ -148,4 +237,5 @@ def kl_divergence_from_expectation(model, method="auto"):
         ratio = l - l.subs(dict(zip(model.coordinates, second, strict=True)), simultaneous=True)
         value = expectation_frame(model, method).expect(sp.expand(ratio))
     value = sp.expand(sp.expand_log(canonical_functions(value), force=False))
-    return simplify_entries([value], model.coordinates + tuple(second), factor=False)[0]
+    value = simplify_entries([value], model.coordinates + tuple(second), factor=False)[0]
+    return _tidy_logs(_whole_angles(value), _samples(model, second=True))
