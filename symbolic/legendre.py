@@ -79,7 +79,7 @@ def _tidy_logs(expr, samples):
         return expr
     logs = sorted(tidy.atoms(sp.log), key=sp.default_sort_key)
     tidy = sp.collect(tidy, logs, evaluate=False)
-    tidy = sp.Add(*[sp.factor(c) * (1 if k == 1 else k) for k, c in tidy.items()])
+    tidy = sp.Add(*[c if k == 1 else sp.factor(c) * k for k, c in tidy.items()])
     for at in samples:
         try:
             a, b = complex(sp.N(expr.subs(at), 30)), complex(sp.N(tidy.subs(at), 30))
