@@ -16,7 +16,7 @@ import sympy as sp
 from manifolds import CATALOG, NotClosedFormError
 
 #: Characters of a one-line value before it is cut (``--details`` shows it whole).
-WIDTH = 70
+WIDTH = 60
 
 
 def show(label, value):
