@@ -60,6 +60,7 @@ def test_unnormalised_density_is_refused_with_its_mass():
         M.fisher_metric()
 
 
+@pytest.mark.slow
 def test_unnormalised_density_is_refused_numerically_where_sympy_cannot_integrate():
     # mass 2 of a density sympy does not integrate within the short exact budget: exp(-x^4)/c
     # with c = 2 Gamma(5/4) / 2 (half the right constant) on the real line
@@ -107,6 +108,7 @@ def test_rayleigh_metric_matches_quadrature():
                                _fisher_by_quadrature(M, [1.7], 0, mpmath.inf)[0, 0], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_curved_normal_is_detected_location_scale():
     # N(mu, mu^2): x = mu + mu u, u ~ N(0, 1). Its Fisher information 3/mu^2 (Amari 2016, sec. 1.6
     # curved exponential families; 1/mu^2 from the mean and 2/mu^2 from the scale)
@@ -119,6 +121,7 @@ def test_curved_normal_is_detected_location_scale():
                                rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_location_scale_is_detected_only_where_it_holds():
     assert detect_location_scale(gumbel().model) is not None
     assert detect_location_scale(weibull().model) is None       # the law of x / lam depends on k
@@ -141,6 +144,7 @@ def test_gumbel_runs_out_of_its_budget_with_a_message_that_helps():
     assert len(integrand) <= 200  # truncated, with its full length said
 
 
+@pytest.mark.slow
 def test_gumbel_with_a_declared_metric_has_the_location_scale_curvature():
     # Gumbel: I = beta^-2 [[1, -(1 - g)], [-(1 - g), pi^2/6 + (1 - g)^2]], g Euler's constant
     # (Johnson, Kotz & Balakrishnan, Continuous Univariate Distributions 2, 1995, ch. 22). A
@@ -245,6 +249,7 @@ def test_bernoulli_kl_equals_the_sum(p, q):
     assert math.isclose(value, expected, rel_tol=1e-10, abs_tol=1e-13)
 
 
+@pytest.mark.slow
 def test_von_mises_eta_is_finite_on_the_whole_domain():
     # issue 11: eta used tan(mu/2), NaN at mu = pi. eta = (I1/I0)(kappa) (cos mu, sin mu)
     # (Mardia & Jupp, Directional Statistics, 2000, sec. 3.5.4); checked by quadrature of E[cos x]
