@@ -288,3 +288,19 @@ def test_summary_shows_metric_and_curvature():
     text = Normal().summary()
     assert "Fisher metric: [[sigma**(-2), 0], [0, 2/sigma**2]]" in text
     assert "scalar curvature: -1" in text  # Amari 2016, sec. 3.x: the Normal manifold has K = -1/2
+
+
+def test_cauchy_kl_is_declared_and_matches_quadrature():
+    # issue 11: Cauchy().kl_divergence() ran for 13 minutes; now the closed form of Chyzak &
+    # Nielsen (2019, eq. 1), checked against the defining integral
+    from manifolds import Cauchy
+
+    M = Cauchy()
+    kl = M.kl_divergence()
+    (x0, g), (x02, g2) = M.coordinates, M.model.second_point()
+    assert {s.name for s in kl.free_symbols} == {"x0", "gamma", "x0_2", "gamma_2"}
+    a, b, c, d = 0.3, 0.7, -1.1, 1.9
+    p = lambda t, m, s: s / (mpmath.pi * (s**2 + (t - m) ** 2))  # noqa: E731
+    with mpmath.workdps(20):
+        ref = mpmath.quad(lambda t: p(t, a, b) * mpmath.log(p(t, a, b) / p(t, c, d)), [-mpmath.inf, a, mpmath.inf])
+    assert float(kl.subs({x0: a, g: b, x02: c, g2: d})) == pytest.approx(float(ref), rel=1e-12)
