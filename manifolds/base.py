@@ -112,10 +112,11 @@ class StatisticalManifold:
         """
         if key in self._cache:
             return self._cache[key]
-        self.check_declaration()
         seconds = budget.resolve_budget(timeout) if (timeout is not None or not budget.active()) else None
         try:
             with budget.deadline(seconds):
+                # the declaration check is part of the first derivation's budget
+                self.check_declaration()
                 value = compute()
         except budget.OutOfTime as exc:
             if seconds is None:  # the enclosing derivation's budget ran out: it reports
