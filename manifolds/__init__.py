@@ -8,7 +8,7 @@ Matrix([
 """
 import importlib
 
-from symbolic.errors import AnswerError, DerivationError, DomainError, NotClosedFormError
+from symbolic.errors import AnswerError, DeclarationError, DerivationError, DomainError, NotClosedFormError
 from symbolic.version import __version__
 
 from .base import StatisticalManifold
@@ -40,7 +40,7 @@ __all__ = [
     "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
     "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
-    "optim", "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
+    "optim", "AnswerError", "DeclarationError", "DerivationError", "DomainError", "NotClosedFormError",
 ]
 
 

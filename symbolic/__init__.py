@@ -16,7 +16,7 @@ from .curvature import (
     ricci_to_scalar,
     riemann_to_ricci,
 )
-from .errors import AnswerError, DerivationError, DomainError, NotClosedFormError
+from .errors import AnswerError, DeclarationError, DerivationError, DomainError, NotClosedFormError
 from .expectation import expectation_frame, integrate_expectation, moment
 from .fisher import (
     fisher_metric,
@@ -45,7 +45,7 @@ __all__ = [
     "alpha_connection", "alpha_connection_from_expectation", "amari_chentsov_tensor", "duality_residual",
     "christoffel_2nd_to_riemann", "curvature_chain", "gaussian_curvature", "metric_to_christoffel_1st",
     "metric_to_christoffel_2nd", "metric_to_scalar_curvature", "ricci_to_scalar", "riemann_to_ricci",
-    "AnswerError", "DerivationError", "DomainError", "NotClosedFormError",
+    "AnswerError", "DeclarationError", "DerivationError", "DomainError", "NotClosedFormError",
     "expectation_frame", "integrate_expectation", "moment",
     "fisher_metric", "fisher_metric_from_hessian", "fisher_metric_from_log_partition",
     "fisher_metric_from_score", "score",
