@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 
 import mpmath
@@ -61,6 +62,10 @@ __all__ = ["NumericManifold", "MIN_LOG_TOL"]
 #: endpoint carries a rounding error of a few float64 epsilons (2.2e-16) whatever the
 #: integrator's accuracy; below this a tol is met by chance or never.
 MIN_LOG_TOL = 1e-15
+
+# the keyword options of NumericManifold.log (those of shoot, less what log supplies itself)
+_LOG_OPTIONS = frozenset(inspect.signature(shoot).parameters) - {"solver", "x", "y", "params"} \
+    | {"full_output"}
 
 
 class NumericManifold:
@@ -623,7 +628,20 @@ class NumericManifold:
             ``auto`` uses the closed form where the family has one, else shooting:
             ``sqrt(g_x(v, v))`` with ``v = log_x(y)``.
         **options
-            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...).
+            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...). A closed form is exact
+            to rounding, so it meets every admissible ``tol`` (still checked) and never fails
+            (``throw`` has nothing to raise); an option that :meth:`log` does not take, or
+            ``full_output`` (there is no shooting result), is an error on both routes.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> float(Normal().numeric.distance([0.0, 1.0], [0.0, 2.0]))   # sqrt(2) log 2
+        0.980258143468547...
+        >>> Normal().numeric.distance([0.0, 1.0], [0.0, 2.0], tolerance=1e-6)
+        Traceback (most recent call last):
+        ...
+        TypeError: distance() got unexpected options ['tolerance']; ...
         """
         if method not in ("auto", "closed_form", "numerical"):
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
@@ -635,6 +653,17 @@ class NumericManifold:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
         if f is not None and method != "numerical":
+            unknown = sorted(set(options) - _LOG_OPTIONS)
+            if unknown:
+                raise TypeError(f"distance() got unexpected options {unknown}; the options are "
+                                f"{sorted(_LOG_OPTIONS)} (those of log)")
+            if options.get("full_output"):
+                raise ValueError("full_output=True returns the shooting result of the numerical "
+                                 "route; pass method='numerical' to get one")
+            if "tol" in options:
+                tol = positive("tol", options["tol"])
+                if tol < MIN_LOG_TOL:
+                    raise DomainError(f"tol must be >= {MIN_LOG_TOL:g}, got {tol!r}")
             return f(x, y)
         x, y = np.broadcast_arrays(x, y)
         v = self.log(x, y, **options)
