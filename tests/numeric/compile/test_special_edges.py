@@ -110,6 +110,34 @@ def test_beta_inverse_metric_determinant_loses_nothing():
         assert relative_error(K(point), ref) <= REL_TOL, point
 
 
+def test_trigamma_excess_rewrite_is_an_identity():
+    from numeric.compile.printer import trigamma_excess
+
+    bg = sympy.Symbol("b", positive=True)
+    inverse = sympy.Matrix([[a, bg], [bg, bg ** 2 * sympy.polygamma(1, a)]]) / (
+        a * sympy.polygamma(1, a) - 1)            # the Gamma family's inverse metric
+    for expr in (a * sympy.polygamma(1, a) - 1, 3 - 3 * a * sympy.polygamma(1, a),
+                 *inverse):
+        out = rewrite_polygamma_differences(expr)
+        assert out.has(trigamma_excess)
+        assert sympy.simplify(back(out) - expr) == 0
+    # only the exact pattern: a constant that is not -c stays a plain subtraction
+    assert not rewrite_polygamma_differences(a * sympy.polygamma(1, a) - 2).has(trigamma_excess)
+    assert sympy.diff(trigamma_excess(a), a) == sympy.diff(back(trigamma_excess(a)), a)
+
+
+def test_gamma_inverse_metric_at_large_shape_loses_nothing():
+    # (a psi'(a) - 1) ~ 1/(2a): formed by subtraction it kept only 1e-8 relative at a = 1e8
+    bg = sympy.Symbol("b", positive=True)
+    entry = a / (a * sympy.polygamma(1, a) - 1)
+    K = compile_kernel([a, bg], entry, name="gamma_inverse_aa")
+    for shape in (1e2, 1e5, 1e8, 1e12):
+        with mp.workdps(60):
+            x = mp.mpf(shape)
+            ref = x / (x * mp.polygamma(1, x) - 1)
+        assert relative_error(K([shape, 2.0]), ref) <= REL_TOL, shape
+
+
 # ---- IEEE behaviour of generated kernels ---------------------------------------------------
 s = sympy.Symbol("sigma", positive=True)
 
