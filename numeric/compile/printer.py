@@ -204,6 +204,9 @@ def rewrite_polygamma_differences(expr):
     the Christoffel symbols.
 
     A sum ``c x psi'(x) - c`` becomes ``c trigamma_excess(x)`` first (:class:`trigamma_excess`).
+    Digamma (``n = 0``) is rewritten only where the reference ``psi(y)`` then cancels out
+    entirely (``psi(a) - psi(a + b)``): digamma changes sign, so a ``psi(x)`` left as
+    ``D + psi(y)`` could cancel where the plain value does not.
 
     Parameters
     ----------
@@ -231,9 +234,9 @@ def rewrite_polygamma_differences(expr):
     arguments = defaultdict(set)
     for call in expr.atoms(sympy.polygamma):
         n, z = call.args
-        if n.is_Integer and n >= 1:
+        if n.is_Integer and n >= 0:
             arguments[int(n)].add(z)
-    mapping = {}
+    mapping, references = {}, {}
     for n, args in arguments.items():
         reference, below = None, []
         for y in sorted(args, key=sympy.default_sort_key):
@@ -243,9 +246,21 @@ def rewrite_polygamma_differences(expr):
         for x in below:
             mapping[sympy.polygamma(n, x)] = (
                 polygamma_difference(n, x, reference - x) + sympy.polygamma(n, reference))
-    if not mapping:
-        return expr
-    return _expand_sums(expr.xreplace(mapping))
+        if below:
+            references[n] = reference
+    digamma = {k: v for k, v in mapping.items() if k.args[0] == 0}
+    for key in digamma:
+        del mapping[key]
+    if mapping:
+        expr = _expand_sums(expr.xreplace(mapping))
+    if digamma:
+        # digamma changes sign (at x = 1.46), so psi(x) = D + psi(y) may itself cancel:
+        # keep the rewrite only where psi(y) cancels out symbolically (psi(a) - psi(a + b),
+        # the Beta and Dirichlet expectation parameters and KL divergences)
+        out = _expand_sums(expr.xreplace(digamma))
+        if not out.has(sympy.polygamma(0, references[0])):
+            expr = out
+    return expr
 
 
 class ratio_power(sympy.Function):
