@@ -38,6 +38,7 @@ import contextlib
 import signal
 import threading
 import time
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -69,6 +70,10 @@ _LADDER = (30, 60, 120, 240)
 _STABLE = 1e-8
 # relative offset of the points either side of a switching point
 _SIDE = sp.Rational(1, 10**6)
+# largest denominator a decimal of an answer is read as (0.333333333333333 is 1/3)
+_DENOMINATOR = 10**6
+# the least share of the budget sympy's simplify() gets after the numeric stage
+_SIMPLIFY_SHARE = 0.2
 # largest difference (operation count) given to sympy's simplify()
 _SIMPLIFY_OPS = 120
 # fewest points that must evaluate for a numeric "correct"
@@ -171,10 +176,18 @@ def _to_sympy_entries(value, symbols, coordinates):
 
 
 def _exact_decimals(value):
-    """Decimals as the exact numbers they write (``0.1`` is 1/10), so that the high-precision
-    comparison does not see the binary rounding of a Float.
+    """A Float of an answer as the number it stands for: the simplest fraction (denominator
+    at most 10^6) that agrees with it to its 15 digits, else its exact decimal. ``1/1.69``
+    reaches the grader as the Float 0.591715976331361 and means 100/169.
     """
-    return value.xreplace({f: sp.Rational(str(f)) for f in value.atoms(sp.Float)})
+    def exact(f):
+        x = Fraction(str(f))
+        near = x.limit_denominator(_DENOMINATOR)
+        if x == 0 or abs(near - x) <= abs(x) * Fraction(1, 10**14):
+            x = near
+        return sp.Rational(x.numerator, x.denominator)
+
+    return value.xreplace({f: exact(f) for f in value.atoms(sp.Float)})
 
 
 def parse_answer(answer, symbols, coordinates=None):
@@ -352,7 +365,7 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
     >>> check_answer(x, "x**2", {"x": x})
     CheckResult(incorrect, numeric at 1 point: the answer differs from the quantity)
     >>> check_answer(x, "x**2", {"x": x}, feedback="difference")
-    CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = -x*(x - 1))
+    CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = x*(1 - x))
     """
     timeout = positive("timeout", timeout)
     if feedback not in FEEDBACK:
@@ -375,10 +388,13 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
     diffs = [a - b for a, b in zip(want, got, strict=True)]
     show = feedback == "difference"
     start = time.perf_counter()
-    simplified = None
+    out_of_time = _undecided(diffs, shape_e, show, f"could not decide within {timeout:g} s; pass a larger "
+                             f"timeout or a simpler form of the answer")
+    left = lambda share: max(timeout - (time.perf_counter() - start), share * timeout)  # noqa: E731
+    # 1. the normal form in the rational-function field (cheap, decides most answers)
     try:
         with _deadline(_SYMBOLIC_SHARE * timeout):
-            simplified = _exact_stage(diffs, model)
+            simplified = _normal_form(diffs, model)
     except _OutOfTime:
         simplified = None
     current = simplified if simplified is not None else diffs
@@ -387,19 +403,28 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
             return CheckResult(True, _reshape(simplified, shape_e) if show else None, "exact")
         if any(_provably_nonzero(d) for d in simplified):
             return _incorrect(simplified, shape_e, show, "exact", "")
-    left = max(timeout - (time.perf_counter() - start), (1 - _SYMBOLIC_SHARE) * timeout)
+    # 2. the numeric ladder: a genuine nonzero value decides at once
     try:
-        with _deadline(left):
-            verdict = _numeric_stage(current, model, variables or {}, points, rng)
+        with _deadline(left(1 - _SYMBOLIC_SHARE)):
+            status, n, why = _numeric_stage(current, model, variables or {}, points, rng)
     except _OutOfTime:
-        return _undecided(current, shape_e, show, timeout, f"could not decide within {timeout:g} s; pass a "
-                          f"larger timeout or a simpler form of the answer")
-    status, n, why = verdict
-    if status == "zero":
-        return CheckResult(True, _reshape(current, shape_e) if show else None, _numeric_how(n), why)
+        return out_of_time
     if status == "nonzero":
         return _incorrect(current, shape_e, show, _numeric_how(n), why)
-    return _undecided(current, shape_e, show, timeout, why)
+    # 3. sympy's simplify() may still prove the difference zero: then the verdict is exact
+    if simplified is not None:
+        try:
+            with _deadline(left(_SIMPLIFY_SHARE)):
+                proved = _simplify(simplified)
+        except _OutOfTime:
+            proved = None
+        if proved is not None and all(d == 0 for d in proved):
+            return CheckResult(True, _reshape(proved, shape_e) if show else None, "exact")
+        if proved is not None and any(_provably_nonzero(d) for d in proved):
+            return _incorrect(proved, shape_e, show, "exact", "")
+    if status == "zero":
+        return CheckResult(True, _reshape(current, shape_e) if show else None, _numeric_how(n), why)
+    return _undecided(current, shape_e, show, why)
 
 
 def _incorrect(diffs, shape, show, how, where):
@@ -409,7 +434,7 @@ def _incorrect(diffs, shape, show, how, where):
     return CheckResult(False, None, how, "the answer differs from the quantity" + where)
 
 
-def _undecided(diffs, shape, show, timeout, why):
+def _undecided(diffs, shape, show, why):
     return CheckResult(False, _reshape(diffs, shape) if show else None, "undecided", why, decided=False)
 
 
@@ -421,34 +446,41 @@ def _reshape(entries, shape):
     return sp.ImmutableDenseNDimArray(entries, shape)
 
 
-def _exact_stage(diffs, model):
-    """Normal forms of the differences: through the shared rational-function field where it
-    applies, sympy's ``simplify`` of the expanded logarithms otherwise.
+def _normal_form(diffs, model):
+    """Normal forms of the differences through the shared rational-function field (the
+    differences themselves where the field does not apply).
     """
     free = set().union(*(d.free_symbols for d in diffs)) if diffs else set()
     coords = tuple(model.coordinates) if model is not None else ()
     coords += tuple(sorted(free - set(coords), key=lambda s: s.name))
     try:
-        out = simplify_entries(diffs, coords)
+        return simplify_entries(diffs, coords)
     except (ValueError, TypeError, NotImplementedError):
-        out = list(diffs)
-    result = []
-    for d in out:
-        # simplify() of a large difference takes seconds; the numeric stage decides those
+        return list(diffs)
+
+
+def _simplify(diffs):
+    """Apply sympy's ``simplify`` to the expanded logarithms, for what the field leaves nonzero;
+    large differences are skipped (simplify() takes seconds on them).
+    """
+    out = []
+    for d in diffs:
         if d != 0 and not d.is_number and sp.count_ops(d) <= _SIMPLIFY_OPS:
-            d2 = sp.simplify(sp.expand_log(d))
-            d = d2 if d2 == 0 or sp.count_ops(d2) <= sp.count_ops(d) else d
-        result.append(d)
-    return result
+            d = sp.simplify(sp.expand_log(d))
+        out.append(d)
+    return out
 
 
 def _provably_nonzero(d):
-    """True when sympy proves ``d`` nonzero: a nonzero number (evaluated to 30 digits), or an
-    expression the coordinates' assumptions make nonzero (``exp(-100*sigma)``).
+    """True when sympy proves ``d`` nonzero: a nonzero rational, or an expression the
+    coordinates' assumptions make nonzero (``exp(-100*sigma)``). A constant such as
+    ``log(6) - log(2) - log(3)`` is left to the numeric ladder, which tells rounding noise
+    from a genuine value.
     """
+    if d.is_Rational:
+        return d != 0
     if d.is_number:
-        v = sp.N(d, 30)
-        return v.is_comparable and abs(v) > 0 or v.is_zero is False
+        return False
     return d.is_zero is False
 
 
@@ -521,7 +553,7 @@ def _validator(model):
         return lambda point: True
     bounds = [(p.lower, p.upper) for p in model.parameters]
     constraints = [sp.lambdify(model.coordinates, c.expr.xreplace(
-        {k: sp.Rational(v) if not isinstance(v, sp.Basic) else v for k, v in model.constants.items()}),
+        {k: _exact_constant(v) for k, v in model.constants.items()}),
         modules="mpmath") for c in model.constraints]
 
     def valid(point):
@@ -639,8 +671,7 @@ def _ladder(fn, point):
 def _numeric_stage(diffs, model, variables, points, rng):
     """``(status, points used, why)`` with status ``"zero"``, ``"nonzero"`` or ``"undecided"``."""
     domains = _domains(model, variables)
-    constants = {k: sp.Rational(v) if not isinstance(v, sp.Basic) else v
-                 for k, v in (model.constants.items() if model is not None else ())}
+    constants = {k: _exact_constant(v) for k, v in (model.constants.items() if model is not None else ())}
     diffs = [d.xreplace(constants) for d in diffs]
     free = set().union(*(d.free_symbols for d in diffs))
     for sym in sorted(free - set(domains), key=str):
@@ -791,6 +822,13 @@ def check_batch(grade, answers, quantity=None):
         except AnswerError as exc:
             results.append(CheckResult(False, None, "malformed", str(exc)))
     return results
+
+
+def _exact_constant(value):
+    """A model constant as the exact number it writes: ``1.3`` is 13/10, not the binary double."""
+    if isinstance(value, sp.Basic):
+        return _exact_decimals(value)
+    return sp.Rational(repr(value)) if isinstance(value, float) else sp.Rational(value)
 
 
 def _numeric_how(n):
