@@ -365,7 +365,7 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
     >>> check_answer(x, "x**2", {"x": x})
     CheckResult(incorrect, numeric at 1 point: the answer differs from the quantity)
     >>> check_answer(x, "x**2", {"x": x}, feedback="difference")
-    CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = x*(1 - x))
+    CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = -x*(x - 1))
     """
     timeout = positive("timeout", timeout)
     if feedback not in FEEDBACK:
