@@ -571,71 +571,94 @@ def _validator(model):
 
 
 def _switching_functions(d):
-    """The expressions whose sign changes switch a non-smooth ``d``, and whether they are
-    all of a kind whose zeros can be located (not floor/ceiling/frac/Mod).
+    """``(function, exact)`` pairs: the expressions whose sign changes switch a non-smooth
+    ``d``, ``exact`` when the value at the switch itself can differ from both sides (a
+    ``Piecewise`` condition, ``sign``, ``Heaviside``); and whether they all are of a kind whose
+    zeros can be located (not floor/ceiling/frac/Mod).
     """
     out, locatable = [], True
     for f in d.atoms(*_NONSMOOTH):
         if isinstance(f, sp.Piecewise):
             for _, cond in f.args:
                 for rel in cond.atoms(sp.core.relational.Relational):
-                    out.append(rel.lhs - rel.rhs)
+                    out.append((rel.lhs - rel.rhs, True))
         elif isinstance(f, (sp.Max, sp.Min)):
             args = list(f.args)
-            out += [a - b for i, a in enumerate(args) for b in args[i + 1:]]
-        elif isinstance(f, (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.re, sp.im, sp.arg)):
-            out.append(f.args[0])
+            out += [(a - b, False) for i, a in enumerate(args) for b in args[i + 1:]]
+        elif isinstance(f, sp.Abs):
+            out.append((f.args[0], False))
+        elif isinstance(f, (sp.sign, sp.Heaviside, sp.DiracDelta, sp.re, sp.im, sp.arg)):
+            out.append((f.args[0], True))
         else:
             locatable = False
     return out, locatable
 
 
 def _switching_roots(functions, variables):
-    """For each switching function, a variable and its roots as expressions of the others;
-    None when one cannot be located (periodic, or no closed-form solution).
+    """For each switching function, ``(variable, roots, exact)`` with the roots as expressions
+    of the other variables (a variable in which the function is linear first, so that a
+    rational point of the others gives a rational root); None when one cannot be located
+    (periodic, or no closed-form solution).
     """
-    roots = []
-    for f in functions:
+    out = []
+    for f, exact in functions:
         free = [v for v in variables if v in f.free_symbols]
         if not free:
             continue
         if f.has(sp.sin, sp.cos, sp.tan, sp.cot, sp.sec, sp.csc):
             return None  # infinitely many switching points
-        for v in free:
+        linear = [v for v in free if _is_linear(f, v)]
+        for v in linear + [v for v in free if v not in linear]:
             try:
                 sol = sp.solve(f, v, dict=False)
             except (NotImplementedError, ValueError, TypeError):
                 continue
             if isinstance(sol, list) and all(isinstance(r, sp.Basic) for r in sol):
-                roots.append((v, sol))
+                out.append((v, sol, exact))
                 break
         else:
             return None
-    return roots
+    return out
+
+
+def _is_linear(f, v):
+    try:
+        return sp.Poly(f, v).degree() == 1
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return False
 
 
 def _sides(base, roots, domains, valid, coords):
-    """Points either side of every switching point, the other coordinates from ``base``."""
-    out = []
-    for v, sols in roots:
+    """Points at and either side of every switching point, the other coordinates from
+    ``base``: ``(point, on_switch)`` pairs, and whether every switching point that needs to
+    be evaluated exactly was (its coordinate rational there).
+    """
+    out, complete = [], True
+    for v, sols, exact in roots:
         for r in sols:
             try:
-                r0 = r.xreplace(base)
-                if not r0.is_real:
-                    continue
-                r0 = sp.nsimplify(sp.N(r0, 40), rational=True) if not r0.is_Rational else r0
+                r0 = sp.nsimplify(r.xreplace(base))
             except (TypeError, ValueError):
+                complete &= not exact
                 continue
-            step = abs(r0) * _SIDE if r0 != 0 else _SIDE
-            for x in (r0 - step, r0 + step):
+            if r0.is_real is False:
+                continue
+            if not r0.is_real:
+                complete &= not exact
+                continue
+            # either side at a rational point; on the switch exactly (sympy decides the
+            # conditions there, for an algebraic point too)
+            near = r0 if r0.is_Rational else sp.Rational(str(sp.N(r0, 40)))
+            step = abs(near) * _SIDE if near != 0 else _SIDE
+            for x, on in ((near - step, False), (r0, True), (near + step, False)):
                 lo, hi, _ = domains[v]
                 if (lo is not None and not x > lo) or (hi is not None and not x < hi):
                     continue
                 pt = dict(base)
                 pt[v] = x
                 if valid([float(pt[c]) for c in coords]):
-                    out.append(pt)
-    return out
+                    out.append((pt, on and exact))
+    return out, complete
 
 
 def _ladder(fn, point):
@@ -687,22 +710,28 @@ def _numeric_stage(diffs, model, variables, points, rng):
         switching += f
         locatable &= ok
     roots = _switching_roots(switching, order) if switching and locatable else ([] if locatable else None)
-    extra = []
-    if roots:
-        for pt in base:
-            extra += _sides(pt, roots, domains, _validator(model), list(model.coordinates) if model is not None else [])
+    extra, complete = [], True
+    valid = _validator(model)
+    coords = list(model.coordinates) if model is not None else []
+    for pt in base if roots else ():
+        more, ok = _sides(pt, roots, domains, valid, coords)
+        extra += more
+        complete &= ok
     fns = [_lambdify(order, d) for d in diffs]
     used = 0
-    for pt in base + extra:
-        args = [pt[s] for s in order]
+    for pt, on_switch in [(pt, False) for pt in base] + extra:
+        args = [pt[s] if pt[s].is_Rational else sp.Rational(str(sp.N(pt[s], 40))) for s in order]
         ok = True
         for fn, d in zip(fns, diffs, strict=True):
             if d == 0:
                 continue
-            status = _ladder(fn, args)
+            # on a switching set the conditions are decided exactly (rational arithmetic)
+            status = _ladder(_exact_point(d.xreplace(pt)) if on_switch else fn, args)
             if status == "nonzero":
                 return "nonzero", used + 1, ""
             if status is None:
+                # a switching point whose value cannot be evaluated leaves the check incomplete
+                complete &= not on_switch
                 ok = False
                 break
         used += ok
@@ -712,7 +741,20 @@ def _numeric_stage(diffs, model, variables, points, rng):
     if roots is None:
         return "undecided", used, ("the answer is not smooth and its switching points could not be located; "
                                    f"the difference vanishes at the {used} points sampled")
+    if not complete:
+        return "undecided", used, ("the answer is not smooth and its value at some switching points could not "
+                                   f"be evaluated exactly; the difference vanishes at the {used} points sampled")
     return "zero", used, ""
+
+
+def _exact_point(value):
+    """The ladder's function for a difference already evaluated at an exact point."""
+    def fn(*args):
+        v = sp.N(value, mpmath.mp.dps)
+        if v.is_real:
+            return mpmath.mpf(v._mpf_) if v.is_Float else mpmath.mpf(str(v))
+        return mpmath.mpc(complex(v))
+    return fn
 
 
 def _lambdify(order, d):

@@ -70,6 +70,12 @@ def test_one_entry_quantities_take_a_scalar():
     sp.Heaviside(SIGMA - 10**9),           # switches beyond every sampled scale
     sp.exp(-10**6 * (SIGMA - 5) ** 2),      # a narrow bump
     sp.sin(MU) * sp.Integer(10) ** -200,    # far below double precision
+    # wrong only on a null set: the switching point itself is evaluated exactly
+    sp.Piecewise((5, sp.Eq(SIGMA, 3)), (0, True)),
+    sp.Piecewise((5, sp.Eq(SIGMA, MU**2 + 1)), (0, True)),
+    sp.Piecewise((5, sp.Eq(SIGMA**2, 2)), (0, True)),        # an irrational switching point
+    sp.Piecewise((0, SIGMA < sp.pi), (0, SIGMA > sp.pi), (7, True)),
+    1 - sp.sign(SIGMA - 3) ** 2,
 ])
 def test_findings_wrong_answers_are_incorrect(extra):
     verdict = NORMAL.check("fisher_metric", metric_plus(extra))
