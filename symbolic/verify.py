@@ -383,7 +383,7 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
     if callable(maps):
         # the chart maps are derived only for an answer or quantity that needs them
         maps = maps() if foreign else {}
-    want = [_in_coordinates(sp.sympify(e, strict=True), maps, model) for e in want]
+    want = [_in_coordinates(_exact_decimals(sp.sympify(e, strict=True)), maps, model) for e in want]
     got = [_in_coordinates(_exact_decimals(sp.sympify(e, strict=True)), maps, model) for e in got]
     diffs = [a - b for a, b in zip(want, got, strict=True)]
     show = feedback == "difference"
