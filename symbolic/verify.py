@@ -479,6 +479,8 @@ def _provably_nonzero(d):
     """
     if d.is_Rational:
         return d != 0
+    if d.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return True  # the quantity is finite on the domain; an infinite or undefined answer is not
     if d.is_number:
         return False
     return d.is_zero is False

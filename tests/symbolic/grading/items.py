@@ -123,6 +123,8 @@ ITEMS = [
     Item("Poisson", "fisher_metric", "1/lam + lam*10**-22", "incorrect", "tiny, growing with lam"),
     Item("Poisson", "fisher_metric", "exp(theta1)", "incorrect",
          f"{A16} sec. 2.2 (e^theta = lam is the metric of the natural chart, not of lam)"),
+    Item("Poisson", "fisher_metric", "oo", "incorrect", "an infinite answer"),
+    Item("Poisson", "fisher_metric", "1/(lam - lam)", "incorrect", "an undefined answer (zoo)"),
     Item("Poisson", "log_partition", "exp(theta1)", "correct", f"{A16} sec. 2.2; {N20} sec. 4"),
     Item("Poisson", "log_partition", "lam", "correct", f"{A16} sec. 2.2 (in the coordinate)"),
     Item("Poisson", "log_partition", "exp(theta1) - 1", "incorrect", f"{A16} sec. 2.2 (constant)"),
