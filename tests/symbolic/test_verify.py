@@ -42,7 +42,7 @@ def metric_plus(extra):
     (NORMAL, "expectation_parameters", "[mu, mu**2+sigma**2]"),
 ])
 def test_findings_correct_answers_in_natural_and_expectation_charts(M, quantity, answer):
-    verdict = M.check(quantity, answer)
+    verdict = M.check(quantity, answer, timeout=60)  # the verdict, not the machine's load
     assert verdict and verdict.decided and verdict.verdict == "correct", verdict
 
 
