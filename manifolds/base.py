@@ -367,9 +367,10 @@ class StatisticalManifold:
         return check_quantity(self, quantity, answer, alpha, feedback=feedback, timeout=timeout)
 
     def check_batch(self, answers, quantity=None, alpha=None, *, feedback=DEFAULT_FEEDBACK, timeout=DEFAULT_TIMEOUT):
-        """Grade a list of answers to ``quantity``, or of ``(quantity, answer)`` pairs, and
-        report each (:func:`symbolic.verify.check_batch`); an unreadable answer is reported
-        as ``malformed`` instead of stopping the batch.
+        """Grade a list of answers to ``quantity``, or of ``(quantity, answer)`` pairs or
+        ``(quantity, answer, options)`` triples, and report each
+        (:func:`symbolic.verify.check_batch`); an unreadable answer is reported as
+        ``malformed`` instead of stopping the batch.
 
         Examples
         --------
@@ -377,7 +378,11 @@ class StatisticalManifold:
         >>> [r.verdict for r in Poisson().check_batch(["1/lam", "lam", "1/lambda"], "fisher_metric")]
         ['correct', 'incorrect', 'malformed']
         """
-        return check_batch(lambda q, a: self.check(q, a, alpha, feedback=feedback, timeout=timeout), answers, quantity)
+        def grade(q, a, **options):
+            options = {"alpha": alpha, "feedback": feedback, "timeout": timeout, **options}
+            return self.check(q, a, options.pop("alpha"), **options)
+
+        return check_batch(grade, answers, quantity)
 
     def latex(self, quantity):
         """LaTeX of a derived quantity, for lecture notes."""

@@ -838,11 +838,12 @@ def check_quantity(manifold, quantity, answer, alpha=None, *, feedback=DEFAULT_F
 # -- the batch form -------------------------------------------------------------------------
 
 def check_batch(grade, answers, quantity=None):
-    """Grade many answers with ``grade(quantity, answer)`` and report each.
+    """Grade many answers with ``grade(quantity, answer, **options)`` and report each.
 
-    ``answers`` is a list of answers (all for ``quantity``) or of ``(quantity, answer)``
-    pairs. An answer that cannot be read becomes a ``"malformed"`` result whose message says
-    why, so one bad answer does not stop the batch.
+    ``answers`` is a list of answers (all for ``quantity``), or of ``(quantity, answer)``
+    pairs or ``(quantity, answer, options)`` triples (``options`` a dict such as
+    ``{"alpha": 1}``). An answer that cannot be read becomes a ``"malformed"`` result whose
+    message says why, so one bad answer does not stop the batch.
 
     Examples
     --------
@@ -854,15 +855,18 @@ def check_batch(grade, answers, quantity=None):
     """
     results = []
     for item in answers:
-        if quantity is None:
-            if not (isinstance(item, (tuple, list)) and len(item) == 2):
-                raise ValueError("without a quantity, each item must be a (quantity, answer) pair; "
-                                 f"got {item!r:.80}")
-            q, answer = item
-        else:
+        options = {}
+        if quantity is not None:
             q, answer = quantity, item
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            q, answer = item
+        elif isinstance(item, (tuple, list)) and len(item) == 3 and isinstance(item[2], dict):
+            q, answer, options = item
+        else:
+            raise ValueError("without a quantity, each item must be a (quantity, answer) pair or a "
+                             f"(quantity, answer, options) triple; got {item!r:.80}")
         try:
-            results.append(grade(q, answer))
+            results.append(grade(q, answer, **options))
         except AnswerError as exc:
             results.append(CheckResult(False, None, "malformed", str(exc)))
     return results

@@ -201,6 +201,9 @@ def test_batch_grades_each_answer():
     assert [r.verdict for r in pairs] == ["correct", "correct", "incorrect"]
     with pytest.raises(ValueError, match="pair"):
         P.check_batch(["1/lam"])
+    curvatures = NORMAL.check_batch([("scalar_curvature", "-1"), ("scalar_curvature", "-1", {"alpha": 1}),
+                                     ("scalar_curvature", "0", {"alpha": 1})])
+    assert [r.verdict for r in curvatures] == ["correct", "incorrect", "correct"]
 
 
 # -- without a model -----------------------------------------------------------------------------
