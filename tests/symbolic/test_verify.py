@@ -247,3 +247,27 @@ def test_a_tiny_change_of_any_entry_is_incorrect(name, power, digits, c):
     g = M.fisher_metric()
     wrong = g + sp.ones(*g.shape) * c * x**power * sp.Integer(10) ** -digits
     assert M.check("fisher_metric", wrong).verdict == "incorrect"
+
+
+@pytest.mark.parametrize("name", [pytest.param("Normal", marks=pytest.mark.slow), "Poisson"])
+def test_dual_flatness_graded_with_alpha(name):
+    """An exponential family is e-flat in theta and m-flat in eta (Amari 2016, ch. 2 and 6):
+    the Christoffel symbols of the 1-connection vanish in the natural chart, those of the
+    (-1)-connection in the expectation chart, and not the other way round.
+    """
+    M = _manifold(name)
+    n = M.dim
+    zero3 = sp.MutableDenseNDimArray.zeros(n, n, n).tolist()
+    natural, expectation = M.in_chart("natural"), M.in_chart("expectation")
+    assert natural.check("christoffel", zero3, alpha=1)
+    assert natural.check("christoffel_1st", zero3, alpha=1)
+    assert natural.check("riemann", sp.MutableDenseNDimArray.zeros(n, n, n, n).tolist(), alpha=1)
+    assert expectation.check("christoffel", zero3, alpha=-1)
+    assert natural.check("christoffel", zero3, alpha=-1).verdict == "incorrect"
+    assert expectation.check("christoffel", zero3, alpha=1).verdict == "incorrect"
+
+
+def test_alpha_ricci_of_the_normal_family():
+    # R_jl = K g_jl with K = -(1 - alpha^2)/2 (Amari & Nagaoka 2000, sec. 2.3)
+    assert NORMAL.check("ricci", "diag(-(1 - alpha**2)/(2*sigma**2), -(1 - alpha**2)/sigma**2)")
+    assert not NORMAL.check("ricci", "diag(-(1 - alpha**2)/(2*sigma**2), -(1 - alpha**2)/(2*sigma**2))")
