@@ -271,3 +271,16 @@ def test_alpha_ricci_of_the_normal_family():
     # R_jl = K g_jl with K = -(1 - alpha^2)/2 (Amari & Nagaoka 2000, sec. 2.3)
     assert NORMAL.check("ricci", "diag(-(1 - alpha**2)/(2*sigma**2), -(1 - alpha**2)/sigma**2)")
     assert not NORMAL.check("ricci", "diag(-(1 - alpha**2)/(2*sigma**2), -(1 - alpha**2)/(2*sigma**2))")
+
+
+@pytest.mark.slow
+def test_a_curvature_rewritten_by_the_polygamma_recurrence():
+    """Beta's scalar curvature with psi1(a) written as psi1(a + 1) + 1/a^2 (the recurrence,
+    DLMF 5.15.5): no normal form knows it, the numeric ladder decides; a 1e-40 change is seen.
+    """
+    M = _manifold("Beta")
+    a, _ = M.coordinates
+    answer = M.scalar_curvature().subs(sp.polygamma(1, a), sp.polygamma(1, a + 1) + 1 / a**2)
+    verdict = M.check("scalar_curvature", answer, timeout=60)
+    assert verdict.verdict == "correct" and verdict.how.startswith("numeric at")
+    assert M.check("scalar_curvature", answer + a * sp.Integer(10) ** -40, timeout=60).verdict == "incorrect"
