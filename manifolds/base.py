@@ -20,7 +20,7 @@ from symbolic import (
 )
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
-from symbolic.verify import DEFAULT_TIMEOUT, check_answer
+from symbolic.verify import DEFAULT_FEEDBACK, DEFAULT_TIMEOUT, check_batch, check_quantity
 
 __all__ = ["StatisticalManifold"]
 
@@ -303,14 +303,34 @@ class StatisticalManifold:
         "kl_divergence": lambda M: M.kl_divergence(),
     }
 
-    def quantity(self, name):
-        """A derived quantity by name (the names :meth:`check` and :meth:`latex` accept)."""
+    #: The quantities that take the alpha of the alpha-connection (docs/conventions.md).
+    ALPHA_QUANTITIES = {
+        "christoffel": lambda M, a: M.christoffel(kind=2, alpha=a),
+        "christoffel_2nd": lambda M, a: M.christoffel(kind=2, alpha=a),
+        "christoffel_1st": lambda M, a: M.christoffel(kind=1, alpha=a),
+        "alpha_connection": lambda M, a: M.alpha_connection(a, kind=1),
+        "riemann": lambda M, a: M.riemann(a),
+        "ricci": lambda M, a: M.ricci(a),
+        "scalar_curvature": lambda M, a: M.scalar_curvature(a),
+        "gaussian_curvature": lambda M, a: M.gaussian_curvature(a),
+    }
+
+    def quantity(self, name, alpha=None):
+        """A derived quantity by name (the names :meth:`check` and :meth:`latex` accept);
+        ``alpha`` for the quantities of the alpha-connection (Christoffel symbols, curvature).
+        """
         if callable(name):
             return name(self)
+        if alpha is not None:
+            if name not in self.ALPHA_QUANTITIES:
+                raise ValueError(f"{name!r} takes no alpha; the quantities that do: "
+                                 f"{', '.join(sorted(self.ALPHA_QUANTITIES))}")
+            return self.ALPHA_QUANTITIES[name](self, alpha)
         try:
             getter = self._QUANTITIES[name]
         except KeyError:
-            raise ValueError(f"unknown quantity {name!r}; known: {', '.join(sorted(self._QUANTITIES))}") from None
+            known = sorted({*self._QUANTITIES, *self.ALPHA_QUANTITIES})
+            raise ValueError(f"unknown quantity {name!r}; known: {', '.join(known)}") from None
         return getter(self)
 
     def symbols(self):
@@ -323,23 +343,46 @@ class StatisticalManifold:
             names.update({s.name: s for s in self.model.theta + self.model.eta})
         return names
 
-    def check(self, quantity, answer, alpha=None, *, timeout=DEFAULT_TIMEOUT):
-        """Say whether ``answer`` (a sympy object or a string) equals the derived ``quantity``.
+    def check(self, quantity, answer, alpha=None, *, feedback=DEFAULT_FEEDBACK, timeout=DEFAULT_TIMEOUT):
+        """Grade ``answer`` (a string, a sympy object or a nested list) against the derived
+        ``quantity``: :func:`symbolic.verify.check_quantity`, guide in ``docs/guide/grading.md``.
 
-        Symbolic simplification first; when inconclusive, a numeric comparison at random
-        points of the domain. The result is truthy when correct and shows the difference
-        otherwise. A string is read by the safe parser (:mod:`symbolic.parsing`), never
-        executed; the comparison gives up after ``timeout`` seconds with an undecided result
-        (:func:`symbolic.verify.check_answer`).
+        The answer may be written in the coordinates, in ``theta1, ...``, in ``eta1, ...`` or
+        a mix; ``alpha`` (a number, or symbolic) selects the alpha-connection, and an answer
+        that uses ``alpha`` is compared with the alpha-dependent quantity. ``feedback``:
+        ``"verdict"`` (default, for auto-grading) or ``"difference"`` (self-study: shows
+        expected - answer). The result is truthy when correct; ``how`` says whether it was
+        decided ``exact``, ``numeric at N points`` or is ``undecided``.
+
+        Examples
+        --------
+        >>> from manifolds import Normal, Poisson
+        >>> Poisson().check("fisher_metric", "1/lam")
+        CheckResult(correct)
+        >>> Poisson().check("fisher_metric", "Matrix([[1/lam**2]])", feedback="difference")
+        CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = Matrix([[(lam - 1)/lam**2]]))
+        >>> Normal().check("scalar_curvature", "alpha**2 - 1")
+        CheckResult(correct)
+        """
+        return check_quantity(self, quantity, answer, alpha, feedback=feedback, timeout=timeout)
+
+    def check_batch(self, answers, quantity=None, alpha=None, *, feedback=DEFAULT_FEEDBACK, timeout=DEFAULT_TIMEOUT):
+        """Grade a list of answers to ``quantity``, or of ``(quantity, answer)`` pairs or
+        ``(quantity, answer, options)`` triples, and report each
+        (:func:`symbolic.verify.check_batch`); an unreadable answer is reported as
+        ``malformed`` instead of stopping the batch.
 
         Examples
         --------
         >>> from manifolds import Poisson
-        >>> Poisson().check("fisher_metric", "Matrix([[1/lam**2]])")
-        CheckResult(incorrect: difference (expected - answer) = Matrix([[(lam - 1)/lam**2]]))
+        >>> [r.verdict for r in Poisson().check_batch(["1/lam", "lam", "1/lambda"], "fisher_metric")]
+        ['correct', 'incorrect', 'malformed']
         """
-        expected = self.quantity(quantity)
-        return check_answer(expected, answer, self.symbols(), self.model, timeout=timeout)
+        def grade(q, a, **options):
+            options = {"alpha": alpha, "feedback": feedback, "timeout": timeout, **options}
+            return self.check(q, a, options.pop("alpha"), **options)
+
+        return check_batch(grade, answers, quantity)
 
     def latex(self, quantity):
         """LaTeX of a derived quantity, for lecture notes."""

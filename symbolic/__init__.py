@@ -35,7 +35,7 @@ from .legendre import (
     natural_parameters,
 )
 from .model import Constraint, ExponentialFamily, Parameter, SampleSpace, StatisticalModel, parameter
-from .verify import CheckResult, check_answer
+from .verify import CheckResult, check_answer, check_batch, check_quantity
 from .version import __version__
 
 __all__ = [
@@ -52,5 +52,5 @@ __all__ = [
     "bregman_divergence", "dual_potential", "dual_potential_at_coordinates", "expectation_parameters",
     "kl_divergence", "kl_divergence_from_expectation", "natural_parameters",
     "Constraint", "ExponentialFamily", "Parameter", "SampleSpace", "StatisticalModel", "parameter",
-    "CheckResult", "check_answer",
+    "CheckResult", "check_answer", "check_batch", "check_quantity",
 ]
