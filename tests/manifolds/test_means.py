@@ -52,7 +52,7 @@ def test_normal_mean_equals_the_high_precision_minimiser():
 
         def gradient(m, s):
             total = [mpmath.mpf(0), mpmath.mpf(0)]
-            for w, (m2, s2) in zip(ws, pts):
+            for w, (m2, s2) in zip(ws, pts, strict=True):
                 A = 1 + ((m - m2) ** 2 / 2 + (s - s2) ** 2) / (2 * s * s2)
                 d = mpmath.sqrt(2) * mpmath.acosh(A)
                 factor = w * 2 * d * mpmath.sqrt(2) / mpmath.sqrt(A**2 - 1)
@@ -63,7 +63,7 @@ def test_normal_mean_equals_the_high_precision_minimiser():
         root = mpmath.findroot(gradient, (mpmath.mpf(0.5), mpmath.mpf(1.2)))
         expected = np.array([float(root[0]), float(root[1])])
         objective = float(sum(w * normal_distance((root[0], root[1]), p, mpmath) ** 2
-                              for w, p in zip(ws, pts))) / 2
+                              for w, p in zip(ws, pts, strict=True))) / 2
         assert max(abs(g) for g in gradient(root[0], root[1])) < mpmath.mpf(10) ** -25
     assert np.allclose(r.x, expected, rtol=1e-9, atol=1e-10)
     assert math.isclose(r.objective, objective, rel_tol=1e-9)
@@ -85,7 +85,7 @@ def test_two_points_give_the_geodesic_midpoint():
 @given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.3, 3.0)), min_size=2, max_size=5),
        st.integers(0, 2**31))
 def test_normal_mean_meets_the_first_order_condition(points, seed):
-    """grad of sum w d(m, p)^2 vanishes at the mean: central differences of the closed form."""
+    """The gradient of sum w d(m, p)^2 vanishes at the mean: central differences of the closed form."""
     P = np.array(points)
     w = np.random.default_rng(seed).uniform(0.1, 1.0, len(P))
     w /= w.sum()
@@ -93,7 +93,7 @@ def test_normal_mean_meets_the_first_order_condition(points, seed):
     assert r.ok, r.message
 
     def f(m):
-        return sum(wi * normal_distance(m, p) ** 2 for wi, p in zip(w, P))
+        return sum(wi * normal_distance(m, p) ** 2 for wi, p in zip(w, P, strict=True))
 
     h = 1e-5
     for k in range(2):
@@ -106,7 +106,8 @@ def test_normal_mean_meets_the_first_order_condition(points, seed):
 
 def test_normal_mean_is_equivariant_under_the_affine_isometries():
     """(mu, sigma) -> (a + b mu, b sigma), b > 0, is an isometry of the Fisher metric (it maps
-    N(mu, sigma) to the law of a + b X), so the mean of the images is the image of the mean."""
+    N(mu, sigma) to the law of a + b X), so the mean of the images is the image of the mean.
+    """
     K = Normal().numeric
     a, b = 3.0, 2.5
     m = K.frechet_mean(NORMAL_POINTS, NORMAL_WEIGHTS).x
@@ -123,14 +124,15 @@ CATEGORICAL_POINTS = np.array([[0.2, 0.3], [0.5, 0.1], [0.1, 0.6], [0.3, 0.3]])
 def test_categorical_mean_meets_the_sphere_first_order_condition():
     """On the sphere u = sqrt(p) (radius 2 for the Fisher metric), log_m(p) is
     theta / sin(theta) (u - cos(theta) m) with cos(theta) = <u, m> (Pennec 2006, Section 2.3):
-    its weighted sum vanishes at the Karcher mean."""
+    its weighted sum vanishes at the Karcher mean.
+    """
     K = Categorical(3).numeric
     w = np.array([0.4, 0.3, 0.2, 0.1])
     r = K.frechet_mean(CATEGORICAL_POINTS, w)
     assert r.ok, r.message
     mean = np.sqrt(np.append(r.x, 1 - r.x.sum()))
     total = np.zeros(3)
-    for wi, p in zip(w, CATEGORICAL_POINTS):
+    for wi, p in zip(w, CATEGORICAL_POINTS, strict=True):
         u = np.sqrt(np.append(p, 1 - p.sum()))
         c = np.clip(u @ mean, -1, 1)
         theta = np.arccos(c)
@@ -139,7 +141,7 @@ def test_categorical_mean_meets_the_sphere_first_order_condition():
     # and the minimum of sum w d^2 over the simplex, found by scipy, is not lower
     def f(z):
         q = np.exp(z) / np.exp(z).sum()
-        return sum(wi * categorical_distance(q[:2], p) ** 2 for wi, p in zip(w, CATEGORICAL_POINTS)) / 2
+        return sum(wi * categorical_distance(q[:2], p) ** 2 for wi, p in zip(w, CATEGORICAL_POINTS, strict=True)) / 2
     best = scipy.optimize.minimize(f, np.log(np.append(r.x, 1 - r.x.sum())), method="Nelder-Mead",
                                    options={"xatol": 1e-12, "fatol": 1e-15})
     assert r.objective <= best.fun + 1e-12
@@ -165,7 +167,7 @@ def test_interpolation_runs_along_the_geodesic():
     assert path.shape == (5, 2)
     assert np.allclose(path[1], x) and np.allclose(path[3], y, rtol=1e-10)
     d = normal_distance(x, y)
-    for t, p in zip(ts, path):   # constant speed: d(x, gamma(t)) = |t| d(x, y)
+    for t, p in zip(ts, path, strict=True):   # constant speed: d(x, gamma(t)) = |t| d(x, y)
         assert math.isclose(normal_distance(x, p), abs(t) * d, rel_tol=1e-9)
     assert K.interpolate([x, x], [y, y], ts).shape == (2, 5, 2)
 
@@ -178,7 +180,8 @@ def normal_kl(p, q):
 
 def gamma_kl(p, q):
     """KL(Gamma(a1, rate b1) || Gamma(a2, rate b2)) (Penny 2001, "KL-divergences of Normal,
-    Gamma, Dirichlet and Wishart densities", eq. (6))."""
+    Gamma, Dirichlet and Wishart densities", eq. (6)).
+    """
     from scipy.special import digamma, gammaln
 
     (a1, b1), (a2, b2) = p, q
@@ -192,15 +195,16 @@ def gamma_kl(p, q):
 ])
 def test_sided_bregman_centroids_minimise_the_sided_kl(family, kl, points):
     """right: argmin_c sum w KL(p_i || c); left: argmin_c sum w KL(c || p_i) (Nielsen and
-    Nock 2009, Section 4), checked by minimising the textbook KL with scipy."""
+    Nock 2009, Section 4), checked by minimising the textbook KL with scipy.
+    """
     K = family().numeric
     w = np.linspace(1.0, 2.0, len(points))
     w /= w.sum()
-    for side, objective in (("right", lambda c: sum(wi * kl(p, c) for wi, p in zip(w, points))),
-                            ("left", lambda c: sum(wi * kl(c, p) for wi, p in zip(w, points)))):
+    for side, objective in (("right", lambda c: sum(wi * kl(p, c) for wi, p in zip(w, points, strict=True))),
+                            ("left", lambda c: sum(wi * kl(c, p) for wi, p in zip(w, points, strict=True)))):
         c = K.bregman_centroid(points, w, side=side)
-        best = scipy.optimize.minimize(lambda z: objective([z[0], math.exp(z[1])] if family is Normal
-                                                           else np.exp(z)),
+        best = scipy.optimize.minimize(lambda z, f=objective: f([z[0], math.exp(z[1])] if family is Normal
+                                                                else np.exp(z)),
                                        [c[0] if family is Normal else math.log(c[0]), math.log(c[1])],
                                        method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-16})
         assert objective(c) <= best.fun + 1e-12, side

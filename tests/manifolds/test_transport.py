@@ -21,7 +21,7 @@ vectors = st.tuples(st.floats(-1, 1), st.floats(-1, 1)).filter(lambda w: abs(w[0
 
 
 def jacobian(M, which):
-    """d theta / dx or d eta / dx of an exponential family, lambdified from sympy."""
+    """The Jacobian d theta / dx or d eta / dx of an exponential family, lambdified from sympy."""
     expr = M.natural_parameters() if which == "natural" else sp.Matrix(M.expectation_parameters())
     f = sp.lambdify(M.coordinates, expr.jacobian(sp.Matrix(M.coordinates)), ["scipy", "numpy"])
     return lambda x: np.array(f(*x), dtype=float)
@@ -94,7 +94,8 @@ def test_levi_civita_transport_keeps_inner_products(v, w1, w2):
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
 def test_dual_transports_keep_the_pairing(family, x, v, alpha):
     """<P^α w1, P^-α w2> = <w1, w2> along one curve (Amari and Nagaoka 2000, Theorem 3.1),
-    while P^α alone does not keep the metric."""
+    while P^α alone does not keep the metric.
+    """
     K = family().numeric
     w1, w2 = np.array([0.3, 1.0]), np.array([-0.8, 0.2])
     y = K.exp(x, v)
@@ -108,9 +109,10 @@ def test_dual_transports_keep_the_pairing(family, x, v, alpha):
 @pytest.mark.slow
 @pytest.mark.parametrize("family,x,v", [(Normal, [0.5, 1.5], [0.7, -0.4]), (Gamma, [2.0, 1.5], [0.6, -0.4])])
 def test_exponential_and_mixture_transports_are_constant_in_theta_and_eta(family, x, v):
-    # (Gamma: the m-geodesic of (-0.6, 0.9) from (2, 1.5) leaves the eta domain, a -> oo)
     """∇^(1) is flat with affine coordinates θ, ∇^(-1) with η (Amari and Nagaoka 2000, Section
-    3.3): their transports keep the θ- and η-components of a vector, along any curve."""
+    3.3): their transports keep the θ- and η-components of a vector, along any curve.
+    """
+    # (Gamma: the m-geodesic of (-0.6, 0.9) from (2, 1.5) leaves the eta domain, a -> oo)
     M = family()
     K = M.numeric
     x = np.array(x)
@@ -145,7 +147,8 @@ def test_jacobi_field_is_the_derivative_of_exp(alpha):
 def test_normal_jacobi_fields_grow_like_sinh(t, mu, sigma):
     """Curvature K = -1/2: a normal Jacobi field with J(0) = 0 along a unit-speed geodesic
     has |J(t)| = |J'(0)| sinh(sqrt(-K) t) / sqrt(-K) (do Carmo, Riemannian Geometry (1992),
-    Chapter 5, Example 2.3)."""
+    Chapter 5, Example 2.3).
+    """
     K = Normal().numeric
     x = np.array([mu, sigma])
     v = np.array([0.0, sigma / math.sqrt(2)])      # unit speed: 2 v_sigma^2 / sigma^2 = 1
@@ -160,7 +163,8 @@ def test_normal_jacobi_fields_grow_like_sinh(t, mu, sigma):
 def test_alpha_log_maps(family, x, y):
     """exp_α(x, log_α(x, y)) = y; for α = ±1 the geodesics are straight lines in θ and η
     (Amari and Nagaoka 2000, Section 3.3), so log_1(x, y) = (dθ/dx)^-1 (θ(y) - θ(x)) and
-    log_-1(x, y) = (dη/dx)^-1 (η(y) - η(x))."""
+    log_-1(x, y) = (dη/dx)^-1 (η(y) - η(x)).
+    """
     M = family()
     K = M.numeric
     x, y = np.array(x), np.array(y)
