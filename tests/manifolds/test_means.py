@@ -81,6 +81,7 @@ def test_two_points_give_the_geodesic_midpoint():
     assert np.allclose(K.frechet_mean([y, x]).x, r.x, rtol=1e-10)
 
 
+@pytest.mark.slow
 @settings(max_examples=6)
 @given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.3, 3.0)), min_size=2, max_size=5),
        st.integers(0, 2**31))
@@ -104,6 +105,7 @@ def test_normal_mean_meets_the_first_order_condition(points, seed):
         assert abs(f(r.x + e) - f(r.x - e)) / (2 * np.linalg.norm(e)) < 1e-6 * scale
 
 
+@pytest.mark.slow
 def test_normal_mean_is_equivariant_under_the_affine_isometries():
     """(mu, sigma) -> (a + b mu, b sigma), b > 0, is an isometry of the Fisher metric (it maps
     N(mu, sigma) to the law of a + b X), so the mean of the images is the image of the mean.
@@ -121,6 +123,7 @@ def test_normal_mean_is_equivariant_under_the_affine_isometries():
 CATEGORICAL_POINTS = np.array([[0.2, 0.3], [0.5, 0.1], [0.1, 0.6], [0.3, 0.3]])
 
 
+@pytest.mark.slow
 def test_categorical_mean_meets_the_sphere_first_order_condition():
     """On the sphere u = sqrt(p) (radius 2 for the Fisher metric), log_m(p) is
     theta / sin(theta) (u - cos(theta) m) with cos(theta) = <u, m> (Pennec 2006, Section 2.3):
@@ -148,6 +151,7 @@ def test_categorical_mean_meets_the_sphere_first_order_condition():
     assert math.isclose(r.objective, f(np.log(np.append(r.x, 1 - r.x.sum()))), rel_tol=1e-9)
 
 
+@pytest.mark.slow
 def test_categorical_mean_is_equivariant_under_permutations():
     """Relabelling the categories is an isometry, the last category included."""
     K = Categorical(3).numeric

@@ -120,17 +120,20 @@ def test_exponential_and_mixture_transports_are_constant_in_theta_and_eta(family
     w = np.array([0.4, -1.1])
     for alpha, which in ((1.0, "natural"), (-1.0, "expectation")):
         J = jacobian(M, which)
-        for geodesic_alpha in (0.0, alpha):
+        # (along the alpha-geodesics too on the Normal; the Gamma alpha-solver would be one more
+        # compilation for the CI budget)
+        for geodesic_alpha in ((0.0, alpha) if family is Normal else (0.0,)):
             moved = K.parallel_transport(x, v, w, alpha=alpha, geodesic_alpha=geodesic_alpha)
             end = y if geodesic_alpha == 0.0 else K.exp(x, v, alpha=alpha)
             assert np.allclose(J(end) @ moved, J(x) @ w, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("alpha", [0.0, 0.5])
-def test_jacobi_field_is_the_derivative_of_exp(alpha):
-    K = Gamma().numeric
-    x, v, w = np.array([2.0, 1.5]), np.array([-0.6, 0.9]), np.array([0.3, 0.5])
+@pytest.mark.parametrize("family,x,v,alpha", [(Gamma, [2.0, 1.5], [-0.6, 0.9], 0.0),
+                                              (Normal, [0.5, 1.5], [0.7, -0.4], 0.5)])
+def test_jacobi_field_is_the_derivative_of_exp(family, x, v, alpha):
+    K = family().numeric
+    x, v, w = np.array(x), np.array(v), np.array([0.3, 0.5])
     J = K.jacobi_field(x, v, w, alpha=alpha)
     h = 1e-5
     fd = (K.exp(x, v + h * w, alpha=alpha) - K.exp(x, v - h * w, alpha=alpha)) / (2 * h)
@@ -159,7 +162,7 @@ def test_normal_jacobi_fields_grow_like_sinh(t, mu, sigma):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family,x,y", [(Normal, [0.5, 1.5], [-1.0, 0.6]), (Gamma, [2.0, 1.5], [0.8, 3.0])])
+@pytest.mark.parametrize("family,x,y", [(Normal, [0.5, 1.5], [-1.0, 0.6]), (Normal, [-2.0, 0.3], [1.0, 2.5])])
 def test_alpha_log_maps(family, x, y):
     """exp_α(x, log_α(x, y)) = y; for α = ±1 the geodesics are straight lines in θ and η
     (Amari and Nagaoka 2000, Section 3.3), so log_1(x, y) = (dθ/dx)^-1 (θ(y) - θ(x)) and
