@@ -61,8 +61,8 @@ def frechet_mean(K, points, weights=None, *, x0=None, tol=1e-10, max_iterations=
                         step=step, throw=throw)
 
 
-def interpolate(K, x, y, t, **options):
-    """Points ``exp_x(t log_x(y))`` of the geodesic from ``x`` (t = 0) to ``y`` (t = 1);
+def interpolate(K, x, y, t, *, alpha=0.0, **options):
+    """Points ``exp_x(t log_x(y))`` of the (α-)geodesic from ``x`` (t = 0) to ``y`` (t = 1);
     see :meth:`manifolds.numerics.NumericManifold.interpolate`.
     """
     x = K.validate(x, "x")
@@ -71,11 +71,11 @@ def interpolate(K, x, y, t, **options):
     if t.ndim > 1:
         raise ValueError(f"t must be a number or a 1-d array of times, got shape {t.shape}")
     x, y = np.broadcast_arrays(x, y)
-    v = K.log(x, y, **options)
+    v = K.log(x, y, alpha=alpha, **options)
     if t.ndim == 0:
-        return K.exp(x, float(t) * v)
+        return K.exp(x, float(t) * v, alpha=alpha)
     return K.exp(np.broadcast_to(x[..., None, :], x.shape[:-1] + (t.size, K.dim)),
-                 t[:, None] * v[..., None, :])
+                 t[:, None] * v[..., None, :], alpha=alpha)
 
 
 def _dual_maps(K):

@@ -810,6 +810,8 @@ class NumericManifold:
         solver, params = self._solver_for(alpha)
         x = self.validate(x, "x")
         w = as_array("w", w)
+        if w.ndim == 0 or w.shape[-1] != self.dim:
+            raise ValueError(f"w must have shape (..., {self.dim}), got shape {w.shape}")
         times = [0.0, float(t)] if t_eval is None else t_eval
         sol = solver.variational(x, v, t, t_eval=times, params=params, rtol=rtol, atol=atol,
                                  max_steps=max_steps, throw=True)
@@ -867,16 +869,19 @@ class NumericManifold:
         return frechet_mean(self, points, weights, x0=x0, tol=tol, max_iterations=max_iterations,
                             step=step, log_tol=log_tol, throw=throw)
 
-    def interpolate(self, x, y, t, **options):
-        """Points ``γ(t) = exp_x(t log_x(y))`` of the Fisher-Rao geodesic from ``x`` (t = 0)
-        to ``y`` (t = 1); ``t`` outside [0, 1] extrapolates.
+    def interpolate(self, x, y, t, *, alpha=0.0, **options):
+        """Points ``γ(t) = exp_x(t log_x(y))`` of the geodesic from ``x`` (t = 0) to ``y``
+        (t = 1); ``t`` outside [0, 1] extrapolates.
 
         Parameters
         ----------
         x, y : array_like, shape (..., n)
         t : float or array_like, shape (m,)
+        alpha : float
+            The connection whose geodesic joins them (0, the default: Fisher-Rao; 1: the
+            e-geodesic, -1: the m-geodesic).
         **options
-            Passed to :meth:`log` (``alpha``, ``tol``, ...).
+            Passed to :meth:`log` (``tol``, ``rtol``, ...).
 
         Returns
         -------
@@ -890,7 +895,7 @@ class NumericManifold:
         """
         from .means import interpolate
 
-        return interpolate(self, x, y, t, **options)
+        return interpolate(self, x, y, t, alpha=alpha, **options)
 
     def bregman_centroid(self, points, weights=None, side="right"):
         """Sided KL (Bregman) centroid of points of an exponential family, in closed form.

@@ -176,6 +176,19 @@ def test_interpolation_runs_along_the_geodesic():
     assert K.interpolate([x, x], [y, y], ts).shape == (2, 5, 2)
 
 
+@pytest.mark.slow
+def test_e_interpolation_is_straight_in_theta():
+    """The e-geodesic (alpha = 1) of an exponential family is the segment in theta (Amari and
+    Nagaoka 2000, Section 3.3): theta(gamma(t)) = (1 - t) theta(x) + t theta(y).
+    """
+    K = Normal().numeric
+    x, y = np.array([0.0, 1.0]), np.array([2.0, 1.5])
+    ts = np.array([0.25, 0.5, 0.75])
+    path = K.interpolate(x, y, ts, alpha=1.0)
+    expected = (1 - ts[:, None]) * K.natural(x) + ts[:, None] * K.natural(y)
+    assert np.allclose(K.natural(path), expected, rtol=1e-9)
+
+
 def normal_kl(p, q):
     """KL(N(m1, s1^2) || N(m2, s2^2)), the textbook closed form."""
     (m1, s1), (m2, s2) = p, q
