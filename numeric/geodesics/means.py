@@ -23,6 +23,7 @@ References
    Gauss-Newton iteration above).
 """
 import enum
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ class MeanStatus(enum.IntEnum):
     LOG_FAILED = 2
     EXP_FAILED = 3
     NO_PROGRESS = 4
+    NON_FINITE = 5
 
 
 _MESSAGES = {
@@ -59,6 +61,9 @@ _MESSAGES = {
     MeanStatus.NO_PROGRESS: (
         "the sum of squared distances did not decrease even with a step shortened 30 times: "
         "the mean is as accurate as the log map allows; loosen tol or tighten the log map's tol"),
+    MeanStatus.NON_FINITE: (
+        "the metric at the current mean, or the gradient's norm there, is not finite (a mean "
+        "at the edge of float64's range); rescale the points"),
 }
 
 
@@ -73,7 +78,7 @@ class MeanResult:
     status : MeanStatus
     gradient_norm : float
         ``|Σ w_i log_x(p_i)|_g`` at ``x``: the Riemannian norm of the gradient of
-        ``½ Σ w_i d(x, p_i)²`` (``inf`` when the log map failed).
+        ``½ Σ w_i d(x, p_i)²`` (``inf`` when it could not be computed at the first iterate).
     objective : float
         ``½ Σ w_i d(x, p_i)²`` at ``x``.
     iterations : int
@@ -189,6 +194,8 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
         gradient = weights @ V
         norm = float(np.sqrt(max(gradient @ g @ gradient, 0.0)))
         objective = 0.5 * float(weights @ np.einsum("mi,ij,mj->m", V, g, V))
+        if not (np.isfinite(g).all() and math.isfinite(norm) and math.isfinite(objective)):
+            return MeanStatus.NON_FINITE
         return gradient, norm, objective
 
     def finish(x, status, norm, objective, iterations):
@@ -198,8 +205,9 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
         return result
 
     state = evaluate(x)
-    if state is None:
-        return finish(x, MeanStatus.LOG_FAILED, np.inf, np.inf, 0)
+    if state is None or state is MeanStatus.NON_FINITE:
+        status = MeanStatus.LOG_FAILED if state is None else state
+        return finish(x, status, np.inf, np.inf, 0)
     gradient, norm, objective = state
     for iteration in range(max_iterations):
         if norm <= tol:
@@ -214,8 +222,8 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
                 s *= 0.5
                 continue
             new = evaluate(candidate)
-            if new is None:
-                failure = MeanStatus.LOG_FAILED
+            if new is None or new is MeanStatus.NON_FINITE:
+                failure = MeanStatus.LOG_FAILED if new is None else new
                 s *= 0.5
                 continue
             # a decrease, or one within rounding of the objective: the gradient's norm

@@ -263,6 +263,22 @@ def test_bad_input_is_refused():
         Cauchy().numeric.bregman_centroid([[0.0, 1.0]])
     with pytest.raises(ValueError, match="points must have shape"):
         K.frechet_mean([0.0, 1.0])
+    with pytest.raises(DomainError, match="tol must be > 0"):
+        K.frechet_mean(NORMAL_POINTS, tol=-1.0)
+    with pytest.raises(DomainError, match="step must be in"):
+        K.frechet_mean(NORMAL_POINTS, step=2.0)
+    with pytest.raises(DomainError, match="max_iterations"):
+        K.frechet_mean(NORMAL_POINTS, max_iterations=0)
+    with pytest.raises(DomainError, match="weights"):
+        K.frechet_mean(NORMAL_POINTS, [1.0, float("nan"), 1.0, 1.0])
+    with pytest.raises(DomainError, match="x0: sigma"):
+        K.frechet_mean(NORMAL_POINTS, x0=[0.0, -1.0])
+    with pytest.raises(TypeError, match="points"):
+        K.frechet_mean("0.5")
+    with pytest.raises(ValueError, match="t must be a number or a 1-d array"):
+        K.interpolate([0.0, 1.0], [1.0, 1.0], [[0.5]])
+    with pytest.raises(DomainError, match="sigma"):
+        K.bregman_centroid([[0.0, 1.0], [0.0, 0.0]])
 
 
 def test_failures_are_reported_with_a_status():
@@ -289,3 +305,5 @@ def test_failures_are_reported_with_a_status():
 
     r = karcher_mean(leaving_exp, lambda X, Y: Y - X, metric, P, w, np.zeros(2))
     assert r.status == MeanStatus.EXP_FAILED
+    r = karcher_mean(exp, lambda X, Y: Y - X, lambda x: np.full((2, 2), np.inf), P, w, np.zeros(2))
+    assert r.status == MeanStatus.NON_FINITE and r.gradient_norm == np.inf
