@@ -824,8 +824,8 @@ class NumericManifold:
         Fisher-Rao distance ``d``.
 
         Karcher's iteration ``m ← exp_m(s Σ w_i log_m(p_i))`` on the batched log and exp
-        maps (:func:`numeric.geodesics.means.karcher_mean`), with the step halved whenever
-        the sum of squared distances does not decrease.
+        maps (:func:`numeric.geodesics.means.karcher_mean`), with Barzilai-Borwein step
+        lengths ``s`` halved whenever the sum of squared distances does not decrease.
 
         Parameters
         ----------
@@ -843,7 +843,7 @@ class NumericManifold:
             free of units and chart) is at most ``tol``.
         max_iterations : int
         step : float
-            First step length in (0, 1].
+            First step length in (0, 1] (later ones: Barzilai-Borwein).
         log_tol : float
             ``tol`` of the log maps (:meth:`log`).
         throw : bool
