@@ -3,6 +3,7 @@ sided Bregman (KL) centroids of exponential families.
 
 The methods ``frechet_mean``, ``interpolate`` and ``bregman_centroid`` of ``M.numeric``
 (:class:`manifolds.numerics.NumericManifold`) delegate here; see docs/guide/means-and-transport.md.
+The sided centroids are the closed forms of Nielsen and Nock [1]_.
 
 References
 ----------
