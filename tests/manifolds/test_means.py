@@ -82,7 +82,7 @@ def test_two_points_give_the_geodesic_midpoint():
 
 
 @pytest.mark.slow
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.3, 3.0)), min_size=2, max_size=5),
        st.integers(0, 2**31))
 def test_normal_mean_meets_the_first_order_condition(points, seed):

@@ -73,7 +73,7 @@ def test_normal_transport_matches_the_half_plane_closed_form():
 
 
 @pytest.mark.slow
-@settings(max_examples=5)
+@settings(max_examples=3)
 @given(vectors, vectors, vectors)
 def test_levi_civita_transport_keeps_inner_products(v, w1, w2):
     for family, x in ((Normal, [0.5, 1.5]), (Gamma, [2.0, 1.5])):
@@ -196,3 +196,41 @@ def test_bad_input_is_refused():
         K.parallel_transport([0.0, 1.0], [0.0, 50.0], [1.0, 0.0], geodesic_alpha=1.0)
     sol = K.parallel_transport([0.0, 1.0], [0.0, 50.0], [1.0, 0.0], geodesic_alpha=1.0, full_output=True)
     assert not sol.ok and sol.status == 1
+
+
+def _sphere_differential(p, dp):
+    """D sqrt(p) of the full probability vector: the embedding of the simplex in the unit
+    sphere (Categorical(k) with the Fisher metric is the positive part of the sphere of
+    radius 2, Amari and Nagaoka 2000, Section 2.5; the factor 2 scales no angle).
+    """
+    full = np.append(p, 1 - p.sum())
+    return np.append(dp, -dp.sum()) / (2 * np.sqrt(full))
+
+
+@pytest.mark.slow
+def test_categorical_transport_matches_the_sphere_closed_form():
+    """Three dimensions: along the great circle u(t) = cos(wt) u + sin(wt) e a parallel vector
+    keeps its component normal to the circle's plane and turns its component along e with the
+    circle, e(t) = -sin(wt) u + cos(wt) e; duality of the alpha-transports too.
+    """
+    from manifolds import Categorical
+
+    K = Categorical(4).numeric
+    p = np.array([0.2, 0.3, 0.1])
+    v = np.array([0.15, -0.1, 0.05])
+    w = np.array([-0.2, 0.1, 0.3])
+    u = np.sqrt(np.append(p, 1 - p.sum()))
+    V = _sphere_differential(p, v)
+    omega = np.linalg.norm(V)
+    e = V / omega
+    W = _sphere_differential(p, w)
+    along = W @ e
+    expected = along * (-np.sin(omega) * u + np.cos(omega) * e) + (W - along * e)
+    end = (np.cos(omega) * u + np.sin(omega) * e) ** 2
+    sol = K.parallel_transport(p, v, w, full_output=True)
+    assert np.allclose(sol.x[-1], end[:3], rtol=1e-10)
+    assert np.allclose(_sphere_differential(sol.x[-1], sol.w[-1]), expected, rtol=1e-9, atol=1e-12)
+    w2 = np.array([0.1, 0.1, -0.05])
+    p1 = K.parallel_transport(p, v, w, alpha=0.7)
+    p2 = K.parallel_transport(p, v, w2, alpha=-0.7)
+    assert math.isclose(inner(K, sol.x[-1], p1, p2), inner(K, p, w, w2), rel_tol=1e-9)
