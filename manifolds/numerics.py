@@ -53,7 +53,7 @@ from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
-from symbolic.validation import as_array, positive
+from symbolic.validation import as_array, positive, real
 
 __all__ = ["NumericManifold", "MIN_LOG_TOL"]
 
@@ -812,7 +812,8 @@ class NumericManifold:
         w = as_array("w", w)
         if w.ndim == 0 or w.shape[-1] != self.dim:
             raise ValueError(f"w must have shape (..., {self.dim}), got shape {w.shape}")
-        times = [0.0, float(t)] if t_eval is None else t_eval
+        t = real("t", t)
+        times = [0.0, t] if t_eval is None else t_eval
         sol = solver.variational(x, v, t, t_eval=times, params=params, rtol=rtol, atol=atol,
                                  max_steps=max_steps, throw=True)
         J = np.einsum("...km,...m->...k", sol.dx_dv0, np.asarray(w, dtype=np.float64)[..., None, :])
