@@ -310,3 +310,23 @@ def test_failures_are_reported_with_a_status():
     assert r.status == MeanStatus.EXP_FAILED
     r = karcher_mean(exp, lambda X, Y: Y - X, lambda x: np.full((2, 2), np.inf), P, w, np.zeros(2))
     assert r.status == MeanStatus.NON_FINITE and r.gradient_norm == np.inf
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Beta", "VonMises", "MultivariateNormal"])
+def test_centroids_average_the_dual_coordinates(name):
+    """The defining identities eta(right) = mean eta and theta(left) = mean theta, for
+    families whose eta has no declared inverse (Newton's method on grad F = eta: Beta, von
+    Mises) and for a 5-dimensional one.
+    """
+    import manifolds
+
+    M = getattr(manifolds, name)()
+    K = M.numeric
+    rng = np.random.default_rng(1)
+    P = np.array([M.random_point(rng) for _ in range(4)], dtype=float).reshape(4, -1)
+    w = np.array([0.1, 0.2, 0.3, 0.4])
+    right = K.bregman_centroid(P, w, side="right")
+    left = K.bregman_centroid(P, w, side="left")
+    assert np.allclose(K.expectation(right), w @ K.expectation(P), rtol=1e-9)
+    assert np.allclose(K.natural(left), w @ K.natural(P), rtol=1e-9)
