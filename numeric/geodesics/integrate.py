@@ -146,7 +146,7 @@ def _dense_code(dim, rhs):
     return "\n".join(out)
 
 
-def integrator_source(suffix, rhs, dim, err_dim):
+def integrator_source(suffix, rhs, dim, err_dim, n=None):
     """Source of one DOP853 integrator for the field ``rhs`` of a state of length ``dim``.
 
     Parameters
@@ -163,6 +163,10 @@ def integrator_source(suffix, rhs, dim, err_dim):
         geodesic's steps (measured on Gamma log maps, controlling them too took 15 steps
         per geodesic instead of 10.5, for a Jacobian that Newton's method needs to a few
         digits only; its accuracy is tested against finite differences).
+    n : int, optional
+        Number of coordinates (the state starts with x and v, n each); ``err_dim // 2`` by
+        default. Give it when the error control reaches beyond (x, v) (the transported
+        vector of :mod:`numeric.geodesics.transport`: ``err_dim = 3 n``).
 
     Returns
     -------
@@ -177,7 +181,7 @@ def integrator_source(suffix, rhs, dim, err_dim):
     True
     """
     return _dop853_template.TEMPLATE.substitute(
-        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim, N=err_dim // 2,
+        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim, N=err_dim // 2 if n is None else n,
         STAGES=_stage_code(dim, rhs), ERROR_TERMS=_error_code(), DENSE=_dense_code(dim, rhs),
         SAFETY=_literal(tableau.SAFETY), MIN_FACTOR=_literal(tableau.MIN_FACTOR),
         MAX_FACTOR=_literal(tableau.MAX_FACTOR),
