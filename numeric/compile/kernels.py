@@ -11,7 +11,7 @@ holding two ``@njit(cache=True)`` functions per quantity:
     ``out`` a preallocated array of shape :attr:`Kernel.core_shape` that it fills. It
     allocates nothing, so other ``njit`` code (an integrator, say) can call it in a loop.
 ``<name>_batch(x, p, out)``
-    ``x`` of shape (m, n), ``out`` of shape (m, *core_shape); a ``prange`` loop over
+    ``x`` of shape ``(m, n)``, ``out`` of shape ``(m, *core_shape)``; a ``prange`` loop over
     the m points.
 
 The module's name is a hash of the inputs and of the toolchain (see :mod:`numeric.compile.cache`),
