@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # Notebook kernels run in subprocesses: they import the toolkit from this checkout too.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("INFOGEOM_PROGRESS", "0")
 
 from symbolic.version import __version__  # noqa: E402
@@ -89,3 +88,6 @@ def _tidy_summary(doc, document):
 
 
 _autosummary.extract_summary = _tidy_summary
+
+# text/markdown outputs of the executed pages (the exercises) are parsed as MyST.
+nb_render_markdown_format = "myst"
