@@ -355,10 +355,29 @@ class StatisticalManifold:
     def __repr__(self):
         return f"{type(self).__name__}: {self.name} ({', '.join(p.name for p in self.parameters)})"
 
+    def show(self, *quantities):
+        """Derived quantities as a table a notebook typesets (:class:`manifolds.display.Quantities`);
+        by default the metric and the scalar curvature.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().show("gaussian_curvature")
+        gaussian_curvature: -1/2
+        """
+        from .display import Quantities
+
+        return Quantities(self, quantities or ("fisher_metric", "scalar_curvature"))
+
     def _repr_latex_(self):
-        g = sp.latex(self.fisher_metric())
-        coords = ", ".join(sp.latex(c) for c in self.coordinates)
-        return rf"$\text{{{self.name}}}\ ({coords}):\quad g = {g}$"
+        from .display import manifold_latex
+
+        return manifold_latex(self)
+
+    def _repr_html_(self):
+        from .display import manifold_html
+
+        return manifold_html(self)
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(repr(self))
