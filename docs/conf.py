@@ -91,3 +91,5 @@ _autosummary.extract_summary = _tidy_summary
 
 # text/markdown outputs of the executed pages (the exercises) are parsed as MyST.
 nb_render_markdown_format = "myst"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]

@@ -20,6 +20,7 @@ from symbolic import (
 )
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
+from symbolic.progress import progress
 from symbolic.verify import DEFAULT_TIMEOUT, check_answer
 
 __all__ = ["StatisticalManifold"]
@@ -141,9 +142,15 @@ class StatisticalManifold:
     def _chain(self, alpha):
         alpha = to_sympy(alpha, "alpha")
         if alpha == 0:
-            return self.cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
-        return self.cached(("chain", alpha), lambda: curvature_chain(
-            self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
+            return self.cached(("chain", 0), lambda: self._progress(
+                "curvature", curvature_chain, self.fisher_metric(), self.coordinates))
+        return self.cached(("chain", alpha), lambda: self._progress(
+            "curvature", curvature_chain, self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
+
+    def _progress(self, what, compute, *args):
+        # a progress line (symbolic.progress) if the derivation takes more than a second
+        with progress(f"{self.name}: deriving the {what}"):
+            return compute(*args)
 
     def riemann(self, alpha=0):
         """Riemann tensor ``[i, j, k, l] = R^i_jkl`` of the Levi-Civita (or alpha-) connection."""
