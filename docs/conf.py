@@ -65,7 +65,7 @@ html_sidebars = {"index": [], "exercises": [], "solutions": []}
 html_show_sourcelink = False
 
 # A References entry that the text does not cite is not an error of the page.
-suppress_warnings = ["ref.citation"]
+suppress_warnings = ["ref.citation", "myst.header"]
 
 # -- summaries in autosummary tables ----------------------------------------------------------
 # autosummary cuts a docstring's first sentence at ". ", which can split a literal
