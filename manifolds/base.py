@@ -20,6 +20,7 @@ from symbolic import (
 )
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
+from symbolic.progress import progress
 from symbolic.verify import DEFAULT_FEEDBACK, DEFAULT_TIMEOUT, check_batch, check_quantity
 
 __all__ = ["StatisticalManifold"]
@@ -141,9 +142,15 @@ class StatisticalManifold:
     def _chain(self, alpha):
         alpha = to_sympy(alpha, "alpha")
         if alpha == 0:
-            return self.cached(("chain", 0), lambda: curvature_chain(self.fisher_metric(), self.coordinates))
-        return self.cached(("chain", alpha), lambda: curvature_chain(
-            self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
+            return self.cached(("chain", 0), lambda: self._progress(
+                "curvature", curvature_chain, self.fisher_metric(), self.coordinates))
+        return self.cached(("chain", alpha), lambda: self._progress(
+            "curvature", curvature_chain, self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha))
+
+    def _progress(self, what, compute, *args):
+        # a progress line (symbolic.progress) if the derivation takes more than a second
+        with progress(f"{self.name}: deriving the {what}"):
+            return compute(*args)
 
     def riemann(self, alpha=0):
         """Riemann tensor ``[i, j, k, l] = R^i_jkl`` of the Levi-Civita (or alpha-) connection."""
@@ -398,10 +405,29 @@ class StatisticalManifold:
     def __repr__(self):
         return f"{type(self).__name__}: {self.name} ({', '.join(p.name for p in self.parameters)})"
 
+    def show(self, *quantities):
+        """Derived quantities as a table a notebook typesets (:class:`manifolds.display.Quantities`);
+        by default the metric and the scalar curvature.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().show("gaussian_curvature")
+        gaussian_curvature: -1/2
+        """
+        from .display import Quantities
+
+        return Quantities(self, quantities or ("fisher_metric", "scalar_curvature"))
+
     def _repr_latex_(self):
-        g = sp.latex(self.fisher_metric())
-        coords = ", ".join(sp.latex(c) for c in self.coordinates)
-        return rf"$\text{{{self.name}}}\ ({coords}):\quad g = {g}$"
+        from .display import manifold_latex
+
+        return manifold_latex(self)
+
+    def _repr_html_(self):
+        from .display import manifold_html
+
+        return manifold_html(self)
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(repr(self))

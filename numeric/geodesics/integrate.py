@@ -48,6 +48,8 @@ import numpy as np
 import sympy
 
 from symbolic.errors import DomainError, IntegrationError
+from symbolic.progress import BATCH as PROGRESS_BATCH
+from symbolic.progress import progress
 from symbolic.validation import as_array, integer, real
 
 from ..compile import Kernel, build_module
@@ -398,8 +400,12 @@ class GeodesicSolver:
         steps = np.empty((count, 2), dtype=np.int64)
         if count:
             solve_batch = self._module.solve_batch_var if jacobian else self._module.solve_batch
-            solve_batch(y0, p, t0, t1, t_eval, rtol, atol, int(max_steps), ys, status, t_stop,
-                        steps)
+            # the first call compiles (or loads) the integrator; large batches take seconds
+            first, self._called = not getattr(self, "_called", False), True
+            with progress(f"integrating {count} geodesic(s)" + (" (first call: compiling)" if first else ""),
+                          show=first or count >= PROGRESS_BATCH):
+                solve_batch(y0, p, t0, t1, t_eval, rtol, atol, int(max_steps), ys, status, t_stop,
+                            steps)
         shape = batch + (t_eval.shape[0], dim)
         ys = ys.reshape(shape)
         fields = dict(
