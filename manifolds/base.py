@@ -12,15 +12,22 @@ from symbolic import (
     expectation_chart,
     expectation_parameters,
     fisher_metric,
-    kl_divergence,
     metric_to_christoffel_1st,
     metric_to_christoffel_2nd,
     natural_chart,
     reparametrize,
 )
+from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
 from symbolic.verify import DEFAULT_TIMEOUT, check_answer
+from symbolic.volume import (
+    JEFFREYS_TIMEOUT,
+    cramer_rao_bound,
+    jeffreys_prior,
+    metric_to_volume_density,
+    sectional_curvature,
+)
 
 __all__ = ["StatisticalManifold"]
 
@@ -186,9 +193,69 @@ class StatisticalManifold:
         """F* in the expectation-parameter symbols ``eta1, eta2, ...``."""
         return self.cached("dual", lambda: dual_potential(self._family()))
 
-    def kl_divergence(self):
-        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``."""
-        return self.cached("kl", lambda: kl_divergence(self.model))
+    def kl_divergence(self, timeout=KL_TIMEOUT):
+        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``.
+
+        A family without a closed form raises ``NotClosedFormError`` within ``timeout`` seconds
+        (:func:`symbolic.divergences.kl_divergence_closed_form`).
+        """
+        return self.cached("kl", lambda: kl_divergence_closed_form(self.model, timeout))
+
+    def divergence(self, kind="kl", alpha=None, timeout=KL_TIMEOUT):
+        """A divergence between the point and a second point (suffix ``_2``) in closed form:
+        :func:`symbolic.divergences.divergence` (kinds, conventions and references there).
+
+        Examples
+        --------
+        >>> from manifolds import Exponential
+        >>> Exponential().divergence("renyi", alpha=2)      # log of lam^2 / (lam_2 (2 lam - lam_2))
+        2*log(lam) - log(lam_2) - log(2*lam - lam_2)
+        """
+        alpha = None if alpha is None else to_sympy(alpha, "alpha")
+        return self.cached(("divergence", kind, alpha), lambda: divergence(self.model, kind, alpha, timeout))
+
+    # -- volume, priors, bounds ----------------------------------------------------------
+    def volume_form(self):
+        """The density sqrt(det g) of the Riemannian volume form in the coordinates."""
+        return self.cached("volume", lambda: metric_to_volume_density(self.fisher_metric()))
+
+    def jeffreys_prior(self, timeout=JEFFREYS_TIMEOUT):
+        """The Jeffreys prior with its normalising constant, or the statement that it is improper:
+        :func:`symbolic.volume.jeffreys_prior`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().jeffreys_prior()
+        JeffreysPrior(Poisson: 1/sqrt(lam), improper)
+        """
+        return self.cached("jeffreys", lambda: jeffreys_prior(self.model, self.fisher_metric(), timeout))
+
+    def cramer_rao(self, parameters=None, n=1):
+        """The Cramér-Rao bound for ``parameters`` (names; all by default) from ``n`` observations,
+        the others being nuisance parameters: :func:`symbolic.volume.cramer_rao_bound`.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().cramer_rao(n=10)
+        Matrix([
+        [sigma**2/10,           0],
+        [          0, sigma**2/20]])
+        """
+        return cramer_rao_bound(self.fisher_metric(), self.coordinates, parameters, n)
+
+    def sectional_curvature(self, u, v):
+        """The sectional curvature of the plane spanned by ``u`` and ``v`` (of the Levi-Civita
+        connection): :func:`symbolic.volume.sectional_curvature`.
+
+        Examples
+        --------
+        >>> from manifolds import Categorical
+        >>> Categorical(3).sectional_curvature([1, 0], [0, 1])     # a piece of the sphere of radius 2
+        1/4
+        """
+        return sectional_curvature(self.riemann(), self.fisher_metric(), u, v, self.coordinates)
 
     # -- charts -----------------------------------------------------------------------
     def in_chart(self, name):
