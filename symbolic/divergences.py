@@ -264,7 +264,7 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     >>> sp.factor(divergence(Poisson().model, "bhattacharyya"))
     (-2*sqrt(lam)*sqrt(lam_2) + lam + lam_2)/2
     >>> divergence(Poisson().model, "chi2")
-    -1 + exp(lam_2**2/lam - 2*lam_2 + lam)
+    exp((lam**2 - 2*lam*lam_2 + lam_2**2)/lam) - 1
     """
     if kind not in DIVERGENCES:
         raise ValueError(f"kind must be one of {', '.join(DIVERGENCES)}; got {kind!r}")
