@@ -84,7 +84,7 @@ def _logit(p):
 
 def _cauchy_kl(x, y):
     """KL between Cauchy(x0, gamma) laws: Chyzak & Nielsen, "A closed-form formula for the
-    Kullback-Leibler divergence between Cauchy distributions", arXiv:1905.10965 (2019), eq. 1.
+    Kullback-Leibler divergence between Cauchy distributions", arXiv:1905.10965 (2019).
     """
     (m1, s1), (m2, s2) = x[:2], y[:2]
     return sp.log((s1 + s2) ** 2 + (m1 - m2) ** 2) - sp.log(4 * s1 * s2)
@@ -92,8 +92,8 @@ def _cauchy_kl(x, y):
 
 def _laplace_kl(b):
     """KL between Laplace(mu, b) laws of one scale: the case b1 = b2 of
-    log(b2/b1) + |mu1 - mu2|/b2 + (b1/b2) exp(-|mu1 - mu2|/b1) - 1 (Gil, Alajaji & Hosseini,
-    Information Sciences 249, 2013, Table 3).
+    log(b2/b1) + |mu1 - mu2|/b2 + (b1/b2) exp(-|mu1 - mu2|/b1) - 1 (Gil, Alajaji & Linder,
+    Information Sciences 249, 2013, the Laplace case of their KL list).
     """
     return lambda x, y: sp.Abs(x[0] - y[0]) / b + sp.exp(-sp.Abs(x[0] - y[0]) / b) - 1
 

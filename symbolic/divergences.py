@@ -1,7 +1,7 @@
 r"""Divergences between two members of a family, in closed form where one exists.
 
 For an exponential family every divergence here comes from one function, the skew Jensen
-divergence of the log-partition (Nielsen & Boltz 2011, sec. 3):
+divergence of the log-partition (Nielsen & Boltz 2011):
 
 .. math::
 
@@ -20,7 +20,7 @@ at the integral that raises :class:`NotClosedFormError` within ``timeout`` secon
 
 The second point's coordinates carry the suffix ``_2`` (docs/conventions.md). Amari's sign
 convention of alpha: :math:`D_{-1}[p:q] = KL(p\|q)`, :math:`D_{+1}[p:q] = KL(q\|p)`
-(Amari 2016, sec. 3.6).
+(Amari 2016, ch. 3).
 """
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ KL_TIMEOUT = 10.0
 
 #: Each kind of :func:`divergence` with its factor ``c`` in ``D(p_x, p_{x+dx}) = c ds^2 + O(dx^3)``,
 #: ``ds^2 = g_ij dx^i dx^j`` (a function of the order ``alpha`` where there is one). An
-#: f-divergence has ``c = f''(1)/2`` (Amari 2016, Theorem 3.2); the Chernoff and skew Jensen
-#: factor follows from the Taylor expansion of ``J_F`` (Nielsen & Boltz 2011, sec. 3).
+#: f-divergence has ``c = f''(1)/2`` (Amari 2016, ch. 3); the Chernoff and skew Jensen
+#: factor follows from the Taylor expansion of ``J_F`` (Nielsen & Boltz 2011).
 DIVERGENCES = {
     "kl": lambda a: sp.Rational(1, 2),
     "reverse_kl": lambda a: sp.Rational(1, 2),
@@ -150,7 +150,7 @@ def skew_jensen(family, alpha):
     :math:`J_F^{(\alpha)} = \alpha F(\theta) + (1-\alpha)F(\theta_2) - F(\alpha\theta + (1-\alpha)\theta_2)`.
 
     It equals the Chernoff divergence :math:`-\log\int p^\alpha q^{1-\alpha}` of an exponential
-    family (Nielsen & Boltz 2011, eq. 20).
+    family (Nielsen & Boltz 2011).
 
     Examples
     --------
@@ -247,7 +247,7 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     Rényi :math:`= J/(1-\lambda)`, Hellinger :math:`= 1 - e^{-J^{(1/2)}}`, Amari
     :math:`D_\alpha = \tfrac{4}{1-\alpha^2}(1 - e^{-J^{((1-\alpha)/2)}})`, and Pearson
     :math:`\chi^2 = \exp(F(2\theta_2 - \theta) - 2F(\theta_2) + F(\theta)) - 1`, finite where
-    :math:`2\theta_2 - \theta` is a natural parameter (Nielsen & Nock 2014, Lemma 1).
+    :math:`2\theta_2 - \theta` is a natural parameter (Nielsen & Nock 2014).
 
     References
     ----------

@@ -192,7 +192,7 @@ def cramer_rao_bound(g, coordinates, parameters=None, n=1):
     independent observations: :math:`g^{-1}/n`, or for a sub-vector :math:`S` of the
     parameters with the others unknown (nuisance :math:`N`), the block
     :math:`(g_{SS} - g_{SN} g_{NN}^{-1} g_{NS})^{-1}/n` of the inverse (the Schur complement;
-    Lehmann & Casella, *Theory of Point Estimation*, 2nd ed. 1998, sec. 2.6).
+    Lehmann & Casella, *Theory of Point Estimation*, 2nd ed. 1998, ch. 2).
 
     Parameters
     ----------

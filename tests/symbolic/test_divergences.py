@@ -2,10 +2,10 @@
 
 References: mpmath quadrature (or summation) of the defining integral at random points;
 the small-distance expansion D(p_x, p_{x+dx}) = c ds^2 with c = f''(1)/2 for an f-divergence
-(Amari 2016, Theorem 3.2), a(1-a)/2 for Chernoff, a/2 for Renyi (van Erven & Harremoes, IEEE
-Trans. Inf. Theory 60(7), 2014, sec. III-H); closed forms from the literature (Kailath 1967
+(Amari 2016, ch. 3), a(1-a)/2 for Chernoff, a/2 for Renyi (van Erven & Harremoes, IEEE
+Trans. Inf. Theory 60(7), 2014, the section on Fisher information); closed forms from the literature (Kailath 1967
 for the Normal Bhattacharyya distance, Chyzak & Nielsen 2019 for the Cauchy KL, Gil, Alajaji &
-Hosseini 2013 for the Laplace KL); identities (alpha -> -1 and Renyi order -> 1 give KL,
+Linder 2013 for the Laplace KL); identities (alpha -> -1 and Renyi order -> 1 give KL,
 Renyi divergence nondecreasing in its order).
 """
 import time
@@ -66,7 +66,7 @@ def test_closed_forms_equal_quadrature(name, seed):
 
 @pytest.mark.parametrize("name", ["Poisson", "Bernoulli", "Binomial"])
 def test_chi2_equals_quadrature(name):
-    """Pearson chi^2 through F (Nielsen & Nock 2014, Lemma 1) = the sum of q^2/p - 1 (natural
+    """Pearson chi^2 through F (Nielsen & Nock 2014) = the sum of q^2/p - 1 (natural
     parameters on the whole line, so 2 theta_2 - theta is always one).
     """
     M = manifold(name)
@@ -179,7 +179,7 @@ def test_every_catalog_kl_within_10_s(name):
 
 
 def test_normal_bhattacharyya_kailath():
-    """Kailath 1967, IEEE Trans. Commun. Technol. 15(1), eq. 9 for two univariate Normals:
+    """Kailath 1967, IEEE Trans. Commun. Technol. 15(1), for two univariate Normals:
     B = (m1 - m2)^2 / (4 (s1^2 + s2^2)) + 1/2 log((s1^2 + s2^2) / (2 s1 s2)).
     """
     M = Normal()
@@ -208,7 +208,7 @@ def test_alpha_and_renyi_limits_are_kl():
 @settings(max_examples=5)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_renyi_nondecreasing_in_order(seed):
-    """Van Erven & Harremoes 2014, Theorem 3: D_a is nondecreasing in a; D_1 = KL."""
+    """Van Erven & Harremoes 2014 (monotonicity in the order): D_a is nondecreasing in a; D_1 = KL."""
     M = manifold("Gamma")
     x, y = _two_points(M, seed)
     orders = [sp.Rational(1, 10), sp.Rational(1, 2), sp.Rational(9, 10), 1]

@@ -2,10 +2,10 @@
 
 References: the Beta(1/2, 1/2) law of scipy.stats (Jeffreys prior of the Bernoulli, Jeffreys
 1946); mpmath quadrature of the normalised prior; the change-of-variables rule of densities;
-the Cramér-Rao bounds of the Normal and Gamma families (Lehmann & Casella 1998, sec. 2.6:
+the Cramér-Rao bounds of the Normal and Gamma families (Lehmann & Casella 1998, ch. 2:
 var(a_hat) >= a / (n (a psi'(a) - 1)) with the rate unknown) and the Normal mean (Sigma / n);
 the inverse metric computed by another route; the constant curvature 1/4 of the Categorical
-family (p -> 2 sqrt(p) maps it onto a piece of the sphere of radius 2, Amari 2016 sec. 2.5);
+family (p -> 2 sqrt(p) maps it onto a piece of the sphere of radius 2, Amari 2016 ch. 2);
 the curvature of a Hessian metric (Totaro, "The curvature of a Hessian metric", Int. J. Math.
 15, 2004), an independent formula for Dirichlet(3).
 """
