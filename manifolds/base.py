@@ -17,6 +17,7 @@ from symbolic import (
     natural_chart,
     reparametrize,
 )
+from symbolic.curved import CurvedExponentialFamily, restrict, statistical_curvature
 from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
@@ -281,7 +282,37 @@ class StatisticalManifold:
         [exp(-2*s), 0],
         [        0, 2]])
         """
+        if self.is_exponential_family and len(parameters) < len(self.model.natural):
+            return self.restrict(old_in_new, parameters, name)
         return StatisticalManifold(reparametrize(self.model, old_in_new, parameters, new_in_old, name))
+
+    # -- curved exponential families ------------------------------------------------------
+    @property
+    def is_curved_exponential_family(self):
+        """Whether the model is an exponential family restricted to a submanifold (:meth:`restrict`)."""
+        return isinstance(self.model, CurvedExponentialFamily)
+
+    def restrict(self, old_in_new, parameters, name=None):
+        """The curved exponential family on the submanifold ``old_in_new`` of fewer coordinates:
+        :func:`symbolic.curved.restrict` (:meth:`reparametrize` to fewer coordinates than the
+        natural parameters comes here too).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from manifolds import Normal
+        >>> t = sp.Symbol("t", positive=True)
+        >>> C = Normal().restrict([t, t], [t])            # N(t, sigma = t)
+        >>> C.is_exponential_family, C.is_curved_exponential_family, C.statistical_curvature()
+        (False, True, 2/27)
+        """
+        return StatisticalManifold(restrict(self._family(), old_in_new, parameters, name))
+
+    def statistical_curvature(self):
+        """Efron's statistical curvature squared of a curved exponential family:
+        :func:`symbolic.curved.statistical_curvature`.
+        """
+        return self.cached("efron", lambda: statistical_curvature(self.model))
 
     # -- numerics ---------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from .curvature import (
     ricci_to_scalar,
     riemann_to_ricci,
 )
+from .curved import CurvedExponentialFamily, embedding_curvature, restrict, statistical_curvature
 from .divergences import (
     DIVERGENCES,
     chernoff_coefficient,
@@ -65,5 +66,6 @@ __all__ = [
     "CheckResult", "check_answer",
     "DIVERGENCES", "chernoff_coefficient", "divergence", "divergence_by_quadrature", "f_divergence",
     "kl_divergence_closed_form", "skew_jensen",
+    "CurvedExponentialFamily", "embedding_curvature", "restrict", "statistical_curvature",
     "JeffreysPrior", "cramer_rao_bound", "jeffreys_prior", "metric_to_volume_density", "sectional_curvature",
 ]

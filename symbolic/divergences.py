@@ -32,6 +32,7 @@ import mpmath
 import sympy as sp
 
 from .algebra import canonical_functions, simplify_entries
+from .curved import CurvedExponentialFamily
 from .errors import DerivationError, DomainError, NotClosedFormError
 from .expectation import integrate_expectation
 from .legendre import kl_divergence as _bregman_kl
@@ -124,8 +125,13 @@ def _tidy(expr, model):
     return simplify_entries([expr], x + y, factor=False)[0]
 
 
+def _has_log_partition(model):
+    # a curved family's members are members of its ambient exponential family
+    return isinstance(model, (ExponentialFamily, CurvedExponentialFamily))
+
+
 def _need_family(model, kind):
-    if not isinstance(model, ExponentialFamily):
+    if not _has_log_partition(model):
         raise NotClosedFormError(
             f"the {kind} divergence of {model.name} has a closed form here only for exponential "
             f"families (through the log-partition); use divergence_by_quadrature(model, {kind!r}, x, y) "
@@ -159,7 +165,7 @@ def skew_jensen(family, alpha):
     >>> sp.factor(skew_jensen(Poisson().model, sp.Rational(1, 2)))
     (-2*sqrt(lam)*sqrt(lam_2) + lam + lam_2)/2
     """
-    if not isinstance(family, ExponentialFamily):
+    if not _has_log_partition(family):
         raise ValueError(f"{family.name} is not an exponential family: it has no log-partition")
     a = to_sympy(alpha, "alpha")
     th1, th2 = _theta_pair(family)
@@ -392,7 +398,9 @@ def divergence_by_quadrature(model, kind, x, y, alpha=None, dps=30):
     if len(space.variables) != 1 or space.kind not in ("finite", "integers", "interval"):
         raise NotImplementedError(f"quadrature over {space.describe()} is not implemented; one observation "
                                   f"variable (finite, integers or an interval) is")
-    px, py = model.substitutions(x), model.substitutions(y)
+    # exact binary values: a sympy Float would round log(x) and the like to 15 digits
+    px, py = ({k: sp.Rational(v) if isinstance(v, float) else v for k, v in model.substitutions(p).items()}
+              for p in (x, y))
     var = space.variables[0]
     logp = sp.lambdify(var, model.log_density.subs(px), modules="mpmath")
     logq = sp.lambdify(var, model.log_density.subs(py), modules="mpmath")
