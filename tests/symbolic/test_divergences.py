@@ -266,3 +266,22 @@ def test_quadrature_of_a_known_value():
     """
     v = divergence_by_quadrature(Normal().model, "kl", [0, 1], [1, 2])
     assert abs(v - (mpmath.log(2) + mpmath.mpf(2) / 8 - mpmath.mpf(1) / 2)) < 1e-25
+
+
+@pytest.mark.parametrize("nu", [3, 7.5])
+def test_numeric_divergence_student_t_against_scipy(nu):
+    """M.numeric.divergence falls back on quadrature where KL has no closed form: StudentT(nu)
+    against scipy.stats.t log-densities integrated by scipy's QUADPACK.
+    """
+    import scipy.integrate as si
+    import scipy.stats as sst
+
+    M = StudentT(nu)
+    x, y = [0.3, 1.1], [-0.4, 1.9]
+    p, q = sst.t(nu, *x), sst.t(nu, *y)
+    ref, err = si.quad(lambda s: p.pdf(s) * (p.logpdf(s) - q.logpdf(s)), -np.inf, np.inf, epsabs=1e-13)
+    assert abs(M.numeric.divergence("kl", x, y) - ref) < 1e-9
+    with pytest.raises(NotClosedFormError):
+        M.numeric.divergence("kl", x, y, method="closed_form")
+    C = Cauchy()   # the closed form evaluated, and quadrature, agree
+    assert abs(C.numeric.divergence("kl", x, y) - C.numeric.divergence("kl", x, y, method="quadrature")) < 1e-13
