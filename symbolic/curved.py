@@ -141,7 +141,7 @@ def statistical_curvature(curved):
     H_{cd}\rangle` with :math:`\langle x, y\rangle = x^\top\nabla^2F\,y`; for one parameter,
     :math:`\gamma^2 = (\nu_{20}\nu_{02} - \nu_{11}^2)/\nu_{20}^3` with
     :math:`\nu_{20} = \dot\theta^\top\Sigma\dot\theta`, :math:`\nu_{11} = \dot\theta^\top\Sigma\ddot\theta`,
-    :math:`\nu_{02} = \ddot\theta^\top\Sigma\ddot\theta` (Efron 1975, sec. 3). Zero exactly when
+    :math:`\nu_{02} = \ddot\theta^\top\Sigma\ddot\theta` (Efron 1975). Zero exactly when
     the family is itself exponential (a straight line in :math:`\theta`).
 
     References
