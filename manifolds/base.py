@@ -367,6 +367,21 @@ class StatisticalManifold:
 
         return fisher_scoring(self, data, x0, **options)
 
+    def mixture_em(self, data, weights, points, **options):
+        """A mixture of members of this exponential family fitted to ``data`` by EM, as alternating
+        e- and m-projections: :func:`manifolds.mixtures.em`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> fit = Poisson().mixture_em([0, 1, 1, 8, 9, 10], [0.5, 0.5], [[1.0], [5.0]])
+        >>> fit.status.name, [round(float(v), 3) for v in fit.points[:, 0]]
+        ('SUCCESS', [0.666, 8.982])
+        """
+        from .mixtures import em
+
+        return em(self, data, weights, points, **options)
+
     def mirror_descent(self, loss, x0, lr, steps, **options):
         """Mirror descent of ``loss`` (in ``self.model.eta``): :func:`manifolds.optim.mirror_descent`.
 

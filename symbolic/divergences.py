@@ -253,7 +253,10 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     Rényi :math:`= J/(1-\lambda)`, Hellinger :math:`= 1 - e^{-J^{(1/2)}}`, Amari
     :math:`D_\alpha = \tfrac{4}{1-\alpha^2}(1 - e^{-J^{((1-\alpha)/2)}})`, and Pearson
     :math:`\chi^2 = \exp(F(2\theta_2 - \theta) - 2F(\theta_2) + F(\theta)) - 1`, finite where
-    :math:`2\theta_2 - \theta` is a natural parameter (Nielsen & Nock 2014).
+    :math:`2\theta_2 - \theta` is a natural parameter (Nielsen & Nock 2014). Likewise a Rényi
+    order above 1 (and an Amari alpha outside (-1, 1)) extrapolates :math:`\lambda\theta +
+    (1-\lambda)\theta_2` beyond the segment: the integral is finite, and the expression real,
+    only where that point is a natural parameter.
 
     References
     ----------
