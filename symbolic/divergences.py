@@ -119,10 +119,19 @@ def _F(family, theta):
     return canonical_functions(value)
 
 
+#: Seconds spent putting a divergence in normal form; past them the expression is returned as
+#: derived (equal, only longer: the bivariate Normal's takes minutes to normalise).
+TIDY_TIMEOUT = 5.0
+
+
 def _tidy(expr, model):
     x, y = _points(model)
-    expr = sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))
-    return simplify_entries([expr], x + y, factor=False)[0]
+    try:
+        with _time_limit(TIDY_TIMEOUT):
+            expr = sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))
+            return simplify_entries([expr], x + y, factor=False)[0]
+    except _OutOfTime:
+        return expr
 
 
 def _has_log_partition(model):

@@ -286,3 +286,26 @@ def test_numeric_divergence_student_t_against_scipy(nu):
         M.numeric.divergence("kl", x, y, method="closed_form")
     C = Cauchy()   # the closed form evaluated, and quadrature, agree
     assert abs(C.numeric.divergence("kl", x, y) - C.numeric.divergence("kl", x, y, method="quadrature")) < 1e-13
+
+
+@pytest.mark.slow
+def test_bivariate_normal_bhattacharyya():
+    """Fukunaga, Introduction to Statistical Pattern Recognition, 2nd ed. 1990, eq. 3.152:
+    B = 1/8 dm^T S^-1 dm + 1/2 log(det S / sqrt(det S1 det S2)), S = (S1 + S2)/2; the normal
+    form is given up after TIDY_TIMEOUT seconds and the value must not change.
+    """
+    M = manifold("MultivariateNormal(2)")
+    t0 = time.perf_counter()
+    B = M.divergence("bhattacharyya")
+    assert time.perf_counter() - t0 < 60
+    rng = np.random.default_rng(9)
+    x, y = M.random_point(rng), M.random_point(rng)
+
+    def parts(p):
+        return np.array(p[:2]), np.array([[p[2], p[3]], [p[3], p[4]]])
+
+    (m1, S1), (m2, S2) = parts(x), parts(y)
+    S = (S1 + S2) / 2
+    dm = m1 - m2
+    ref = dm @ np.linalg.solve(S, dm) / 8 + 0.5 * np.log(np.linalg.det(S) / np.sqrt(np.linalg.det(S1) * np.linalg.det(S2)))
+    assert abs(float(value(M, B, x, y)) - ref) < 1e-12
