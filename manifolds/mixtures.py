@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from scipy import special
 
 from numeric.optim.gradient_methods import OptimizationStatus
 from symbolic.errors import DomainError, NotClosedFormError, OptimizationError
@@ -80,11 +81,13 @@ class _Projections:
         self.M = model
         x = model.space.variables[0]
         consts = model.constants
-        # log(n!) as loggamma(n + 1): no overflow, and scipy evaluates it on arrays
+        # log(n!) as scipy's gammaln(n + 1), which does not overflow (sympy would turn a
+        # loggamma of an integer back into log(gamma))
+        gammaln = sp.Function("gammaln")
         logp = model.log_density.subs(consts).replace(
             lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.factorial),
-            lambda e: sp.loggamma(e.args[0].args[0] + 1))
-        self.log_density = sp.lambdify([*model.coordinates, x], logp, ["scipy", "numpy"])
+            lambda e: gammaln(e.args[0].args[0] + 1))
+        self.log_density = sp.lambdify([*model.coordinates, x], logp, [{"gammaln": special.gammaln}, "scipy", "numpy"])
         self.statistics = [sp.lambdify(x, t.subs(consts), "numpy") for t in model.statistics]
         self.to_point = sp.lambdify(list(model.eta), [e.subs(consts) for e in model.from_expectation], "numpy")
 

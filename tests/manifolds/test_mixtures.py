@@ -77,3 +77,11 @@ def test_bad_input():
         em(Poisson(), [1.5, 2.0], [0.5, 0.5], [[1.0], [2.0]])
     with pytest.raises(DomainError, match="lam must be > 0"):
         em(Poisson(), [1.0, 2.0], [0.5, 0.5], [[-1.0], [2.0]])
+
+
+def test_large_counts_do_not_overflow():
+    """log(k!) for k beyond 170 (where k! overflows a double) through gammaln."""
+    x = np.r_[np.full(20, 300.0), np.full(20, 400.0)]
+    fit = Poisson().mixture_em(x, [0.5, 0.5], [[250.0], [450.0]])
+    assert fit.status == OptimizationStatus.SUCCESS
+    np.testing.assert_allclose(fit.points[:, 0], [300, 400], rtol=1e-5)
