@@ -64,6 +64,7 @@ DIVERGENCES = {
     "reverse_kl": lambda a: sp.Rational(1, 2),
     "jeffreys": lambda a: sp.Integer(1),
     "alpha": lambda a: sp.Rational(1, 2),
+    "alpha_jensen": lambda a: sp.Rational(1, 2),
     "renyi": lambda a: a / 2,
     "chernoff": lambda a: a * (1 - a) / 2,
     "skew_jensen": lambda a: a * (1 - a) / 2,
@@ -72,7 +73,7 @@ DIVERGENCES = {
     "hellinger": lambda a: sp.Rational(1, 8),
     "chi2": lambda a: sp.Integer(1),
 }
-_ORDERED = ("alpha", "renyi", "chernoff", "skew_jensen")
+_ORDERED = ("alpha", "alpha_jensen", "renyi", "chernoff", "skew_jensen")
 
 
 class _OutOfTime(BaseException):
@@ -236,7 +237,8 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     kind : str
         One of :data:`DIVERGENCES`: ``"kl"``, ``"reverse_kl"``, ``"jeffreys"`` (KL both ways),
         ``"alpha"`` (Amari's alpha-divergence, any real ``alpha``; ``alpha = -1`` is KL, ``+1``
-        the reverse KL), ``"renyi"`` (order ``alpha > 0``; 1 is KL), ``"chernoff"`` and
+        the reverse KL), ``"alpha_jensen"`` (the alpha-divergence of the dually flat structure
+        of F, ``-1 < alpha < 1``, below), ``"renyi"`` (order ``alpha > 0``; 1 is KL), ``"chernoff"`` and
         ``"skew_jensen"`` (``0 < alpha < 1``; equal for exponential families),
         ``"bhattacharyya"`` and ``"burbea_rao"`` (their ``alpha = 1/2``), ``"hellinger"``
         (:math:`1 - \int\sqrt{pq}`), ``"chi2"`` (Pearson, :math:`\int q^2/p - 1`).
@@ -260,7 +262,12 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     For an exponential family with :math:`J = J_F^{(\lambda)}(\theta : \theta_2)`
     (:func:`skew_jensen`): Chernoff :math:`= J`, Bhattacharyya :math:`= J^{(1/2)}`,
     Rényi :math:`= J/(1-\lambda)`, Hellinger :math:`= 1 - e^{-J^{(1/2)}}`, Amari
-    :math:`D_\alpha = \tfrac{4}{1-\alpha^2}(1 - e^{-J^{((1-\alpha)/2)}})`, and Pearson
+    :math:`D_\alpha = \tfrac{4}{1-\alpha^2}(1 - e^{-J^{((1-\alpha)/2)}})`; the alpha-divergence
+    induced by F (Zhang 2004; Amari 2016, ch. 4),
+    :math:`\tfrac{4}{1-\alpha^2}[\tfrac{1-\alpha}{2}F(\theta) + \tfrac{1+\alpha}{2}F(\theta_2) -
+    F(\tfrac{1-\alpha}{2}\theta + \tfrac{1+\alpha}{2}\theta_2)] = \tfrac{4}{1-\alpha^2} J^{((1-\alpha)/2)}`
+    (``"alpha_jensen"``), agrees with Amari's to second order only, and tends to the KL
+    divergences (the Bregman divergences of F) as alpha tends to -1 and 1; Pearson
     :math:`\chi^2 = \exp(F(2\theta_2 - \theta) - 2F(\theta_2) + F(\theta)) - 1`, finite where
     :math:`2\theta_2 - \theta` is a natural parameter (Nielsen & Nock 2014). Likewise a Rényi
     order above 1 (and an Amari alpha outside (-1, 1)) extrapolates :math:`\lambda\theta +
@@ -272,7 +279,9 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
     .. [1] S. Amari, *Information Geometry and Its Applications*, Springer 2016, ch. 3-4.
     .. [2] F. Nielsen, S. Boltz, "The Burbea-Rao and Bhattacharyya centroids", IEEE Trans.
        Inf. Theory 57(8), 2011.
-    .. [3] F. Nielsen, R. Nock, "On the chi square and higher-order chi distances for
+    .. [3] J. Zhang, "Divergence function, duality, and convex analysis", Neural Computation
+       16(1), 2004.
+    .. [4] F. Nielsen, R. Nock, "On the chi square and higher-order chi distances for
        approximating f-divergences", IEEE Signal Process. Lett. 21(1), 2014.
 
     Examples
@@ -300,6 +309,9 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
         if a == 1:
             return divergence(model, "reverse_kl", timeout=timeout)
         return 4 / (1 - a**2) * (1 - chernoff_coefficient(model, (1 - a) / 2))
+    if kind == "alpha_jensen":
+        a = _order(alpha, kind, lower=-1, upper=1)
+        return 4 / (1 - a**2) * skew_jensen(model, (1 - a) / 2)
     if kind == "renyi":
         a = _order(alpha, kind, lower=0)
         if a == 1:
@@ -358,14 +370,15 @@ def _quadrature_integrand(kind, alpha):
         return (lambda lp, lq: exp(2 * lq - lp)), lambda v: v - 1
     if kind in ("bhattacharyya", "burbea_rao", "hellinger"):
         lam = mpmath.mpf(1) / 2
-    elif kind == "alpha":
+    elif kind in ("alpha", "alpha_jensen"):
         lam = (1 - mpmath.mpf(alpha)) / 2
     else:
         lam = mpmath.mpf(alpha)
     post = {"bhattacharyya": lambda c: -log(c), "burbea_rao": lambda c: -log(c), "hellinger": lambda c: 1 - c,
             "chernoff": lambda c: -log(c), "skew_jensen": lambda c: -log(c),
             "renyi": lambda c: log(c) / (lam - 1),
-            "alpha": lambda c: 4 / (1 - mpmath.mpf(alpha) ** 2) * (1 - c)}[kind]
+            "alpha": lambda c: 4 / (1 - mpmath.mpf(alpha) ** 2) * (1 - c),
+            "alpha_jensen": lambda c: -4 / (1 - mpmath.mpf(alpha) ** 2) * log(c)}[kind]
     return (lambda lp, lq: exp(lam * lp + (1 - lam) * lq)), post
 
 
@@ -402,8 +415,9 @@ def divergence_by_quadrature(model, kind, x, y, alpha=None, dps=30):
     if kind not in DIVERGENCES:
         raise ValueError(f"kind must be one of {', '.join(DIVERGENCES)}; got {kind!r}")
     if kind in _ORDERED:
-        a = float(_order(alpha, kind, lower=0 if kind != "alpha" else None,
-                         upper=1 if kind in ("chernoff", "skew_jensen") else None))
+        lower = {"alpha": None, "alpha_jensen": -1}.get(kind, 0)
+        a = float(_order(alpha, kind, lower=lower,
+                         upper=1 if kind in ("chernoff", "skew_jensen", "alpha_jensen") else None))
         if (kind == "alpha" and abs(a) == 1) or (kind == "renyi" and a == 1):
             raise ValueError(f"the {kind} divergence of order {a:g} is a KL divergence: ask for 'kl' or 'reverse_kl'")
     space = model.space

@@ -26,7 +26,7 @@ from tests.catalog_points import NAMES, build, params
 # one-variable sample spaces, so the quadrature reference applies
 QUAD_FAMILIES = ["Bernoulli", "Binomial", "Geometric", "Poisson", "Exponential", "Normal", "Gamma", "Beta",
                  "InverseGaussian", "LogNormal"]
-ORDERED = {"alpha": sp.Rational(2, 5), "renyi": sp.Rational(1, 3), "chernoff": sp.Rational(3, 10),
+ORDERED = {"alpha": sp.Rational(2, 5), "alpha_jensen": -sp.Rational(1, 4), "renyi": sp.Rational(1, 3), "chernoff": sp.Rational(3, 10),
            "skew_jensen": sp.Rational(3, 10)}
 # over 2 s each (sympy's exponentials of F at mixed natural parameters, 20-digit quadrature)
 HEAVY = ("Normal", "Beta", "InverseGaussian", "LogNormal", "Gamma", "Dirichlet(3)", "Categorical(3)")
@@ -203,6 +203,10 @@ def test_alpha_and_renyi_limits_are_kl():
     D = M.divergence("alpha", alpha=a)
     for lim, target in ((-1, kl), (1, rkl)):
         near = value(M, D.subs(a, lim - sp.sign(lim) * sp.Rational(1, 10**8)), x, y)
+        assert abs(near - value(M, target, x, y)) < 1e-6
+    Z = M.divergence("alpha_jensen", alpha=a)      # Zhang 2004: the Bregman divergences at the ends
+    for lim, target in ((-1, kl), (1, rkl)):
+        near = value(M, Z.subs(a, lim - sp.sign(lim) * sp.Rational(1, 10**8)), x, y)
         assert abs(near - value(M, target, x, y)) < 1e-6
     R = M.divergence("renyi", alpha=a)
     assert abs(value(M, R.subs(a, 1 - sp.Rational(1, 10**8)), x, y) - value(M, kl, x, y)) < 1e-6
