@@ -90,6 +90,15 @@ def _cauchy_kl(x, y):
     return sp.log((s1 + s2) ** 2 + (m1 - m2) ** 2) - sp.log(4 * s1 * s2)
 
 
+def _cauchy_chi2(x, y):
+    """Pearson chi^2 between Cauchy laws, ((x0 - x0_2)^2 + (gamma - gamma_2)^2) / (2 gamma gamma_2):
+    Nielsen & Okamura, "On f-divergences between Cauchy distributions", IEEE Trans. Inf. Theory
+    69(5), 2023 (arXiv:2101.12459).
+    """
+    (m1, s1), (m2, s2) = x[:2], y[:2]
+    return ((m1 - m2) ** 2 + (s1 - s2) ** 2) / (2 * s1 * s2)
+
+
 def _laplace_kl(b):
     """KL between Laplace(mu, b) laws of one scale: the case b1 = b2 of
     log(b2/b1) + |mu1 - mu2|/b2 + (b1/b2) exp(-|mu1 - mu2|/b1) - 1 (Gil, Alajaji & Linder,
@@ -324,7 +333,7 @@ class Cauchy(StatisticalManifold):
             "Cauchy", [x0, g], SampleSpace.interval(x),
             sp.log(g.symbol) - sp.log(sp.pi) - sp.log(g.symbol**2 + (x - x0.symbol) ** 2),
             location_scale=(x0.symbol, g.symbol),
-            closed_forms={"kl_divergence": _cauchy_kl, "distance": ClosedFormDistance(location_scale_distance, A=sp.Rational(1, 2), B=sp.Rational(1, 2))}))
+            closed_forms={"kl_divergence": _cauchy_kl, "chi2_divergence": _cauchy_chi2, "distance": ClosedFormDistance(location_scale_distance, A=sp.Rational(1, 2), B=sp.Rational(1, 2))}))
 
 
 class StudentT(StatisticalManifold):
@@ -356,6 +365,7 @@ class StudentT(StatisticalManifold):
             # integral of log(1 + u^2/nu) against a t density of another scale)
             closed_forms={"fisher_metric": metric, "amari_chentsov": skew,
                           "kl_divergence": _cauchy_kl if nu == 1 else None,
+                          "chi2_divergence": _cauchy_chi2 if nu == 1 else None,
                           "distance": ClosedFormDistance(location_scale_distance, A=(nu + 1) / (nu + 3),
                                                          B=2 * nu / (nu + 3))},
             constants={} if nu.is_number else {nu: 4.5}))

@@ -16,7 +16,8 @@ because the Chernoff coefficient is
 
 KL of a family that is not exponential uses a declared closed form
 (``closed_forms={"kl_divergence": f}`` in the catalog, ``f(xi, xi_2)``) or a bounded attempt
-at the integral that raises :class:`NotClosedFormError` within ``timeout`` seconds.
+at the integral that raises :class:`NotClosedFormError` within ``timeout`` seconds. Another
+kind without an order may be declared the same way (``"chi2_divergence"`` of the Cauchy family).
 
 The second point's coordinates carry the suffix ``_2`` (docs/conventions.md). Amari's sign
 convention of alpha: :math:`D_{-1}[p:q] = KL(p\|q)`, :math:`D_{+1}[p:q] = KL(q\|p)`
@@ -301,6 +302,9 @@ def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
         kl = kl_divergence_closed_form(model, timeout)
         reverse = kl.subs(swap, simultaneous=True)
         return {"kl": kl, "reverse_kl": reverse, "jeffreys": kl + reverse}[kind]
+    declared = model.closed_forms.get(f"{kind}_divergence")
+    if declared is not None and kind not in _ORDERED:
+        return sp.sympify(declared(x, y), strict=True)
     _need_family(model, kind)
     if kind == "alpha":
         a = _order(alpha, kind)

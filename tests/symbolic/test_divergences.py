@@ -127,6 +127,20 @@ def test_cauchy_kl_closed_form(seed):
     assert abs(value(T, T.kl_divergence(), x, y) - divergence_by_quadrature(T.model, "kl", x, y)) <= 1e-12 * (1 + ref)
 
 
+def test_cauchy_chi2_closed_form():
+    """Nielsen & Okamura 2023: chi^2 = ((m1 - m2)^2 + (g1 - g2)^2) / (2 g1 g2), against quadrature;
+    the Student t with one degree of freedom carries it too.
+    """
+    M = Cauchy()
+    rng = np.random.default_rng(12)
+    for _ in range(3):
+        x, y = M.random_point(rng), M.random_point(rng)
+        ref = divergence_by_quadrature(M.model, "chi2", x, y)
+        assert abs(value(M, M.divergence("chi2"), x, y) - ref) <= 1e-12 * (1 + ref)
+    T = StudentT(1)
+    assert abs(value(T, T.divergence("chi2"), x, y) - ref) <= 1e-12 * (1 + ref)
+
+
 @pytest.mark.parametrize("b", [None, 2, sp.Rational(1, 3)])
 def test_laplace_kl_closed_form(b):
     """|d|/b + exp(-|d|/b) - 1 (Gil et al. 2013 at equal scales) against quadrature split at the
