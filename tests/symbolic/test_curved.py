@@ -98,3 +98,16 @@ def test_bad_input():
         restrict(Normal().model, [t, t], [t, sp.Symbol("v", positive=True)])
     with pytest.raises(ValueError, match="not a curved exponential family"):
         statistical_curvature(Normal().model)
+
+
+@pytest.mark.slow
+def test_two_parameter_flat_restriction():
+    """Categorical(4) with p3 = p4 = (1 - p1 - p2)/2: theta3 = log(p3/p4) = 0, a plane of the
+    natural parameters, so the family is exponential and its curvature (the multiparameter
+    form, g^ac g^bd <H_ab, H_cd>) vanishes.
+    """
+    from manifolds import Categorical
+
+    a, b = sp.symbols("a b", positive=True)
+    flat = Categorical(4).restrict([a, b, (1 - a - b) / 2], [a, b])
+    assert flat.statistical_curvature() == 0
