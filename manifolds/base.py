@@ -12,16 +12,24 @@ from symbolic import (
     expectation_chart,
     expectation_parameters,
     fisher_metric,
-    kl_divergence,
     metric_to_christoffel_1st,
     metric_to_christoffel_2nd,
     natural_chart,
     reparametrize,
 )
+from symbolic.curved import CurvedExponentialFamily, restrict, statistical_curvature
+from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
 from symbolic.progress import progress
 from symbolic.verify import DEFAULT_FEEDBACK, DEFAULT_TIMEOUT, check_batch, check_quantity
+from symbolic.volume import (
+    JEFFREYS_TIMEOUT,
+    cramer_rao_bound,
+    jeffreys_prior,
+    metric_to_volume_density,
+    sectional_curvature,
+)
 
 __all__ = ["StatisticalManifold"]
 
@@ -193,9 +201,69 @@ class StatisticalManifold:
         """F* in the expectation-parameter symbols ``eta1, eta2, ...``."""
         return self.cached("dual", lambda: dual_potential(self._family()))
 
-    def kl_divergence(self):
-        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``."""
-        return self.cached("kl", lambda: kl_divergence(self.model))
+    def kl_divergence(self, timeout=KL_TIMEOUT):
+        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``.
+
+        A family without a closed form raises ``NotClosedFormError`` within ``timeout`` seconds
+        (:func:`symbolic.divergences.kl_divergence_closed_form`).
+        """
+        return self.cached("kl", lambda: kl_divergence_closed_form(self.model, timeout))
+
+    def divergence(self, kind="kl", alpha=None, timeout=KL_TIMEOUT):
+        """A divergence between the point and a second point (suffix ``_2``) in closed form:
+        :func:`symbolic.divergences.divergence` (kinds, conventions and references there).
+
+        Examples
+        --------
+        >>> from manifolds import Exponential
+        >>> Exponential().divergence("renyi", alpha=2)      # log of lam^2 / (lam_2 (2 lam - lam_2))
+        2*log(lam) - log(lam_2) - log(2*lam - lam_2)
+        """
+        alpha = None if alpha is None else to_sympy(alpha, "alpha")
+        return self.cached(("divergence", kind, alpha), lambda: divergence(self.model, kind, alpha, timeout))
+
+    # -- volume, priors, bounds ----------------------------------------------------------
+    def volume_form(self):
+        """The density sqrt(det g) of the Riemannian volume form in the coordinates."""
+        return self.cached("volume", lambda: metric_to_volume_density(self.fisher_metric()))
+
+    def jeffreys_prior(self, timeout=JEFFREYS_TIMEOUT):
+        """The Jeffreys prior with its normalising constant, or the statement that it is improper:
+        :func:`symbolic.volume.jeffreys_prior`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().jeffreys_prior()
+        JeffreysPrior(Poisson: 1/sqrt(lam), improper)
+        """
+        return self.cached("jeffreys", lambda: jeffreys_prior(self.model, self.fisher_metric(), timeout))
+
+    def cramer_rao(self, parameters=None, n=1):
+        """The Cramér-Rao bound for ``parameters`` (names; all by default) from ``n`` observations,
+        the others being nuisance parameters: :func:`symbolic.volume.cramer_rao_bound`.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().cramer_rao(n=10)
+        Matrix([
+        [sigma**2/10,           0],
+        [          0, sigma**2/20]])
+        """
+        return cramer_rao_bound(self.fisher_metric(), self.coordinates, parameters, n)
+
+    def sectional_curvature(self, u, v):
+        """The sectional curvature of the plane spanned by ``u`` and ``v`` (of the Levi-Civita
+        connection): :func:`symbolic.volume.sectional_curvature`.
+
+        Examples
+        --------
+        >>> from manifolds import Categorical
+        >>> Categorical(3).sectional_curvature([1, 0], [0, 1])     # a piece of the sphere of radius 2
+        1/4
+        """
+        return sectional_curvature(self.riemann(), self.fisher_metric(), u, v, self.coordinates)
 
     # -- charts -----------------------------------------------------------------------
     def in_chart(self, name):
@@ -221,7 +289,37 @@ class StatisticalManifold:
         [exp(-2*s), 0],
         [        0, 2]])
         """
+        if self.is_exponential_family and len(parameters) < len(self.model.natural):
+            return self.restrict(old_in_new, parameters, name)
         return StatisticalManifold(reparametrize(self.model, old_in_new, parameters, new_in_old, name))
+
+    # -- curved exponential families ------------------------------------------------------
+    @property
+    def is_curved_exponential_family(self):
+        """Whether the model is an exponential family restricted to a submanifold (:meth:`restrict`)."""
+        return isinstance(self.model, CurvedExponentialFamily)
+
+    def restrict(self, old_in_new, parameters, name=None):
+        """The curved exponential family on the submanifold ``old_in_new`` of fewer coordinates:
+        :func:`symbolic.curved.restrict` (:meth:`reparametrize` to fewer coordinates than the
+        natural parameters comes here too).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from manifolds import Normal
+        >>> t = sp.Symbol("t", positive=True)
+        >>> C = Normal().restrict([t, t], [t])            # N(t, sigma = t)
+        >>> C.is_exponential_family, C.is_curved_exponential_family, C.statistical_curvature()
+        (False, True, 2/27)
+        """
+        return StatisticalManifold(restrict(self._family(), old_in_new, parameters, name))
+
+    def statistical_curvature(self):
+        """Efron's statistical curvature squared of a curved exponential family:
+        :func:`symbolic.curved.statistical_curvature`.
+        """
+        return self.cached("efron", lambda: statistical_curvature(self.model))
 
     # -- numerics ---------------------------------------------------------------------
     @property
@@ -275,6 +373,21 @@ class StatisticalManifold:
         from .optim import fisher_scoring
 
         return fisher_scoring(self, data, x0, **options)
+
+    def mixture_em(self, data, weights, points, **options):
+        """A mixture of members of this exponential family fitted to ``data`` by EM, as alternating
+        e- and m-projections: :func:`manifolds.mixtures.em`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> fit = Poisson().mixture_em([0, 1, 1, 8, 9, 10], [0.5, 0.5], [[1.0], [5.0]])
+        >>> fit.status.name, [round(float(v), 3) for v in fit.points[:, 0]]
+        ('SUCCESS', [0.666, 8.982])
+        """
+        from .mixtures import em
+
+        return em(self, data, weights, points, **options)
 
     def mirror_descent(self, loss, x0, lr, steps, **options):
         """Mirror descent of ``loss`` (in ``self.model.eta``): :func:`manifolds.optim.mirror_descent`.

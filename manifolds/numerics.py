@@ -53,7 +53,7 @@ from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
-from symbolic.errors import DomainError
+from symbolic.errors import DomainError, NotClosedFormError
 from symbolic.validation import as_array, positive, real
 
 __all__ = ["NumericManifold", "MIN_LOG_TOL"]
@@ -488,6 +488,43 @@ class NumericManifold:
                 f"density is zero)")
         value = self._density_kernels[1]["score"](args)[..., 0]
         return _no_nan(value, args, "the score", 1, self._density_labels)
+
+    def divergence(self, kind, x, y, *, alpha=None, method="auto", dps=30):
+        """A divergence between the points ``x`` and ``y`` (each of shape ``(n,)``) as a float.
+
+        ``method="closed_form"`` evaluates ``M.divergence(kind, alpha)`` with ``dps`` digits;
+        ``"quadrature"`` integrates the definition with mpmath
+        (:func:`symbolic.divergences.divergence_by_quadrature`, one-variable sample spaces);
+        ``"auto"`` takes the closed form and falls back on quadrature where there is none.
+
+        Examples
+        --------
+        >>> from manifolds import Cauchy, StudentT
+        >>> round(Cauchy().numeric.divergence("kl", [0.0, 1.0], [1.0, 1.0]), 12)       # log(5/4)
+        0.223143551314
+        >>> round(StudentT(3).numeric.divergence("kl", [0.0, 1.0], [0.0, 2.0]), 6)    # no closed form
+        0.209086
+        """
+        from symbolic.divergences import divergence_by_quadrature
+
+        if method not in ("auto", "closed_form", "quadrature"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'quadrature', got {method!r}")
+        model = self.manifold.model
+        px, py = model.validate(x), model.validate(y)
+        if method != "quadrature":
+            try:
+                expr = self.manifold.divergence(kind, alpha)
+            except NotClosedFormError:
+                if method == "closed_form":
+                    raise
+            else:
+                at = {c: sp.Rational(v) for c, v in zip(model.coordinates, px, strict=True)}
+                at |= {c: sp.Rational(v) for c, v in zip(model.second_point(), py, strict=True)}
+                value = complex(sp.N(expr.subs(model.constants).subs(at), dps))
+                if value.imag != 0 or not math.isfinite(value.real):
+                    raise DomainError(f"the {kind} divergence between {px} and {py} is not finite ({value})")
+                return value.real
+        return float(divergence_by_quadrature(model, kind, px, py, alpha=alpha, dps=dps))
 
     @property
     def _density_labels(self):
