@@ -37,3 +37,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.name in _SLOW_DOCTESTS and type(item).__name__ == "DoctestItem":
             item.add_marker(pytest.mark.slow)
+
+# The Sphinx configuration is not a test module, and the built site is not a source.
+collect_ignore = ["docs/conf.py"]
+collect_ignore_glob = ["docs/_build/*", "docs/api/generated/*"]

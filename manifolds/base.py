@@ -13,19 +13,28 @@ from symbolic import (
     expectation_chart,
     expectation_parameters,
     fisher_metric,
-    kl_divergence,
     metric_to_christoffel_1st,
     metric_to_christoffel_2nd,
     natural_chart,
     reparametrize,
 )
+from symbolic.curved import CurvedExponentialFamily, restrict, statistical_curvature
+from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
 from symbolic.errors import NotClosedFormError
 from symbolic.expectation import check_declaration, ways_forward
 from symbolic.latex import quantity_latex
 from symbolic.legendre import dual_potential_at_coordinates
 from symbolic.model import ExponentialFamily
 from symbolic.parsing import to_sympy
-from symbolic.verify import DEFAULT_TIMEOUT, check_answer
+from symbolic.progress import progress
+from symbolic.verify import DEFAULT_FEEDBACK, DEFAULT_TIMEOUT, check_batch, check_quantity
+from symbolic.volume import (
+    JEFFREYS_TIMEOUT,
+    cramer_rao_bound,
+    jeffreys_prior,
+    metric_to_volume_density,
+    sectional_curvature,
+)
 
 __all__ = ["StatisticalManifold"]
 
@@ -202,10 +211,16 @@ class StatisticalManifold:
     def _chain(self, alpha, quantity, timeout):
         alpha = to_sympy(alpha, "alpha")
         if alpha == 0:
-            return self._derive(("chain", 0), quantity, lambda: curvature_chain(
-                self.fisher_metric(), self.coordinates), timeout)
-        return self._derive(("chain", alpha), quantity, lambda: curvature_chain(
-            self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha), timeout)
+            return self._derive(("chain", 0), quantity, lambda: self._progress(
+                "curvature", curvature_chain, self.fisher_metric(), self.coordinates), timeout)
+        return self._derive(("chain", alpha), quantity, lambda: self._progress(
+            "curvature", curvature_chain, self.fisher_metric(), self.coordinates, self.amari_chentsov(), alpha),
+            timeout)
+
+    def _progress(self, what, compute, *args):
+        # a progress line (symbolic.progress) if the derivation takes more than a second
+        with progress(f"{self.name}: deriving the {what}"):
+            return compute(*args)
 
     def riemann(self, alpha=0, *, timeout=None):
         """Riemann tensor ``[i, j, k, l] = R^i_jkl`` of the Levi-Civita (or alpha-) connection."""
@@ -262,10 +277,71 @@ class StatisticalManifold:
         return self._derive("dual_at_coordinates", "dual_potential",
                             lambda: dual_potential_at_coordinates(self._family()), timeout)
 
-    def kl_divergence(self, *, timeout=None):
-        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``."""
-        return self._derive("kl", "kl_divergence", lambda: kl_divergence(self.model), timeout)
+    def kl_divergence(self, timeout=KL_TIMEOUT):
+        """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``.
 
+        A family without a closed form raises ``NotClosedFormError`` within ``timeout`` seconds
+        (:func:`symbolic.divergences.kl_divergence_closed_form`).
+        """
+        # kl_divergence_closed_form keeps its own time limit (and a shorter one for tidying)
+        self.check_declaration()
+        return self.cached("kl", lambda: kl_divergence_closed_form(self.model, timeout))
+
+    def divergence(self, kind="kl", alpha=None, timeout=KL_TIMEOUT):
+        """A divergence between the point and a second point (suffix ``_2``) in closed form:
+        :func:`symbolic.divergences.divergence` (kinds, conventions and references there).
+
+        Examples
+        --------
+        >>> from manifolds import Exponential
+        >>> Exponential().divergence("renyi", alpha=2)      # log of lam^2 / (lam_2 (2 lam - lam_2))
+        2*log(lam) - log(lam_2) - log(2*lam - lam_2)
+        """
+        alpha = None if alpha is None else to_sympy(alpha, "alpha")
+        return self.cached(("divergence", kind, alpha), lambda: divergence(self.model, kind, alpha, timeout))
+
+    # -- volume, priors, bounds ----------------------------------------------------------
+    def volume_form(self):
+        """The density sqrt(det g) of the Riemannian volume form in the coordinates."""
+        return self.cached("volume", lambda: metric_to_volume_density(self.fisher_metric()))
+
+    def jeffreys_prior(self, timeout=JEFFREYS_TIMEOUT):
+        """The Jeffreys prior with its normalising constant, or the statement that it is improper:
+        :func:`symbolic.volume.jeffreys_prior`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().jeffreys_prior()
+        JeffreysPrior(Poisson: 1/sqrt(lam), improper)
+        """
+        return self.cached("jeffreys", lambda: jeffreys_prior(self.model, self.fisher_metric(), timeout))
+
+    def cramer_rao(self, parameters=None, n=1):
+        """The Cramér-Rao bound for ``parameters`` (names; all by default) from ``n`` observations,
+        the others being nuisance parameters: :func:`symbolic.volume.cramer_rao_bound`.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().cramer_rao(n=10)
+        Matrix([
+        [sigma**2/10,           0],
+        [          0, sigma**2/20]])
+        """
+        return cramer_rao_bound(self.fisher_metric(), self.coordinates, parameters, n)
+
+    def sectional_curvature(self, u, v):
+        """The sectional curvature of the plane spanned by ``u`` and ``v`` (of the Levi-Civita
+        connection): :func:`symbolic.volume.sectional_curvature`.
+
+        Examples
+        --------
+        >>> from manifolds import Categorical
+        >>> Categorical(3).sectional_curvature([1, 0], [0, 1])     # a piece of the sphere of radius 2
+        1/4
+        """
+        return sectional_curvature(self.riemann(), self.fisher_metric(), u, v, self.coordinates)
     # -- charts -----------------------------------------------------------------------
     def in_chart(self, name):
         """The same manifold in the ``"natural"`` or ``"expectation"`` chart."""
@@ -290,7 +366,37 @@ class StatisticalManifold:
         [exp(-2*s), 0],
         [        0, 2]])
         """
+        if self.is_exponential_family and len(parameters) < len(self.model.natural):
+            return self.restrict(old_in_new, parameters, name)
         return StatisticalManifold(reparametrize(self.model, old_in_new, parameters, new_in_old, name))
+
+    # -- curved exponential families ------------------------------------------------------
+    @property
+    def is_curved_exponential_family(self):
+        """Whether the model is an exponential family restricted to a submanifold (:meth:`restrict`)."""
+        return isinstance(self.model, CurvedExponentialFamily)
+
+    def restrict(self, old_in_new, parameters, name=None):
+        """The curved exponential family on the submanifold ``old_in_new`` of fewer coordinates:
+        :func:`symbolic.curved.restrict` (:meth:`reparametrize` to fewer coordinates than the
+        natural parameters comes here too).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from manifolds import Normal
+        >>> t = sp.Symbol("t", positive=True)
+        >>> C = Normal().restrict([t, t], [t])            # N(t, sigma = t)
+        >>> C.is_exponential_family, C.is_curved_exponential_family, C.statistical_curvature()
+        (False, True, 2/27)
+        """
+        return StatisticalManifold(restrict(self._family(), old_in_new, parameters, name))
+
+    def statistical_curvature(self):
+        """Efron's statistical curvature squared of a curved exponential family:
+        :func:`symbolic.curved.statistical_curvature`.
+        """
+        return self.cached("efron", lambda: statistical_curvature(self.model))
 
     # -- numerics ---------------------------------------------------------------------
     @property
@@ -345,6 +451,21 @@ class StatisticalManifold:
 
         return fisher_scoring(self, data, x0, **options)
 
+    def mixture_em(self, data, weights, points, **options):
+        """A mixture of members of this exponential family fitted to ``data`` by EM, as alternating
+        e- and m-projections: :func:`manifolds.mixtures.em`.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> fit = Poisson().mixture_em([0, 1, 1, 8, 9, 10], [0.5, 0.5], [[1.0], [5.0]])
+        >>> fit.status.name, [round(float(v), 3) for v in fit.points[:, 0]]
+        ('SUCCESS', [0.666, 8.982])
+        """
+        from .mixtures import em
+
+        return em(self, data, weights, points, **options)
+
     def mirror_descent(self, loss, x0, lr, steps, **options):
         """Mirror descent of ``loss`` (in ``self.model.eta``): :func:`manifolds.optim.mirror_descent`.
 
@@ -379,14 +500,34 @@ class StatisticalManifold:
         "kl_divergence": lambda M: M.kl_divergence(),
     }
 
-    def quantity(self, name):
-        """A derived quantity by name (the names :meth:`check` and :meth:`latex` accept)."""
+    #: The quantities that take the alpha of the alpha-connection (docs/conventions.md).
+    ALPHA_QUANTITIES = {
+        "christoffel": lambda M, a: M.christoffel(kind=2, alpha=a),
+        "christoffel_2nd": lambda M, a: M.christoffel(kind=2, alpha=a),
+        "christoffel_1st": lambda M, a: M.christoffel(kind=1, alpha=a),
+        "alpha_connection": lambda M, a: M.alpha_connection(a, kind=1),
+        "riemann": lambda M, a: M.riemann(a),
+        "ricci": lambda M, a: M.ricci(a),
+        "scalar_curvature": lambda M, a: M.scalar_curvature(a),
+        "gaussian_curvature": lambda M, a: M.gaussian_curvature(a),
+    }
+
+    def quantity(self, name, alpha=None):
+        """A derived quantity by name (the names :meth:`check` and :meth:`latex` accept);
+        ``alpha`` for the quantities of the alpha-connection (Christoffel symbols, curvature).
+        """
         if callable(name):
             return name(self)
+        if alpha is not None:
+            if name not in self.ALPHA_QUANTITIES:
+                raise ValueError(f"{name!r} takes no alpha; the quantities that do: "
+                                 f"{', '.join(sorted(self.ALPHA_QUANTITIES))}")
+            return self.ALPHA_QUANTITIES[name](self, alpha)
         try:
             getter = self._QUANTITIES[name]
         except KeyError:
-            raise ValueError(f"unknown quantity {name!r}; known: {', '.join(sorted(self._QUANTITIES))}") from None
+            known = sorted({*self._QUANTITIES, *self.ALPHA_QUANTITIES})
+            raise ValueError(f"unknown quantity {name!r}; known: {', '.join(known)}") from None
         return getter(self)
 
     def symbols(self):
@@ -399,23 +540,46 @@ class StatisticalManifold:
             names.update({s.name: s for s in self.model.theta + self.model.eta})
         return names
 
-    def check(self, quantity, answer, alpha=None, *, timeout=DEFAULT_TIMEOUT):
-        """Say whether ``answer`` (a sympy object or a string) equals the derived ``quantity``.
+    def check(self, quantity, answer, alpha=None, *, feedback=DEFAULT_FEEDBACK, timeout=DEFAULT_TIMEOUT):
+        """Grade ``answer`` (a string, a sympy object or a nested list) against the derived
+        ``quantity``: :func:`symbolic.verify.check_quantity`, guide in ``docs/guide/grading.md``.
 
-        Symbolic simplification first; when inconclusive, a numeric comparison at random
-        points of the domain. The result is truthy when correct and shows the difference
-        otherwise. A string is read by the safe parser (:mod:`symbolic.parsing`), never
-        executed; the comparison gives up after ``timeout`` seconds with an undecided result
-        (:func:`symbolic.verify.check_answer`).
+        The answer may be written in the coordinates, in ``theta1, ...``, in ``eta1, ...`` or
+        a mix; ``alpha`` (a number, or symbolic) selects the alpha-connection, and an answer
+        that uses ``alpha`` is compared with the alpha-dependent quantity. ``feedback``:
+        ``"verdict"`` (default, for auto-grading) or ``"difference"`` (self-study: shows
+        expected - answer). The result is truthy when correct; ``how`` says whether it was
+        decided ``exact``, ``numeric at N points`` or is ``undecided``.
+
+        Examples
+        --------
+        >>> from manifolds import Normal, Poisson
+        >>> Poisson().check("fisher_metric", "1/lam")
+        CheckResult(correct)
+        >>> Poisson().check("fisher_metric", "Matrix([[1/lam**2]])", feedback="difference")
+        CheckResult(incorrect, numeric at 1 point: difference (expected - answer) = Matrix([[(lam - 1)/lam**2]]))
+        >>> Normal().check("scalar_curvature", "alpha**2 - 1")
+        CheckResult(correct)
+        """
+        return check_quantity(self, quantity, answer, alpha, feedback=feedback, timeout=timeout)
+
+    def check_batch(self, answers, quantity=None, alpha=None, *, feedback=DEFAULT_FEEDBACK, timeout=DEFAULT_TIMEOUT):
+        """Grade a list of answers to ``quantity``, or of ``(quantity, answer)`` pairs or
+        ``(quantity, answer, options)`` triples, and report each
+        (:func:`symbolic.verify.check_batch`); an unreadable answer is reported as
+        ``malformed`` instead of stopping the batch.
 
         Examples
         --------
         >>> from manifolds import Poisson
-        >>> Poisson().check("fisher_metric", "Matrix([[1/lam**2]])")
-        CheckResult(incorrect: difference (expected - answer) = Matrix([[(lam - 1)/lam**2]]))
+        >>> [r.verdict for r in Poisson().check_batch(["1/lam", "lam", "1/lambda"], "fisher_metric")]
+        ['correct', 'incorrect', 'malformed']
         """
-        expected = self.quantity(quantity)
-        return check_answer(expected, answer, self.symbols(), self.model, timeout=timeout)
+        def grade(q, a, **options):
+            options = {"alpha": alpha, "feedback": feedback, "timeout": timeout, **options}
+            return self.check(q, a, options.pop("alpha"), **options)
+
+        return check_batch(grade, answers, quantity)
 
     def latex(self, quantity):
         r"""LaTeX of a derived quantity, for lecture notes: Greek coordinates (``\lambda`` for
@@ -467,10 +631,29 @@ class StatisticalManifold:
     def __repr__(self):
         return f"{type(self).__name__}: {self.name} ({', '.join(p.name for p in self.parameters)})"
 
+    def show(self, *quantities):
+        """Derived quantities as a table a notebook typesets (:class:`manifolds.display.Quantities`);
+        by default the metric and the scalar curvature.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().show("gaussian_curvature")
+        gaussian_curvature: -1/2
+        """
+        from .display import Quantities
+
+        return Quantities(self, quantities or ("fisher_metric", "scalar_curvature"))
+
     def _repr_latex_(self):
-        g = quantity_latex(self.fisher_metric(), "fisher_metric", self.coordinates)
-        coords = ", ".join(quantity_latex(c) for c in self.coordinates)
-        return rf"$\text{{{self.name}}}\ ({coords}):\quad g = {g}$"
+        from .display import manifold_latex
+
+        return manifold_latex(self)
+
+    def _repr_html_(self):
+        from .display import manifold_html
+
+        return manifold_html(self)
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(repr(self))

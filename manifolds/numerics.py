@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 
 import mpmath
@@ -52,8 +53,8 @@ from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
-from symbolic.errors import DomainError
-from symbolic.validation import as_array, positive
+from symbolic.errors import DomainError, NotClosedFormError
+from symbolic.validation import as_array, positive, real
 
 __all__ = ["NumericManifold", "MIN_LOG_TOL"]
 
@@ -61,6 +62,10 @@ __all__ = ["NumericManifold", "MIN_LOG_TOL"]
 #: endpoint carries a rounding error of a few float64 epsilons (2.2e-16) whatever the
 #: integrator's accuracy; below this a tol is met by chance or never.
 MIN_LOG_TOL = 1e-15
+
+# the keyword options of NumericManifold.log (those of shoot, less what log supplies itself)
+_LOG_OPTIONS = frozenset(inspect.signature(shoot).parameters) - {"solver", "x", "y", "params"} \
+    | {"full_output"}
 
 
 class NumericManifold:
@@ -484,6 +489,43 @@ class NumericManifold:
         value = self._density_kernels[1]["score"](args)[..., 0]
         return _no_nan(value, args, "the score", 1, self._density_labels)
 
+    def divergence(self, kind, x, y, *, alpha=None, method="auto", dps=30):
+        """A divergence between the points ``x`` and ``y`` (each of shape ``(n,)``) as a float.
+
+        ``method="closed_form"`` evaluates ``M.divergence(kind, alpha)`` with ``dps`` digits;
+        ``"quadrature"`` integrates the definition with mpmath
+        (:func:`symbolic.divergences.divergence_by_quadrature`, one-variable sample spaces);
+        ``"auto"`` takes the closed form and falls back on quadrature where there is none.
+
+        Examples
+        --------
+        >>> from manifolds import Cauchy, StudentT
+        >>> round(Cauchy().numeric.divergence("kl", [0.0, 1.0], [1.0, 1.0]), 12)       # log(5/4)
+        0.223143551314
+        >>> round(StudentT(3).numeric.divergence("kl", [0.0, 1.0], [0.0, 2.0]), 6)    # no closed form
+        0.209086
+        """
+        from symbolic.divergences import divergence_by_quadrature
+
+        if method not in ("auto", "closed_form", "quadrature"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'quadrature', got {method!r}")
+        model = self.manifold.model
+        px, py = model.validate(x), model.validate(y)
+        if method != "quadrature":
+            try:
+                expr = self.manifold.divergence(kind, alpha)
+            except NotClosedFormError:
+                if method == "closed_form":
+                    raise
+            else:
+                at = {c: sp.Rational(v) for c, v in zip(model.coordinates, px, strict=True)}
+                at |= {c: sp.Rational(v) for c, v in zip(model.second_point(), py, strict=True)}
+                value = complex(sp.N(expr.subs(model.constants).subs(at), dps))
+                if value.imag != 0 or not math.isfinite(value.real):
+                    raise DomainError(f"the {kind} divergence between {px} and {py} is not finite ({value})")
+                return value.real
+        return float(divergence_by_quadrature(model, kind, px, py, alpha=alpha, dps=dps))
+
     @property
     def _density_labels(self):
         return [str(c) for c in self.coordinates + self._density_kernels[0]]
@@ -527,9 +569,9 @@ class NumericManifold:
         sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
         return sol.x[..., -1, :]
 
-    def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=0.0,
-            **options):
-        """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
+    def log(self, x, y, *, alpha=0.0, full_output=False, throw=True, tol=1e-11, rtol=1e-12,
+            atol=0.0, **options):
+        """The log map ``log_x(y)``: the initial velocity of the α-geodesic from x to y.
 
         By shooting (:func:`numeric.geodesics.shooting.shoot`): Newton's method on the exp map with
         continuation.
@@ -537,6 +579,9 @@ class NumericManifold:
         Parameters
         ----------
         x, y : array_like, shape (..., n)
+        alpha : float
+            0 (default) for the Fisher-Rao (Levi-Civita) geodesics; 1 for e-, -1 for
+            m-geodesics; any α shoots the geodesics of the α-connection with the same method.
         full_output : bool
             Return the :class:`numeric.geodesics.shooting.ShootingResult` (status, residual, ...).
         throw : bool
@@ -577,8 +622,9 @@ class NumericManifold:
                 f"relative however accurate the integration, so a smaller tol is met by chance or never")
         x = self.validate(x, "x")
         y = self.validate(y, "y")
+        solver, params = self._solver_for(alpha)
         options.setdefault("bounds", self._bounds)
-        result = shoot(self._solver(False), x, y, tol=tol, rtol=rtol, atol=atol,
+        result = shoot(solver, x, y, params=params, tol=tol, rtol=rtol, atol=atol,
                        throw=throw, **options)
         if full_output:
             return result
@@ -623,7 +669,20 @@ class NumericManifold:
             ``auto`` uses the closed form where the family has one, else shooting:
             ``sqrt(g_x(v, v))`` with ``v = log_x(y)``.
         **options
-            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...).
+            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...). A closed form is exact
+            to rounding, so it meets every admissible ``tol`` (still checked) and never fails
+            (``throw`` has nothing to raise); an option that :meth:`log` does not take, or
+            ``full_output`` (there is no shooting result), is an error on both routes.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> float(Normal().numeric.distance([0.0, 1.0], [0.0, 2.0]))   # sqrt(2) log 2
+        0.980258143468547...
+        >>> Normal().numeric.distance([0.0, 1.0], [0.0, 2.0], tolerance=1e-6)
+        Traceback (most recent call last):
+        ...
+        TypeError: distance() got unexpected options ['tolerance']; ...
         """
         if method not in ("auto", "closed_form", "numerical"):
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
@@ -635,6 +694,17 @@ class NumericManifold:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
         if f is not None and method != "numerical":
+            unknown = sorted(set(options) - _LOG_OPTIONS)
+            if unknown:
+                raise TypeError(f"distance() got unexpected options {unknown}; the options are "
+                                f"{sorted(_LOG_OPTIONS)} (those of log)")
+            if options.get("full_output"):
+                raise ValueError("full_output=True returns the shooting result of the numerical "
+                                 "route; pass method='numerical' to get one")
+            if "tol" in options:
+                tol = positive("tol", options["tol"])
+                if tol < MIN_LOG_TOL:
+                    raise DomainError(f"tol must be >= {MIN_LOG_TOL:g}, got {tol!r}")
             return f(x, y)
         x, y = np.broadcast_arrays(x, y)
         v = self.log(x, y, **options)
@@ -694,6 +764,260 @@ class NumericManifold:
     def m_geodesic(self, x0, v0, t):
         """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
         return self._straight("expectation", x0, v0, t)
+
+    # -- transport, Jacobi fields and means (manifolds.means, numeric.geodesics.transport) --------
+    @functools.cached_property
+    def _transport_solver(self):
+        from numeric.geodesics.transport import compile_transport
+
+        a = self._alpha_symbol
+        names = {s.name for s in self.coordinates} | {str(s) for s in self._constants} | {a.name}
+        b = a.name + "_transport"
+        while b in names:
+            b += "_"
+        b = sp.Symbol(b, real=True)
+        gamma = sp.Array(self._subs(self.manifold.alpha_connection(a, kind=2)))
+        return compile_transport(self.coordinates, gamma, gamma.subs(a, b), self.domain,
+                                 params=(a, b))
+
+    def parallel_transport(self, x, v, w, *, alpha=0.0, geodesic_alpha=0.0, t=1.0,
+                           full_output=False, rtol=1e-12, atol=0.0, max_steps=100_000):
+        """Parallel transport of ``w`` along the geodesic from ``x`` with velocity ``v``.
+
+        Solves ``∇^(α)_{γ'} W = 0`` (``W^k' = -Γ^(α)k_ij γ'^i W^j``) along the geodesic ``γ`` of
+        the ``geodesic_alpha``-connection (the Fisher-Rao geodesic by default), integrated
+        together with the geodesic (:mod:`numeric.geodesics.transport`).
+
+        Parameters
+        ----------
+        x, v, w : array_like, shape (..., n)
+            Start point, initial velocity of the geodesic, vector to transport (broadcast).
+        alpha : float
+            The connection that transports: 0 (Levi-Civita: lengths and angles are kept),
+            1 (e-), -1 (m-), any real α.
+        geodesic_alpha : float
+            The connection whose geodesic is the curve (0: Fisher-Rao). The transports by
+            ∇^(α) and ∇^(-α) along one curve are dual: ``<P^α w1, P^-α w2> = <w1, w2>``.
+        t : float
+            Where to stop on the geodesic (``γ(t)``; 1: at ``exp_x(v)``).
+        full_output : bool
+            Return the :class:`numeric.geodesics.transport.TransportSolution` (``x``, ``v``,
+            ``w`` at ``t = 0`` and ``t``, status) instead of raising on a failure.
+
+        Other Parameters
+        ----------------
+        rtol, atol, max_steps
+            As for :meth:`geodesic`.
+
+        Returns
+        -------
+        ndarray, shape (..., n)
+            The transported vector at ``γ(t)``, in the coordinate basis there.
+
+        Raises
+        ------
+        numeric.geodesics.integrate.IntegrationError
+            The geodesic left the domain before ``t`` (unless ``full_output``).
+
+        Examples
+        --------
+        Along the vertical geodesic ``(0, e^(t/sqrt 2))`` of the Normal family a parallel
+        vector's coordinates grow like sigma:
+
+        >>> import numpy as np
+        >>> from manifolds import Normal
+        >>> K = Normal().numeric
+        >>> w = K.parallel_transport([0.0, 1.0], [0.0, 1.0], [1.0, 0.0])
+        >>> bool(np.allclose(w, [np.e, 0.0], rtol=1e-10))
+        True
+        """
+        x = self.validate(x, "x")
+        alpha, geodesic_alpha = _alpha_value("alpha", alpha), _alpha_value("geodesic_alpha", geodesic_alpha)
+        solution = self._transport_solver(x, v, w, t, params=(geodesic_alpha, alpha), rtol=rtol,
+                                          atol=atol, max_steps=max_steps, throw=not full_output)
+        return solution if full_output else solution.w[..., -1, :]
+
+    def jacobi_field(self, x, v, w, t=1.0, *, alpha=0.0, t_eval=None, rtol=1e-12, atol=0.0,
+                     max_steps=100_000):
+        """The Jacobi field ``J`` along the geodesic from ``x`` with velocity ``v`` with
+        ``J(0) = 0`` and ``J'(0) = w``: ``J(t) = d/ds exp_x(t (v + s w))`` at ``s = 0``.
+
+        It is integrated with the geodesic from the variational equations (the columns of
+        ``∂x(t)/∂v0``, the Jacobian that shooting uses), so ``J(1)`` is the derivative of the
+        exp map at ``v`` in the direction ``w``.
+
+        Parameters
+        ----------
+        x, v, w : array_like, shape (..., n)
+        t : float
+            End time.
+        alpha : float
+            The connection whose geodesics vary (0: Fisher-Rao).
+        t_eval : None, int or array_like
+            Output times, as for :meth:`geodesic`; ``None`` returns ``J(t)`` alone.
+
+        Returns
+        -------
+        ndarray, shape (..., n), or (..., m, n) with ``t_eval``
+
+        Examples
+        --------
+        On the Normal family (curvature -1/2), a Jacobi field orthogonal to a unit-speed
+        geodesic grows like ``sqrt(2) sinh(t / sqrt(2)) |w|``:
+
+        >>> import numpy as np
+        >>> from manifolds import Normal
+        >>> K = Normal().numeric
+        >>> J = K.jacobi_field([0.0, 1.0], [0.0, 2 ** -0.5], [1.0, 0.0], t=2.0)
+        >>> bool(np.isclose(np.sqrt(J @ K.metric(K.exp([0.0, 1.0], [0.0, 2 ** 0.5])) @ J),
+        ...                 np.sqrt(2) * np.sinh(2 / np.sqrt(2)), rtol=1e-9))
+        True
+        """
+        solver, params = self._solver_for(alpha)
+        x = self.validate(x, "x")
+        w = as_array("w", w)
+        if w.ndim == 0 or w.shape[-1] != self.dim:
+            raise ValueError(f"w must have shape (..., {self.dim}), got shape {w.shape}")
+        t = real("t", t)
+        times = [0.0, t] if t_eval is None else t_eval
+        sol = solver.variational(x, v, t, t_eval=times, params=params, rtol=rtol, atol=atol,
+                                 max_steps=max_steps, throw=True)
+        J = np.einsum("...km,...m->...k", sol.dx_dv0, np.asarray(w, dtype=np.float64)[..., None, :])
+        return J[..., -1, :] if t_eval is None else J
+
+    def frechet_mean(self, points, weights=None, *, x0=None, tol=1e-10, max_iterations=100,
+                     step=1.0, log_tol=1e-12, throw=False):
+        """Weighted Fréchet (Karcher) mean: the minimiser of ``Σ w_i d(m, p_i)²`` for the
+        Fisher-Rao distance ``d``.
+
+        Karcher's iteration ``m ← exp_m(s Σ w_i log_m(p_i))`` on the batched log and exp
+        maps (:func:`numeric.geodesics.means.karcher_mean`), with Barzilai-Borwein step
+        lengths ``s`` halved whenever the sum of squared distances does not decrease.
+
+        Parameters
+        ----------
+        points : array_like, shape (m, n)
+        weights : array_like, shape (m,), optional
+            Non-negative, normalised to sum 1 (uniform by default).
+        x0 : array_like, shape (n,), optional
+            First iterate (default: the weighted coordinate average where it lies in the
+            domain, else the heaviest point).
+
+        Other Parameters
+        ----------------
+        tol : float
+            Stop when ``|Σ w_i log_m(p_i)|_g`` (the gradient's Riemannian norm, a length
+            free of units and chart) is at most ``tol``.
+        max_iterations : int
+        step : float
+            First step length in (0, 1] (later ones: Barzilai-Borwein).
+        log_tol : float
+            ``tol`` of the log maps (:meth:`log`).
+        throw : bool
+            Raise :class:`symbolic.errors.OptimizationError` when not converged.
+
+        Returns
+        -------
+        numeric.geodesics.means.MeanResult
+            ``x`` (the mean), ``status`` (:class:`numeric.geodesics.means.MeanStatus`),
+            ``gradient_norm``, ``objective`` (``½ Σ w_i d²``), ``iterations``.
+
+        Examples
+        --------
+        The Fréchet mean of N(0, 1) and N(0, 4) is N(0, 2) (the geodesic midpoint):
+
+        >>> from manifolds import Normal
+        >>> r = Normal().numeric.frechet_mean([[0.0, 1.0], [0.0, 4.0]])
+        >>> r.status.name, [round(float(c), 10) for c in r.x]
+        ('SUCCESS', [0.0, 2.0])
+        """
+        from .means import frechet_mean
+
+        return frechet_mean(self, points, weights, x0=x0, tol=tol, max_iterations=max_iterations,
+                            step=step, log_tol=log_tol, throw=throw)
+
+    def interpolate(self, x, y, t, *, alpha=0.0, **options):
+        """Points ``γ(t) = exp_x(t log_x(y))`` of the geodesic from ``x`` (t = 0) to ``y``
+        (t = 1); ``t`` outside [0, 1] extrapolates.
+
+        Parameters
+        ----------
+        x, y : array_like, shape (..., n)
+        t : float or array_like, shape (m,)
+        alpha : float
+            The connection whose geodesic joins them (0, the default: Fisher-Rao; 1: the
+            e-geodesic, -1: the m-geodesic).
+        **options
+            Passed to :meth:`log` (``tol``, ``rtol``, ...).
+
+        Returns
+        -------
+        ndarray, shape (..., n) for a scalar ``t``, (..., m, n) for an array
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> Normal().numeric.interpolate([0.0, 1.0], [0.0, 4.0], [0.0, 0.5]).round(10).tolist()
+        [[0.0, 1.0], [0.0, 2.0]]
+        """
+        from .means import interpolate
+
+        return interpolate(self, x, y, t, alpha=alpha, **options)
+
+    def bregman_centroid(self, points, weights=None, side="right"):
+        """Sided KL (Bregman) centroid of points of an exponential family, in closed form.
+
+        - ``side="right"``: ``argmin_c Σ w_i KL(p_i || c)``, the weighted mean of the
+          expectation parameters η (moment matching);
+        - ``side="left"``: ``argmin_c Σ w_i KL(c || p_i)``, the weighted mean of the natural
+          parameters θ.
+
+        (``KL(p_θ || p_θ') = B_F(θ', θ)``, so the right-sided KL centroid is the left-type
+        Bregman centroid of F in θ: Nielsen and Nock 2009, Section 4; see
+        :mod:`manifolds.means`.) Where η has no declared inverse, θ is found by Newton's
+        method on ``∇F(θ) = η`` (:func:`numeric.optim.gradient_methods.legendre_inverse`).
+
+        Parameters
+        ----------
+        points : array_like, shape (m, n)
+        weights : array_like, shape (m,), optional
+        side : {"right", "left"}
+
+        Returns
+        -------
+        ndarray, shape (n,)
+
+        Raises
+        ------
+        ValueError
+            Not an exponential family, or an unknown side.
+
+        Examples
+        --------
+        N(0, 1) and N(2, 1): the right centroid matches the moments (mean 1, variance 2),
+        the left one averages θ = (mu / sigma², -1 / (2 sigma²)):
+
+        >>> from manifolds import Normal
+        >>> K = Normal().numeric
+        >>> K.bregman_centroid([[0.0, 1.0], [2.0, 1.0]], side="right").round(12).tolist()
+        [1.0, 1.414213562373]
+        >>> K.bregman_centroid([[0.0, 1.0], [2.0, 1.0]], side="left").round(12).tolist()
+        [1.0, 1.0]
+        """
+        from .means import bregman_centroid
+
+        return bregman_centroid(self, points, weights, side)
+
+
+def _alpha_value(name, alpha):
+    """``alpha`` as a finite float; ValueError naming ``name`` otherwise (as :meth:`NumericManifold._solver_for`)."""
+    try:
+        alpha = float(alpha)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real number, got {alpha!r}") from exc
+    if not np.isfinite(alpha):
+        raise ValueError(f"{name} must be finite, got {alpha}")
+    return alpha
 
 
 def _to_float64(entries, shape):

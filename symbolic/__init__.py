@@ -16,6 +16,16 @@ from .curvature import (
     ricci_to_scalar,
     riemann_to_ricci,
 )
+from .curved import CurvedExponentialFamily, embedding_curvature, restrict, statistical_curvature
+from .divergences import (
+    DIVERGENCES,
+    chernoff_coefficient,
+    divergence,
+    divergence_by_quadrature,
+    f_divergence,
+    kl_divergence_closed_form,
+    skew_jensen,
+)
 from .errors import AnswerError, DeclarationError, DerivationError, DomainError, NotClosedFormError
 from .expectation import expectation_frame, integrate_expectation, moment
 from .fisher import (
@@ -35,8 +45,9 @@ from .legendre import (
     natural_parameters,
 )
 from .model import Constraint, ExponentialFamily, Parameter, SampleSpace, StatisticalModel, parameter
-from .verify import CheckResult, check_answer
+from .verify import CheckResult, check_answer, check_batch, check_quantity
 from .version import __version__
+from .volume import JeffreysPrior, cramer_rao_bound, jeffreys_prior, metric_to_volume_density, sectional_curvature
 
 __all__ = [
     "__version__",
@@ -52,5 +63,9 @@ __all__ = [
     "bregman_divergence", "dual_potential", "dual_potential_at_coordinates", "expectation_parameters",
     "kl_divergence", "kl_divergence_from_expectation", "natural_parameters",
     "Constraint", "ExponentialFamily", "Parameter", "SampleSpace", "StatisticalModel", "parameter",
-    "CheckResult", "check_answer",
+    "CheckResult", "check_answer", "check_batch", "check_quantity",
+    "DIVERGENCES", "chernoff_coefficient", "divergence", "divergence_by_quadrature", "f_divergence",
+    "kl_divergence_closed_form", "skew_jensen",
+    "CurvedExponentialFamily", "embedding_curvature", "restrict", "statistical_curvature",
+    "JeffreysPrior", "cramer_rao_bound", "jeffreys_prior", "metric_to_volume_density", "sectional_curvature",
 ]

@@ -196,8 +196,11 @@ def bregman_divergence(F, variables, p, q):
 def kl_divergence(model):
     r"""Closed form :math:`KL(p_\xi \| p_{\xi_2})`, the second point's coordinates with suffix ``_2``.
 
-    For an exponential family, the Bregman divergence :math:`B_F(\theta(\xi_2), \theta(\xi))`;
-    otherwise the expectation of the log-likelihood ratio.
+    A closed form declared with the family (``closed_forms={"kl_divergence": f}``, ``f(xi, xi_2)``;
+    ``None`` declares that there is none) comes first; then, for an exponential family, the
+    Bregman divergence :math:`B_F(\theta(\xi_2), \theta(\xi))`; otherwise the expectation of
+    the log-likelihood ratio (:func:`symbolic.divergences.kl_divergence_closed_form` bounds its
+    time).
 
     Examples
     --------
@@ -206,7 +209,11 @@ def kl_divergence(model):
     log(lam) - log(lam_2) - 1 + lam_2/lam
     """
     if "kl_divergence" in model.closed_forms:
-        return sp.sympify(model.closed_forms["kl_divergence"], strict=True)
+        form = model.closed_forms["kl_divergence"]
+        if form is None:
+            raise NotClosedFormError(f"{model.name} declares that its KL divergence has no closed form "
+                                     f"here; symbolic.divergences.divergence_by_quadrature gives its value")
+        return sp.sympify(form(model.coordinates, model.second_point()), strict=True)
     if not isinstance(model, ExponentialFamily):
         return kl_divergence_from_expectation(model)
     second = model.second_point()

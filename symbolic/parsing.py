@@ -51,8 +51,12 @@ from __future__ import annotations
 
 import ast
 import decimal
+import difflib
+import io
+import keyword
 import math
 import numbers
+import tokenize
 
 import numpy as np
 import sympy as sp
@@ -107,6 +111,37 @@ FUNCTIONS["ln"] = sp.log
 #: The constants a string may name.
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "oo": sp.oo, "EulerGamma": sp.EulerGamma}
 _CONTAINERS = ("Matrix", "Array", "diag")
+#: What a name a student may write for a function the whitelist spells differently means.
+_FUNCTION_ALIASES = {
+    "psi": "digamma(x) or polygamma(n, x)", "Psi": "digamma(x) or polygamma(n, x)",
+    "lgamma": "loggamma", "lngamma": "loggamma", "gammaln": "loggamma", "Gamma": "gamma",
+    "B": "beta", "Beta": "beta", "abs": "Abs", "max": "Max", "min": "Min", "arcsin": "asin",
+    "arccos": "acos", "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "log10": "log(x, 10)", "I0": "besseli(0, x)",
+    "I1": "besseli(1, x)", "Heaviside": "a Piecewise given as a sympy object",
+}
+
+
+def _unknown_name(ident, symbols, coordinates, where):
+    """The message for a name the model does not know, with the coordinates and a near miss."""
+    known = ", ".join(sorted(symbols)) or "none"
+    coords = f" (coordinates are {', '.join(coordinates)})" if coordinates else ""
+    near = difflib.get_close_matches(ident, list(symbols), n=1, cutoff=0.5)
+    hint = f"; did you mean {near[0]}?" if near else ""
+    why = f"{ident!r} is a Python keyword, which no coordinate is named; " if keyword.iskeyword(ident) else ""
+    return (f"unknown symbol {ident}{coords}{where} is refused: the model does not know it{hint} "
+            f"({why}it may use {known} and the constants {', '.join(CONSTANTS)})")
+
+
+def _keyword_used_as_name(text):
+    """The first Python keyword in ``text`` that a formula can only mean as a name, or None."""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.NAME and keyword.iskeyword(tok.string) and tok.string not in ("True", "False", "None"):
+                return tok.string, tok.start[1]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return None
 
 
 def _where(node):
@@ -118,8 +153,9 @@ def _where(node):
 
 
 class _Reader:
-    def __init__(self, text, symbols, name, new_symbols):
+    def __init__(self, text, symbols, name, new_symbols, coordinates=None):
         self.text = text
+        self.coordinates = coordinates
         self.symbols = symbols
         self.name = name
         self.new_symbols = new_symbols
@@ -170,9 +206,7 @@ class _Reader:
             self.refuse_at(node, repr(ident), "a function must be called")
         if self.new_symbols:
             return sp.Symbol(ident)
-        known = ", ".join(sorted(self.symbols)) or "none"
-        self.refuse_at(node, f"the name {ident!r}", f"the model does not know it; it may use {known} "
-                       f"and the constants {', '.join(CONSTANTS)}")
+        self.refuse(node, _unknown_name(ident, self.symbols, self.coordinates, _where(node)))
 
     def _UnaryOp(self, node, depth):
         if isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -224,8 +258,9 @@ class _Reader:
         if fname.startswith("_"):
             self.refuse_at(func, repr(fname), "names starting with '_' are not allowed")
         if fname not in FUNCTIONS and fname not in _CONTAINERS:
-            self.refuse_at(func, f"the function {fname!r}", "it is not one of the allowed functions "
-                           f"({', '.join(sorted([*FUNCTIONS, *_CONTAINERS]))})")
+            alias = f"; write {_FUNCTION_ALIASES[fname]}" if fname in _FUNCTION_ALIASES else ""
+            self.refuse(func, f"unknown function {fname}{_where(func)} is refused{alias} (the allowed "
+                        f"functions are {', '.join(sorted([*FUNCTIONS, *_CONTAINERS]))})")
         if node.keywords:
             self.refuse_at(node, f"the keyword argument of {fname}", "functions take positional arguments only")
         for a in node.args:
@@ -356,7 +391,7 @@ def _log10_abs(x):
     return math.log10(abs(v)) if v != 0 else -math.inf
 
 
-def parse_expression(text, symbols=None, *, name="answer", new_symbols=False):
+def parse_expression(text, symbols=None, *, name="answer", new_symbols=False, coordinates=None):
     """Read ``text`` into a sympy expression, Matrix, Array or list without executing it.
 
     Parameters
@@ -371,6 +406,9 @@ def parse_expression(text, symbols=None, *, name="answer", new_symbols=False):
     new_symbols : bool
         Read other plain names (not starting with ``_``) as new sympy Symbols without
         assumptions, as for a symbolic constructor argument; otherwise they are refused.
+    coordinates : sequence of str, optional
+        The coordinates' names, listed in the message for an unknown name
+        (``unknown symbol lambda (coordinates are mu, lam)``).
 
     Returns
     -------
@@ -408,11 +446,15 @@ def parse_expression(text, symbols=None, *, name="answer", new_symbols=False):
         detail = getattr(exc, "msg", None) or str(exc)
         col = getattr(exc, "offset", None)
         where = f" at column {col}" if col else ""
+        used = _keyword_used_as_name(text.strip())
+        if used is not None and not new_symbols:
+            # "1/lambda": a keyword where a name belongs is a name the model does not know
+            raise AnswerError(f"{name}: " + _unknown_name(used[0], symbols, coordinates, f" (column {used[1] + 1})")) from None
         raise AnswerError(f"{name}: could not read {_short(text)!r}{where}: {detail}") from None
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise AnswerError(f"{name}: the expression has {count} syntax nodes (at most {MAX_NODES})")
-    reader = _Reader(text.strip(), symbols, name, new_symbols)
+    reader = _Reader(text.strip(), symbols, name, new_symbols, coordinates)
     try:
         return reader.read(tree)
     except RecursionError:

@@ -129,6 +129,7 @@ COUNTERPARTS = {
     "layer_rfim": {"symbolic.neuron", "numeric.nn.blocks"},
     "softmax_rfim": {"symbolic.neuron", "numeric.nn.blocks"},
     "polygamma_difference": {"numeric.compile.printer", "numeric.compile.special"},  # sympy / numba
+    "trigamma_excess": {"numeric.compile.printer", "numeric.compile.special"},
     "cholesky_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},            # any backend / CUDA
     "cholesky_solve_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},
     "weighted_grams": {"numeric.nn.blocks", "numeric.nn.cuda"},

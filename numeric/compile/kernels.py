@@ -11,7 +11,7 @@ holding two ``@njit(cache=True)`` functions per quantity:
     ``out`` a preallocated array of shape :attr:`Kernel.core_shape` that it fills. It
     allocates nothing, so other ``njit`` code (an integrator, say) can call it in a loop.
 ``<name>_batch(x, p, out)``
-    ``x`` of shape (m, n), ``out`` of shape (m, *core_shape); a ``prange`` loop over
+    ``x`` of shape ``(m, n)``, ``out`` of shape ``(m, *core_shape)``; a ``prange`` loop over
     the m points.
 
 The module's name is a hash of the inputs and of the toolchain (see :mod:`numeric.compile.cache`),
@@ -34,6 +34,7 @@ from collections.abc import Mapping
 import numpy as np
 import sympy
 
+from symbolic.progress import progress
 from symbolic.validation import real
 
 from .cache import TOOLCHAIN, load_generated_module, module_key
@@ -178,11 +179,16 @@ class Kernel:
         batch_shape = x.shape[:-1]
         points = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
         out = np.empty((points.shape[0],) + self.core_shape)
-        if points.shape[0] == 1:
-            # skip the parallel launch for a single point
-            self.core(points[0], p, out[0])
-        elif points.shape[0] > 1:
-            self.batch(points, p, out)
+        kind = "core" if points.shape[0] == 1 else "batch"
+        # numba compiles (or loads from its cache) each function on its first call
+        first = kind not in self.__dict__.setdefault("_called", set())
+        self._called.add(kind)
+        with progress(f"kernel {self.name!r}: first call, compiling", show=first):
+            if points.shape[0] == 1:
+                # skip the parallel launch for a single point
+                self.core(points[0], p, out[0])
+            elif points.shape[0] > 1:
+                self.batch(points, p, out)
         result = out.reshape(batch_shape + self.shape)
         return result[()] if result.ndim == 0 else result
 

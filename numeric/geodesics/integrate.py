@@ -48,6 +48,8 @@ import numpy as np
 import sympy
 
 from symbolic.errors import DomainError, IntegrationError
+from symbolic.progress import BATCH as PROGRESS_BATCH
+from symbolic.progress import progress
 from symbolic.validation import as_array, integer, real
 
 from ..compile import Kernel, build_module
@@ -146,7 +148,7 @@ def _dense_code(dim, rhs):
     return "\n".join(out)
 
 
-def integrator_source(suffix, rhs, dim, err_dim):
+def integrator_source(suffix, rhs, dim, err_dim, n=None):
     """Source of one DOP853 integrator for the field ``rhs`` of a state of length ``dim``.
 
     Parameters
@@ -163,6 +165,10 @@ def integrator_source(suffix, rhs, dim, err_dim):
         geodesic's steps (measured on Gamma log maps, controlling them too took 15 steps
         per geodesic instead of 10.5, for a Jacobian that Newton's method needs to a few
         digits only; its accuracy is tested against finite differences).
+    n : int, optional
+        Number of coordinates (the state starts with x and v, n each); ``err_dim // 2`` by
+        default. Give it when the error control reaches beyond (x, v) (the transported
+        vector of :mod:`numeric.geodesics.transport`: ``err_dim = 3 n``).
 
     Returns
     -------
@@ -177,7 +183,7 @@ def integrator_source(suffix, rhs, dim, err_dim):
     True
     """
     return _dop853_template.TEMPLATE.substitute(
-        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim, N=err_dim // 2,
+        SUFFIX=suffix, RHS=rhs, DIM=dim, ERR_DIM=err_dim, N=err_dim // 2 if n is None else n,
         STAGES=_stage_code(dim, rhs), ERROR_TERMS=_error_code(), DENSE=_dense_code(dim, rhs),
         SAFETY=_literal(tableau.SAFETY), MIN_FACTOR=_literal(tableau.MIN_FACTOR),
         MAX_FACTOR=_literal(tableau.MAX_FACTOR),
@@ -394,8 +400,12 @@ class GeodesicSolver:
         steps = np.empty((count, 2), dtype=np.int64)
         if count:
             solve_batch = self._module.solve_batch_var if jacobian else self._module.solve_batch
-            solve_batch(y0, p, t0, t1, t_eval, rtol, atol, int(max_steps), ys, status, t_stop,
-                        steps)
+            # the first call compiles (or loads) the integrator; large batches take seconds
+            first, self._called = not getattr(self, "_called", False), True
+            with progress(f"integrating {count} geodesic(s)" + (" (first call: compiling)" if first else ""),
+                          show=first or count >= PROGRESS_BATCH):
+                solve_batch(y0, p, t0, t1, t_eval, rtol, atol, int(max_steps), ys, status, t_stop,
+                            steps)
         shape = batch + (t_eval.shape[0], dim)
         ys = ys.reshape(shape)
         fields = dict(

@@ -23,6 +23,7 @@ References
    (continuation).
 """
 import enum
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ from symbolic.validation import integer, nonnegative, positive
 
 from .integrate import IntegrationStatus
 
-__all__ = ["ShootingError", "ShootingResult", "ShootingStatus", "shoot"]
+__all__ = ["MAX_SHOOTING_STEPS", "ShootingError", "ShootingResult", "ShootingStatus", "shoot"]
 
 
 class ShootingStatus(enum.IntEnum):
@@ -41,6 +42,7 @@ class ShootingStatus(enum.IntEnum):
     SUCCESS = 0
     NOT_CONVERGED = 1
     UNREACHABLE = 2
+    TIME_LIMIT = 3
 
 
 _MESSAGES = {
@@ -54,6 +56,10 @@ _MESSAGES = {
         "every geodesic tried towards y left the domain (or failed to integrate): y may not "
         "be joined to x by a geodesic inside this chart, or only by one that is very long. "
         "Check that both points are well inside the domain"
+    ),
+    ShootingStatus.TIME_LIMIT: (
+        "time_limit seconds ran out before Newton's method met tol; v is the best velocity "
+        "found so far (not a solution). Raise time_limit, or loosen tol"
     ),
 }
 
@@ -191,7 +197,8 @@ def _adaptive_tolerance(err_prev, rtol, atol, loosest, tight):
 
 
 def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton, min_step,
-                         max_rounds, loosest=None, chart=None, step_when_done=False):
+                         max_rounds, loosest=None, chart=None, step_when_done=False,
+                         max_steps=None, deadline=None):
     """Newton with continuation (the module docstring) for the rows of xs, ys, starting at
     the guess v. Returns (v, status, residual, rounds, jac): jac is ∂exp_x(v)/∂v at the
     returned v for converged rows (NaN elsewhere).
@@ -202,6 +209,10 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     a converged row takes one more Newton step (its residual then about squares), so the
     returned v is no longer the one the residual was measured at: for the coarse phase,
     whose result is checked again.
+
+    ``max_steps`` bounds the integrator's steps per integration (an iterate whose geodesic
+    needs more is treated as a failed step); rows still unsolved at the monotonic clock time
+    ``deadline`` end with TIME_LIMIT.
     """
     m, n = xs.shape
     scale = _residual_scale(xs, ys)
@@ -240,7 +251,12 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
             expected = err_prev[active] * err_prev[active]
             tight = (expected <= tol) & (s_try[active] >= 1.0)
             rt, at = _adaptive_tolerance(err_prev[active], rtol, atol, loosest, tight)
-        sol = solver.variational(xs[active], v[active], 1.0, params=params, rtol=rt, atol=at)
+        if deadline is not None and time.monotonic() > deadline:
+            status[active] = ShootingStatus.TIME_LIMIT
+            v[active] = v_done[active]
+            break
+        sol = solver.variational(xs[active], v[active], 1.0, params=params, rtol=rt, atol=at,
+                                 max_steps=max_steps)
         code, end, jac = sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
         rounds[active] += 1
         ok = code == IntegrationStatus.SUCCESS
@@ -320,7 +336,7 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     return v, status, residual, rounds, jacobian
 
 
-def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish):
+def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_steps=None):
     """Chord iterations at the tight tolerances: integrate exp_x(v) (without variational
     equations) and correct v with the Jacobian ``jac`` kept from the coarse phase, until the
     residual meets tol. Returns (v, converged, residual, rounds); a row whose residual stops
@@ -337,7 +353,8 @@ def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish):
     for _ in range(max_polish):
         if active.size == 0:
             break
-        sol = solver(xs[active], v[active], 1.0, params=params, rtol=rtol, atol=atol)
+        sol = solver(xs[active], v[active], 1.0, params=params, rtol=rtol, atol=atol,
+                     max_steps=max_steps)
         rounds[active] += 1
         r = sol.x[:, -1] - ys[active]
         with np.errstate(invalid="ignore"):
@@ -370,9 +387,13 @@ _LOOSEST_RTOL = 1e-4
 _HANDOVER_TOL = 1e-6
 _MAX_POLISH = 4
 
+#: Integrator steps allowed per integration while shooting (see :func:`shoot`).
+MAX_SHOOTING_STEPS = 5_000
+
 
 def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newton=8,
-          min_step=2.0 ** -12, max_rounds=400, bounds=None, coarse=True, throw=False):
+          min_step=2.0 ** -12, max_rounds=400, max_steps=MAX_SHOOTING_STEPS, time_limit=None,
+          bounds=None, coarse=True, throw=False):
     """Solve ``exp_x(v) = y`` for ``v`` (the log map) by Newton's method with continuation.
 
     With ``coarse`` (the default) Newton's method first runs with the variational equations
@@ -405,6 +426,14 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         Shortest continuation step (fraction of the segment) before giving up.
     max_rounds : int
         Integrations per pair and phase.
+    max_steps : int
+        Integrator steps per integration (default ``MAX_SHOOTING_STEPS = 5000``). A geodesic
+        of a Newton iterate that needs more (one that runs towards the boundary or out to
+        infinity, where steps become tiny or each costs a slow special-function evaluation)
+        counts as a failed iterate, and the continuation step is shortened.
+    time_limit : float, optional
+        Seconds for the whole batch; pairs not converged when they run out end with
+        ``TIME_LIMIT`` (checked between integrations). None: no limit.
     bounds : array_like, shape (n, 2), optional
         Lower and upper bound of each coordinate (``±inf`` for none), e.g. ``[[0, inf]]``
         for a scale parameter: Newton's method then measures the residual in the chart
@@ -452,6 +481,10 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
                           "atol >= 0 the absolute accuracy of a step), got rtol = 0, atol = 0")
     max_newton = integer("max_newton", max_newton, minimum=1)
     max_rounds = integer("max_rounds", max_rounds, minimum=1)
+    max_steps = integer("max_steps", max_steps, minimum=1)
+    deadline = None
+    if time_limit is not None:
+        deadline = time.monotonic() + positive("time_limit", time_limit)
     batch = x.shape[:-1]
     n = x.shape[-1]
     xs = np.ascontiguousarray(x.reshape(-1, n))
@@ -478,7 +511,7 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     else:
         guess = _first_guess(solver, xs, ys - xs, params)
     options = dict(max_newton=max_newton, min_step=min_step, max_rounds=max_rounds,
-                   chart=chart)
+                   chart=chart, max_steps=max_steps, deadline=deadline)
     v = guess.copy()
     status = np.full(m, -1, dtype=np.int64)
     residual = np.full(m, np.inf)
@@ -496,11 +529,16 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         found = np.flatnonzero(status_c == ShootingStatus.SUCCESS)
         rows = todo[found]
         v_p, ok, res_p, rounds_p = _polish(solver, xs[rows], ys[rows], v_c[found],
-                                           jac[found], params, tol, rtol, atol, _MAX_POLISH)
+                                           jac[found], params, tol, rtol, atol, _MAX_POLISH,
+                                           max_steps=max_steps)
         rounds[rows] += rounds_p
         v[rows] = v_p
         status[rows[ok]] = ShootingStatus.SUCCESS
         residual[rows[ok]] = res_p[ok]
+        # rows that ran out of time in the coarse phase are not retried by the full method
+        late = status_c == ShootingStatus.TIME_LIMIT
+        status[todo[late]] = ShootingStatus.TIME_LIMIT
+        v[todo[late]] = v_c[late]
         todo = np.flatnonzero(status < 0)
     if todo.size:
         v_t, status_t, res_t, rounds_t, _ = _newton_continuation(

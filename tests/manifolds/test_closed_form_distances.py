@@ -133,3 +133,20 @@ def test_declared_constants_are_bound():
 def test_declaration_needs_a_distance_with_its_metric():
     with pytest.raises(TypeError, match="function must be a distance"):
         ClosedFormDistance(np.hypot)
+
+
+def test_closed_form_route_checks_the_options_it_cannot_use():
+    N = numeric("Normal")
+    x, y = [0.0, 1.0], [1.0, 2.0]
+    # the options of log are accepted (the closed form meets any admissible tol) and the
+    # value is the numerical route's, to that route's tolerance
+    d = N.distance(x, y, tol=1e-12, rtol=1e-13, throw=True, max_rounds=50)
+    assert d == pytest.approx(N.distance(x, y, method="numerical", tol=1e-12), rel=1e-10)
+    with pytest.raises(TypeError, match=r"\['tolerance'\]"):
+        N.distance(x, y, tolerance=1e-6)
+    with pytest.raises(ValueError, match="method='numerical'"):
+        N.distance(x, y, full_output=True)
+    with pytest.raises(DomainError, match="tol"):
+        N.distance(x, y, tol=1e-300)
+    with pytest.raises(DomainError, match="tol"):
+        N.distance(x, y, tol=-1.0)

@@ -206,7 +206,7 @@ def test_check_accepts_equivalent_forms_and_shows_difference():
     M = Normal()
     assert M.check("fisher_metric", "Matrix([[sigma**-2, 0], [0, 2/sigma**2]])")
     assert M.check("scalar_curvature", "-1")
-    wrong = M.check("fisher_metric", "Matrix([[1/sigma**2, 0], [0, 1/sigma**2]])")
+    wrong = M.check("fisher_metric", "Matrix([[1/sigma**2, 0], [0, 1/sigma**2]])", feedback="difference")
     assert not wrong
     assert "difference" in repr(wrong) and "sigma" in repr(wrong)
     a, b = Beta().coordinates
@@ -214,7 +214,7 @@ def test_check_accepts_equivalent_forms_and_shows_difference():
     Bm = Beta()
     ans = Bm.fisher_metric()[0, 0].subs(sp.polygamma(1, a), sp.polygamma(1, a + 1) + 1 / a**2)
     verdict = Bm.check(lambda M: M.fisher_metric()[0, 0], ans)
-    assert verdict and "numerically" in verdict.how
+    assert verdict and verdict.how.startswith("numeric at")
 
 
 @pytest.mark.parametrize("answer, message", [

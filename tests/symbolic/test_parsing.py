@@ -102,14 +102,14 @@ def test_an_answer_that_calls_the_toolkit_is_not_graded_correct():
     ("lam < 1", "a comparison"),
     ("lam and 1", "a boolean operator"),
     ("{1: 2}", "a dict"),
-    ("print(1)", "the function 'print'"),
+    ("print(1)", "unknown function print"),
     ("sqrt(x=lam)", "the keyword argument"),
     ("diag(*[1, 2])", "'*'"),
     ("lam ^ 2", "'^'"),
     ("lam % 2", "the operator Mod"),
     ("__builtins__", "'__builtins__'"),
     ("_x", "'_x'"),
-    ("x", "the name 'x'"),
+    ("x", "unknown symbol x"),
     ("sqrt", "'sqrt'"),
     ("True", "the literal True"),
     ("1j", "the literal 1j"),
@@ -187,7 +187,7 @@ def test_check_stops_at_its_time_budget():
     t0 = time.perf_counter()
     verdict = Normal().check("fisher_metric", answer, timeout=0.5)
     assert time.perf_counter() - t0 < 5.0
-    assert verdict and verdict.how == "numerically at 4 random points"
+    assert verdict and verdict.how.startswith("numeric at")
 
 
 def test_undecided_when_nothing_can_finish():
@@ -198,7 +198,8 @@ def test_undecided_when_nothing_can_finish():
     assert time.perf_counter() - t0 < 5.0
     assert not verdict and not verdict.decided and verdict.how == "undecided"
     assert "could not decide within 0.001 s" in repr(verdict)
-    decided = check_answer((x + 1) ** 300 + 1, "(x**2 + 2*x + 1)**150", {"x": x}, timeout=30)
+    decided = check_answer((x + 1) ** 300 + 1, "(x**2 + 2*x + 1)**150", {"x": x}, timeout=30,
+                           feedback="difference")
     assert not decided and decided.decided and decided.difference == 1
     with pytest.raises(DomainError, match="timeout must be > 0"):
         check_answer(x, "x", {"x": x}, timeout=0)
@@ -274,7 +275,7 @@ def test_textbook_answers_pass(M, quantity, answer):
 
 
 def test_wrong_answers_still_fail_with_the_difference():
-    verdict = Poisson().check("fisher_metric", "Matrix([[1/lam**2]])")
+    verdict = Poisson().check("fisher_metric", "Matrix([[1/lam**2]])", feedback="difference")
     assert not verdict and verdict.decided
     assert verdict.difference == sp.Matrix([[(sp.Symbol("lam", positive=True) - 1) / sp.Symbol("lam", positive=True) ** 2]])
 
@@ -317,7 +318,7 @@ def test_neuron_string_arguments():
     (NormalMean, sp.I, TypeError, "sigma must be a real number"),
     (StudentT, -1, DomainError, "nu must be > 0"),
     (StudentT, 0, DomainError, "nu must be > 0"),
-    (StudentT, "x", AnswerError, "nu: the name 'x'"),
+    (StudentT, "x", AnswerError, "nu: unknown symbol x"),
     (Laplace, 0, DomainError, "b must be > 0"),
     (Laplace, [1], TypeError, "b must be a number"),
     (Dirichlet, 1, DomainError, "k must be an integer >= 2"),

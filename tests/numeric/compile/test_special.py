@@ -253,3 +253,26 @@ def test_special_functions_are_callable_from_njit():
     x = 2.5
     expected = S.digamma(x) + S.polygamma(2, x) + S.bessel_i1_over_i0(x) + S.bessel_in(2, x)
     assert combined(x) == expected
+
+
+@examples(60)
+@given(st.floats(-3.0, 15.0))
+def test_trigamma_excess_keeps_every_digit(log10_x):
+    # x psi'(x) - 1 ~ 1/(2x) loses ~log10(2x) digits when formed by subtraction; the
+    # reference is mpmath at 40 digits plus the digits the subtraction cancels
+    x = 10.0 ** log10_x
+    with mp.workdps(40 + max(0, int(log10_x) + 2)):
+        X = mp.mpf(x)
+        ref = X * mp.polygamma(1, X) - 1
+    got = S.trigamma_excess(x)
+    assert got > 0.0
+    assert abs(got / float(ref) - 1.0) < 8e-15 if x < 10.0 else abs(got / float(ref) - 1.0) < 1e-15
+
+
+def test_trigamma_excess_special_values():
+    # x psi'(x) - 1 at x = 1 is pi^2/6 - 1 (psi'(1) = zeta(2)); NaN stays NaN
+    assert S.trigamma_excess(1.0) == pytest.approx(math.pi ** 2 / 6 - 1, rel=1e-15)
+    assert math.isnan(S.trigamma_excess(math.nan))
+    # both branches meet at x = 10 to double precision
+    below, above = S.trigamma_excess(np.nextafter(10.0, 0.0)), S.trigamma_excess(10.0)
+    assert abs(below / above - 1.0) < 1e-14

@@ -110,6 +110,60 @@ def test_beta_inverse_metric_determinant_loses_nothing():
         assert relative_error(K(point), ref) <= REL_TOL, point
 
 
+def test_trigamma_excess_rewrite_is_an_identity():
+    from numeric.compile.printer import trigamma_excess
+
+    bg = sympy.Symbol("b", positive=True)
+    inverse = sympy.Matrix([[a, bg], [bg, bg ** 2 * sympy.polygamma(1, a)]]) / (
+        a * sympy.polygamma(1, a) - 1)            # the Gamma family's inverse metric
+    for expr in (a * sympy.polygamma(1, a) - 1, 3 - 3 * a * sympy.polygamma(1, a),
+                 *inverse):
+        out = rewrite_polygamma_differences(expr)
+        assert out.has(trigamma_excess)
+        assert sympy.simplify(back(out) - expr) == 0
+    # only the exact pattern: a constant that is not -c stays a plain subtraction
+    assert not rewrite_polygamma_differences(a * sympy.polygamma(1, a) - 2).has(trigamma_excess)
+    assert sympy.diff(trigamma_excess(a), a) == sympy.diff(back(trigamma_excess(a)), a)
+
+
+def test_digamma_differences_are_rewritten_only_where_the_reference_cancels():
+    psi = lambda z: sympy.polygamma(0, z)  # noqa: E731
+    assert rewrite_polygamma_differences(psi(a) - psi(a + b)) == polygamma_difference(0, a, b)
+    # psi(a + b) would stay (as D + psi(a + b) it could cancel where psi(a) does not)
+    kept = 2 * psi(a) + psi(a + b)
+    assert rewrite_polygamma_differences(kept) == kept
+    mixed = psi(a) - psi(a + b) + sympy.polygamma(1, a) - sympy.polygamma(1, a + b)
+    out = rewrite_polygamma_differences(mixed)
+    assert sympy.expand(back(out) - mixed) == 0 and not out.has(psi(a + b))
+
+
+def test_beta_expectation_parameters_keep_every_digit():
+    # eta = (psi(a) - psi(a + b), psi(b) - psi(a + b)): at a = 1e10, b = 1e-10 the first is
+    # -1.00000000005e-20, which the plain subtraction of two digammas of 23.03 gives as 0
+    eta = compile_kernel([a, b], sympy.Matrix([psi0 for psi0 in (
+        sympy.polygamma(0, a) - sympy.polygamma(0, a + b),
+        sympy.polygamma(0, b) - sympy.polygamma(0, a + b))]), name="beta_eta")
+    for point in ([1e10, 1e-10], [1e8, 1.0], [3.0, 4.0], [1e-8, 1e-8]):
+        got = np.asarray(eta(point)).ravel()
+        with mp.workdps(50):
+            x, y = map(mp.mpf, point)
+            ref = [mp.digamma(x) - mp.digamma(x + y), mp.digamma(y) - mp.digamma(x + y)]
+        for g, r in zip(got, ref, strict=True):
+            assert relative_error(g, r) <= REL_TOL, point
+
+
+def test_gamma_inverse_metric_at_large_shape_loses_nothing():
+    # (a psi'(a) - 1) ~ 1/(2a): formed by subtraction it kept only 1e-8 relative at a = 1e8
+    bg = sympy.Symbol("b", positive=True)
+    entry = a / (a * sympy.polygamma(1, a) - 1)
+    K = compile_kernel([a, bg], entry, name="gamma_inverse_aa")
+    for shape in (1e2, 1e5, 1e8, 1e12):
+        with mp.workdps(60):
+            x = mp.mpf(shape)
+            ref = x / (x * mp.polygamma(1, x) - 1)
+        assert relative_error(K([shape, 2.0]), ref) <= REL_TOL, shape
+
+
 # ---- IEEE behaviour of generated kernels ---------------------------------------------------
 s = sympy.Symbol("sigma", positive=True)
 

@@ -140,3 +140,42 @@ def test_bad_bounds(beta):
         shoot(beta, [1.0, 2.0], [2.0, 1.0], bounds=[[0.0, np.inf]])
     with pytest.raises(ValueError, match="bounds must be"):
         shoot(beta, [1.0, 2.0], [2.0, 1.0], bounds=[[1.0, 0.0], [0.0, np.inf]])
+
+
+def test_time_limit_stops_the_batch_with_its_own_status(beta):
+    x = [[1.0, 10.0], [2.0, 3.0], [1.0, 1.0]]
+    y = [[10.0, 1.0], [3.0, 2.0], [1.0, 1.0]]
+    r = shoot(beta, x, y, time_limit=1e-9)
+    # the identical pair needs no integration; the others cannot finish in a nanosecond
+    assert r.status.tolist() == [ShootingStatus.TIME_LIMIT, ShootingStatus.TIME_LIMIT,
+                                 ShootingStatus.SUCCESS]
+    assert np.isfinite(r.v).all() and np.isinf(r.residual[:2]).all()
+    assert "TIME_LIMIT" in r.message and "time_limit" in r.message
+    with pytest.raises(ValueError, match="time_limit"):
+        shoot(beta, x, y, time_limit=-1.0)
+
+
+def test_step_bound_makes_a_runaway_iterate_a_failed_step(beta):
+    # with one integrator step per integration no geodesic reaches t = 1: every iterate
+    # fails and the pair ends unconverged after the continuation gives up, never "converged"
+    r = shoot(beta, [1.0, 10.0], [10.0, 1.0], max_steps=1)
+    assert r.status == ShootingStatus.NOT_CONVERGED and np.isinf(r.residual)
+    # the default bound leaves ordinary pairs alone: same answer as a generous bound
+    a = shoot(beta, [1.0, 10.0], [10.0, 1.0])
+    b = shoot(beta, [1.0, 10.0], [10.0, 1.0], max_steps=10**6)
+    assert a.ok and b.ok
+    np.testing.assert_allclose(a.v, b.v, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_von_mises_pair_without_a_chart_geodesic_fails_in_bounded_work():
+    # a pair whose Newton iterates run out towards kappa -> infinity, where each integration
+    # used to take 100,000 steps (33 s for one log map); the step bound keeps each iterate to
+    # MAX_SHOOTING_STEPS steps, and the pair is reported, not hung on
+    from manifolds import VonMises
+    from numeric.geodesics.shooting import MAX_SHOOTING_STEPS
+
+    r = VonMises().numeric.log([-1.494, 3.806], [1.932, 0.704], full_output=True, throw=False)
+    assert r.status != ShootingStatus.SUCCESS
+    assert r.iterations <= 2 * 400
+    assert MAX_SHOOTING_STEPS == 5_000

@@ -1,0 +1,187 @@
+"""Volume form, Jeffreys prior, Cramér-Rao bound and sectional curvature (symbolic.volume).
+
+References: the Beta(1/2, 1/2) law of scipy.stats (Jeffreys prior of the Bernoulli, Jeffreys
+1946); mpmath quadrature of the normalised prior; the change-of-variables rule of densities;
+the Cramér-Rao bounds of the Normal and Gamma families (Lehmann & Casella 1998, ch. 2:
+var(a_hat) >= a / (n (a psi'(a) - 1)) with the rate unknown) and the Normal mean (Sigma / n);
+the inverse metric computed by another route; the constant curvature 1/4 of the Categorical
+family (p -> 2 sqrt(p) maps it onto a piece of the sphere of radius 2, Amari 2016 ch. 2);
+the curvature of a Hessian metric (Totaro, "The curvature of a Hessian metric", Int. J. Math.
+15, 2004), an independent formula for Dirichlet(3).
+"""
+import mpmath
+import numpy as np
+import pytest
+import scipy.stats as sst
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from manifolds import Bernoulli, Binomial, Categorical, Cauchy, Dirichlet, Gamma, MultivariateNormal, Normal, Poisson
+from symbolic import DomainError
+from symbolic.volume import cramer_rao_bound, sectional_curvature
+
+
+@pytest.mark.parametrize("M", [Bernoulli(), Binomial(5)], ids=["Bernoulli", "Binomial(5)"])
+def test_jeffreys_bernoulli_is_beta_half_half(M):
+    J = M.jeffreys_prior()
+    assert J.proper is True and "proper" in J.statement()
+    p, = M.coordinates
+    f = sp.lambdify(p, J.density, "mpmath")
+    for x in (0.03, 0.4, 0.77):
+        assert abs(float(f(x)) - sst.beta(0.5, 0.5).pdf(x)) < 1e-12
+    with mpmath.workdps(30):     # the 1/sqrt endpoint singularities cost digits
+        assert abs(mpmath.quad(f, [0, 0.5, 1]) - 1) < 1e-15
+
+
+@pytest.mark.parametrize("M", [Normal(), Poisson(), Cauchy(), Gamma()], ids=["Normal", "Poisson", "Cauchy", "Gamma"])
+def test_jeffreys_improper(M):
+    """Normal sqrt(2)/sigma^2, Poisson lam^(-1/2), Cauchy 1/(2 gamma^2), Gamma
+    sqrt(a psi'(a) - 1)/b: each has an infinite integral (a location or 1/b direction).
+    """
+    J = M.jeffreys_prior()
+    assert J.proper is False and J.volume == sp.oo
+    assert "improper" in J.statement()
+    assert sp.simplify(J.density**2 - M.fisher_metric().det()) == 0
+
+
+def test_volume_form_transforms_as_a_density():
+    """sqrt(det g') = sqrt(det g) |d old / d new| under sigma = exp(s)."""
+    M = Normal()
+    mu, sigma = M.coordinates
+    s = sp.Symbol("s", real=True)
+    N = M.reparametrize({mu: mu, sigma: sp.exp(s)}, [mu, s])
+    assert sp.simplify(N.volume_form() - M.volume_form().subs(sigma, sp.exp(s)) * sp.exp(s)) == 0
+
+
+def test_cramer_rao_normal_and_gamma():
+    n = sp.Symbol("n", positive=True, integer=True)
+    M = Normal()
+    mu, sigma = M.coordinates
+    assert M.cramer_rao(n=n) == sp.diag(sigma**2 / n, sigma**2 / (2 * n))
+    G = Gamma()
+    a, b = G.coordinates
+    bound = G.cramer_rao(["a"], n=n)[0, 0]
+    assert sp.simplify(bound - a / (n * (a * sp.polygamma(1, a) - 1))) == 0
+    # the rate known: 1 / (n psi'(a)), smaller than with the rate unknown
+    known = cramer_rao_bound(G.fisher_metric().extract([0], [0]), [a], n=n)[0, 0]
+    assert sp.simplify(known - 1 / (n * sp.polygamma(1, a))) == 0
+
+
+@settings(max_examples=5)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_cramer_rao_block_is_the_inverse_block(seed):
+    """The Schur complement route equals the diagonal of the inverse metric (another route:
+    the rational-function field) at random points of Gamma.
+    """
+    M = Gamma()
+    x = M.random_point(np.random.default_rng(seed))
+    at = dict(zip(M.coordinates, x, strict=True))
+    inv = M.inverse_metric()
+    for k, name in enumerate(["a", "b"]):
+        assert abs(sp.N((M.cramer_rao([name])[0, 0] - inv[k, k]).subs(at), 30)) < 1e-25
+
+
+@pytest.mark.slow
+def test_cramer_rao_mvn_mean_is_sigma_over_n():
+    """For the bivariate Normal the bound on the mean, covariance unknown, is Sigma / n (mean and
+    covariance are orthogonal).
+    """
+    M = MultivariateNormal(2)
+    m1, m2, s11, s21, s22 = M.coordinates
+    assert M.cramer_rao(["mu1", "mu2"], n=7) == sp.Matrix([[s11, s21], [s21, s22]]) / 7
+
+
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_sectional_curvature_of_surfaces_is_gaussian(seed):
+    """In dimension 2 every plane is the tangent plane: K(u, v) = R / 2 for random u, v."""
+    rng = np.random.default_rng(seed)
+    for M in (Normal(), Gamma(), Cauchy()):
+        u, v = rng.normal(size=2), rng.normal(size=2)
+        u, v = [sp.Rational(str(round(c, 5))) for c in u], [sp.Rational(str(round(c, 5))) for c in v]
+        x = dict(zip(M.coordinates, M.random_point(rng), strict=True))
+        K = M.sectional_curvature(u, v)
+        assert abs(sp.N((K - M.gaussian_curvature()).subs(x), 30)) < 1e-25
+
+
+def test_categorical_sphere_curvature():
+    """Categorical(4): a piece of the sphere of radius 2, K = 1/4 on every plane."""
+    M = Categorical(4)
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        u, v = rng.integers(-3, 4, size=3), rng.integers(-3, 4, size=3)
+        if np.linalg.matrix_rank(np.array([u, v])) < 2:
+            continue
+        assert M.sectional_curvature(u.tolist(), v.tolist()) == sp.Rational(1, 4)
+
+
+def _hessian_sectional(F, theta, at, u, v):
+    """Totaro 2004, for g = Hess F in affine coordinates: R_mjkl = 1/4 g^pq (F_kjp F_lmq - F_ljp F_kmq),
+    so <R(u,v)v,u> = 1/4 (|F(u,v,.)|^2 - <F(u,u,.), F(v,v,.)>) in the dual metric. Derived by
+    putting Gamma_ij,k = F_ijk / 2 into R_mjkl = d_k Gamma_lj,m - d_l Gamma_kj,m - Gamma^i_lj
+    Gamma_km,i + Gamma^i_kj Gamma_lm,i (the derivative terms cancel).
+    """
+    n = len(theta)
+    g = sp.Matrix(n, n, lambda i, j: sp.diff(F, theta[i], theta[j]).subs(at))
+    g = g.evalf(40)
+    third = [[[sp.N(sp.diff(F, theta[i], theta[j], theta[k]).subs(at), 40) for k in range(n)] for j in range(n)]
+             for i in range(n)]
+
+    def contract(a, b):
+        return sp.Matrix([sum(third[i][j][k] * a[i] * b[j] for i in range(n) for j in range(n)) for k in range(n)])
+
+    ginv = g.inv()
+    uv, uu, vv = contract(u, v), contract(u, u), contract(v, v)
+    num = ((uv.T * ginv * uv)[0] - (uu.T * ginv * vv)[0]) / 4
+    U, V = sp.Matrix(u), sp.Matrix(v)
+    return num / ((U.T * g * U)[0] * (V.T * g * V)[0] - (U.T * g * V)[0] ** 2)
+
+
+def test_hessian_formula_reproduces_normal():
+    """The Hessian-metric formula of the test itself, checked where the answer is known: the
+    Normal family in natural coordinates, Gaussian curvature -1/2.
+    """
+    N = Normal().in_chart("natural")
+    fam = Normal().model
+    at = {fam.theta[0]: sp.Rational(3, 10), fam.theta[1]: sp.Rational(-7, 10)}
+    K = _hessian_sectional(fam.log_partition, fam.theta, at, [1, 0], [0, 1])
+    assert abs(K + sp.Rational(1, 2)) < 1e-30
+    assert N.gaussian_curvature() == -sp.Rational(1, 2)
+
+
+@pytest.mark.slow
+def test_dirichlet_sectional_curvature_against_hessian_formula():
+    """Dirichlet(3) (a = theta + 1, so g is the Hessian of F in a): the symbolic chain against
+    Totaro's formula at a random point and random planes.
+    """
+    M = Dirichlet(3)
+    fam = M.model
+    rng = np.random.default_rng(5)
+    x = M.random_point(rng)
+    at_a = dict(zip(M.coordinates, [sp.Rational(str(round(c, 4))) for c in x], strict=True))
+    at_theta = {t: a - 1 for t, a in zip(fam.theta, at_a.values(), strict=True)}
+    for _ in range(2):
+        u = [sp.Integer(int(c)) for c in rng.integers(-3, 4, size=3)]
+        v = [sp.Integer(int(c)) for c in rng.integers(-3, 4, size=3)]
+        if sp.Matrix([u, v]).rank() < 2:
+            continue
+        K = sp.N(M.sectional_curvature(u, v).subs(at_a), 30)
+        ref = _hessian_sectional(fam.log_partition, fam.theta, at_theta, u, v)
+        assert abs(K - ref) < 1e-20
+
+
+def test_bad_input():
+    M = Normal()
+    with pytest.raises(ValueError, match="linearly independent"):
+        M.sectional_curvature([1, 2], [2, 4])
+    with pytest.raises(ValueError, match="2 components"):
+        M.sectional_curvature([1, 0, 0], [0, 1])
+    with pytest.raises(ValueError, match="parameters must name coordinates"):
+        M.cramer_rao(["nu"])
+    with pytest.raises(DomainError, match="n must be an integer >= 1"):
+        M.cramer_rao(n=0)
+    g = M.fisher_metric()
+    mu, s = M.coordinates
+    R = M.riemann()
+    assert sectional_curvature(R, g, [0, 1], [1, 0], M.coordinates) == -sp.Rational(1, 2)
