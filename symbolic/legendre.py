@@ -53,7 +53,9 @@ def _whole_angles(expr):
     :math:`\sin u / (1 + \cos u)` and the result is simplified back to :math:`\sin u`,
     :math:`\cos u` where it can be (the von Mises :math:`\eta = A(\kappa)(\cos\mu, \sin\mu)`),
     so that the expression is finite on the whole domain (``tan(mu/2)`` is infinite at
-    :math:`\mu = \pi`). Kept as it was when ``tan`` survives.
+    :math:`\mu = \pi`). Kept as it was when ``tan`` survives. Left as it is for
+    expressions of several angles (a divergence between two points), where trigsimp takes
+    tens of seconds.
     """
     angles = {a.args[0] for a in expr.atoms(sp.tan)}
     # trigsimp is only quick with one angle (the von Mises KL, with mu and mu_2, took 36 s)
