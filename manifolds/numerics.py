@@ -111,6 +111,17 @@ class NumericManifold:
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
 
+    # compiled modules do not pickle: a copy (a Dask worker's) starts without them and loads
+    # them from the disk cache on first use; derivations travel with the manifold's cache
+    _PICKLED = ("manifold", "coordinates", "dim", "_constants")
+
+    def __getstate__(self):
+        return {key: self.__dict__[key] for key in self._PICKLED}
+
+    def __setstate__(self, state):
+        # the manifold may still be half-restored here (it holds this object): only store
+        self.__dict__.update(state, _solvers={}, _exact={})
+
     # -- symbolic inputs, constants substituted ------------------------------------------
     def _subs(self, expr):
         if not self._constants:
@@ -641,6 +652,79 @@ class NumericManifold:
         g = self._metric_kernels["metric"](x)
         return np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
 
+    def pairwise_distances(self, X, Y=None, *, chunk=16384, progress=False, client=None,
+                           method="auto", tol=1e-11, rtol=1e-12, atol=0.0):
+        """Fisher-Rao distances between all rows of ``X`` and ``Y`` (of ``X`` if ``Y`` is None).
+
+        Chunked over the pairs (:func:`numeric.geodesics.pairwise.pairwise`), so that memory
+        stays the output plus one chunk; with ``Y = None`` each pair ``i < j`` is computed
+        once and mirrored. Each pair is what :meth:`distance` gives (the closed form where the
+        family declares one, else shooting, numba threads over the rows of a chunk); a pair
+        whose log map fails is reported in the result's status, its distance NaN.
+
+        Parameters
+        ----------
+        X : array_like or dask array, shape (N, n)
+        Y : array_like or dask array, shape (M, n), optional
+
+        Other Parameters
+        ----------------
+        chunk : int
+            Pairs per batch, and per task on a Dask cluster.
+        progress : bool or callable
+            Print progress to stderr, or call ``progress(done, total)`` after each chunk.
+        client : dask.distributed.Client, optional
+            Compute the chunks on this cluster (``pip install 'dask[distributed]'``); with
+            dask arrays and no client, the default client if there is one.
+        method : {"auto", "closed_form", "numerical"}
+            As for :meth:`distance`.
+        tol, rtol, atol : float
+            As for :meth:`log`.
+
+        Returns
+        -------
+        numeric.geodesics.pairwise.PairwiseResult
+            ``distances`` (N, M), ``status`` (N, M) (:class:`numeric.geodesics.shooting.ShootingStatus`
+            codes, plus 3 where a closed form is not finite), ``converged`` (fraction),
+            ``failed`` (index pairs), ``message``.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> r = Normal().numeric.pairwise_distances([[0.0, 1.0], [0.0, 2.0], [1.0, 1.0]])
+        >>> r.distances.round(6).tolist(), r.converged   # sqrt(2) log 2 = 0.980258 twice
+        ([[0.0, 0.980258, 0.980258], [0.980258, 0.0, 1.189381], [0.980258, 1.189381, 0.0]], 1.0)
+        """
+        from numeric.distributed import as_numpy, require_distributed
+        from numeric.geodesics.pairwise import pairwise
+
+        dask_input = any(hasattr(a, "dask") for a in (X, Y))
+        X = self.validate(as_numpy(X), "X")
+        Y = None if Y is None else self.validate(as_numpy(Y), "Y")
+        if X.ndim != 2 or (Y is not None and Y.ndim != 2):
+            raise ValueError(f"X and Y must have shape (N, {self.dim}), got {X.shape}"
+                             + ("" if Y is None else f" and {Y.shape}"))
+        if method not in ("auto", "closed_form", "numerical"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
+        closed = None if method == "numerical" else self.closed_form_distance
+        if method == "closed_form" and closed is None:
+            raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
+                             f"method='numerical'")
+        tol = positive("tol", tol)
+        if tol < MIN_LOG_TOL:
+            raise DomainError(f"tol must be >= {MIN_LOG_TOL:g} (a few float64 epsilons of "
+                              f"relative residual), got {tol!r}")
+        if client is None and dask_input:
+            try:
+                client = require_distributed().default_client()
+            except ValueError:
+                client = None  # no cluster: dask arrays are only the input's container
+        if closed is None:
+            self._solver(False)  # derived here, so that the workers receive the derivation
+        pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol))
+        return pairwise(pair, X, Y, chunk=chunk, progress=progress, client=client,
+                        messages=PAIR_MESSAGES)
+
     def reference(self, dps=30):
         """High-precision geodesics, log map and distance (:mod:`numeric.geodesics.reference`), to
         certify the compiled path; slow.
@@ -694,6 +778,46 @@ class NumericManifold:
     def m_geodesic(self, x0, v0, t):
         """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
         return self._straight("expectation", x0, v0, t)
+
+
+#: Status code of a pair whose closed-form distance is not a finite number.
+CLOSED_FORM_NOT_FINITE = 3
+
+#: Explanations of the status codes of :meth:`NumericManifold.pairwise_distances`.
+PAIR_MESSAGES = {
+    int(ShootingStatus.NOT_CONVERGED): "the log map did not converge (ShootingStatus.NOT_CONVERGED: "
+                                       "see numeric.geodesics.shooting)",
+    int(ShootingStatus.UNREACHABLE): "every geodesic tried left the domain (ShootingStatus.UNREACHABLE)",
+    CLOSED_FORM_NOT_FINITE: "the closed-form distance is not a finite number (an intermediate "
+                            "overflowed)",
+}
+
+
+class _PairDistance:
+    """The batched pair function of :meth:`NumericManifold.pairwise_distances`: the
+    distances and status codes of the pairs ``(xs[k], ys[k])``. Pickles with the manifold
+    (so a Dask worker receives the derivations and loads the kernels from its disk cache).
+    """
+
+    def __init__(self, numeric, closed, options):
+        self.numeric = numeric
+        self.closed = closed
+        self.options = options
+
+    def __call__(self, xs, ys):
+        nm = self.numeric
+        if self.closed:
+            with np.errstate(all="ignore"):
+                d = np.asarray(nm.closed_form_distance(xs, ys), dtype=np.float64)
+            status = np.where(np.isfinite(d), 0, CLOSED_FORM_NOT_FINITE)
+            d = np.where(status == 0, d, np.nan)
+            return d, status
+        result = shoot(nm._solver(False), xs, ys, bounds=nm._bounds, throw=False, **self.options)
+        ok = result.status == ShootingStatus.SUCCESS
+        v = np.where(ok[:, None], result.v, 0.0)
+        g = nm._metric_kernels["metric"](xs)
+        d = np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
+        return np.where(ok, d, np.nan), result.status
 
 
 def _to_float64(entries, shape):
