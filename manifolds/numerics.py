@@ -50,7 +50,7 @@ import sympy as sp
 
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
-from numeric.geodesics.integrate import compile_geodesic
+from numeric.geodesics.integrate import BACKENDS, compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError
 from symbolic.validation import as_array, positive
@@ -501,7 +501,7 @@ class NumericManifold:
 
     # -- geodesics ---------------------------------------------------------------------------
     def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=0.0,
-                 max_steps=100_000, throw=False):
+                 max_steps=100_000, throw=False, backend="cpu"):
         """Geodesics of the α-connection through ``x0`` with velocity ``v0`` (batched).
 
         Parameters
@@ -516,6 +516,10 @@ class NumericManifold:
         ----------------
         t_eval, rtol, atol, max_steps, throw
             As for :class:`numeric.geodesics.integrate.GeodesicSolver`.
+        backend : {"cpu", "cuda"}
+            Where the integrations run: numba threads, or one CUDA thread per geodesic
+            (the same generated integrator compiled for the device; a GPU, or numba's
+            simulator with ``NUMBA_ENABLE_CUDASIM=1``). The same status codes either way.
 
         Returns
         -------
@@ -524,22 +528,23 @@ class NumericManifold:
             domain.
         """
         solver, params = self._solver_for(alpha)
-        return solver(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
-                      rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
+        return solver.on(backend)(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
+                                  rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
 
-    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0):
+    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0, backend="cpu"):
         """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
         before t = 1 (:class:`numeric.geodesics.integrate.IntegrationError`).
 
         ``rtol`` is the relative accuracy of every coordinate per step, however small the
         coordinate (``atol``, default 0, an absolute floor); see docs/conventions.md,
-        "Tolerances".
+        "Tolerances". ``backend``: as for :meth:`geodesic`.
         """
-        sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
+        sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True,
+                            backend=backend)
         return sol.x[..., -1, :]
 
     def log(self, x, y, *, full_output=False, throw=True, tol=1e-11, rtol=1e-12, atol=0.0,
-            **options):
+            backend="cpu", **options):
         """The log map ``log_x(y)``: the initial velocity of the geodesic from x to y.
 
         By shooting (:func:`numeric.geodesics.shooting.shoot`): Newton's method on the exp map with
@@ -560,6 +565,9 @@ class NumericManifold:
             least ``MIN_LOG_TOL = 1e-15``.
         rtol, atol : float
             Accuracy of the integrator (see :func:`numeric.geodesics.shooting.shoot`).
+        backend : {"cpu", "cuda"}
+            Where the integrations of Newton's method run (see :meth:`geodesic`); the
+            Newton steps themselves (n x n solves per pair) stay on the host.
 
         Returns
         -------
@@ -589,7 +597,7 @@ class NumericManifold:
         x = self.validate(x, "x")
         y = self.validate(y, "y")
         options.setdefault("bounds", self._bounds)
-        result = shoot(self._solver(False), x, y, tol=tol, rtol=rtol, atol=atol,
+        result = shoot(self._solver(False).on(backend), x, y, tol=tol, rtol=rtol, atol=atol,
                        throw=throw, **options)
         if full_output:
             return result
@@ -634,7 +642,8 @@ class NumericManifold:
             ``auto`` uses the closed form where the family has one, else shooting:
             ``sqrt(g_x(v, v))`` with ``v = log_x(y)``.
         **options
-            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...).
+            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ``backend``, ...); a
+            closed form is evaluated with numpy whatever the backend.
         """
         if method not in ("auto", "closed_form", "numerical"):
             raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
@@ -653,7 +662,7 @@ class NumericManifold:
         return np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
 
     def pairwise_distances(self, X, Y=None, *, chunk=16384, progress=False, client=None,
-                           method="auto", tol=1e-11, rtol=1e-12, atol=0.0):
+                           backend="cpu", method="auto", tol=1e-11, rtol=1e-12, atol=0.0):
         """Fisher-Rao distances between all rows of ``X`` and ``Y`` (of ``X`` if ``Y`` is None).
 
         Chunked over the pairs (:func:`numeric.geodesics.pairwise.pairwise`), so that memory
@@ -676,6 +685,8 @@ class NumericManifold:
         client : dask.distributed.Client, optional
             Compute the chunks on this cluster (``pip install 'dask[distributed]'``); with
             dask arrays and no client, the default client if there is one.
+        backend : {"cpu", "cuda"}
+            Where the integrations of the shooting run (see :meth:`log`).
         method : {"auto", "closed_form", "numerical"}
             As for :meth:`distance`.
         tol, rtol, atol : float
@@ -710,6 +721,8 @@ class NumericManifold:
         if method == "closed_form" and closed is None:
             raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
                              f"method='numerical'")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         tol = positive("tol", tol)
         if tol < MIN_LOG_TOL:
             raise DomainError(f"tol must be >= {MIN_LOG_TOL:g} (a few float64 epsilons of "
@@ -721,7 +734,7 @@ class NumericManifold:
                 client = None  # no cluster: dask arrays are only the input's container
         if closed is None:
             self._solver(False)  # derived here, so that the workers receive the derivation
-        pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol))
+        pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol), backend)
         return pairwise(pair, X, Y, chunk=chunk, progress=progress, client=client,
                         messages=PAIR_MESSAGES)
 
@@ -799,10 +812,11 @@ class _PairDistance:
     (so a Dask worker receives the derivations and loads the kernels from its disk cache).
     """
 
-    def __init__(self, numeric, closed, options):
+    def __init__(self, numeric, closed, options, backend="cpu"):
         self.numeric = numeric
         self.closed = closed
         self.options = options
+        self.backend = backend
 
     def __call__(self, xs, ys):
         nm = self.numeric
@@ -812,7 +826,8 @@ class _PairDistance:
             status = np.where(np.isfinite(d), 0, CLOSED_FORM_NOT_FINITE)
             d = np.where(status == 0, d, np.nan)
             return d, status
-        result = shoot(nm._solver(False), xs, ys, bounds=nm._bounds, throw=False, **self.options)
+        result = shoot(nm._solver(False).on(self.backend), xs, ys, bounds=nm._bounds, throw=False,
+                       **self.options)
         ok = result.status == ShootingStatus.SUCCESS
         v = np.where(ok[:, None], result.v, 0.0)
         g = nm._metric_kernels["metric"](xs)

@@ -4,7 +4,8 @@
 Christoffel kernel (with its variational equations for the Jacobian of the exp map);
 :func:`shoot` solves the boundary-value problem (log map) by Newton's method on that Jacobian;
 :mod:`numeric.geodesics.distances` holds the closed-form Fisher-Rao distances that catalog
-families declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath.
+families declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath; :mod:`numeric.geodesics.pairwise`
+computes distance matrices in chunks, locally or on a Dask cluster.
 """
 import importlib
 
@@ -15,7 +16,7 @@ _LAZY = {
     "GeodesicSolver": "integrate", "IntegrationStatus": "integrate", "Solution": "integrate",
     "VariationalSolution": "integrate", "compile_geodesic": "integrate",
     "ReferenceGeodesics": "reference", "ShootingResult": "shooting", "ShootingStatus": "shooting",
-    "shoot": "shooting",
+    "shoot": "shooting", "PairwiseResult": "pairwise",
 }
 
 __all__ = ["distances", *_LAZY]
