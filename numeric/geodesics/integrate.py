@@ -23,6 +23,12 @@ its nonzero coefficients as literals in unrolled stage code) for each right-hand
 :func:`numeric.compile.kernels.build_module`, next to ``christoffel_core`` and
 ``inside_core``, and numba caches the whole module on disk.
 
+The same generated ``solve_one`` also runs on a GPU: :meth:`GeodesicSolver.on` gives the
+solver whose integrations run as a CUDA kernel, one thread per trajectory, with the workspace
+in local memory (:func:`cuda_source` writes the kernel module from
+``_dop853_template.CUDA_TEMPLATE``); numba compiles the field and the special functions it
+calls as device functions. Status codes, step counts and results are those of the CPU path.
+
 Tolerances: the local error of each step component y_d of (x, v) is kept below
 ``atol + rtol * max(|y_d|, |y_new_d|)``, and ``atol`` defaults to 0, so ``rtol`` is a
 relative accuracy of every coordinate however small it is (a coordinate of 1e-20 is
