@@ -7,7 +7,8 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
 - ``pairwise_distances(X)`` for N = 500 and 2000 points (10^4 with ``--large``): pairs per
   second, its ratio to ``distance()`` per thread, the peak resident memory of the process
   during the call, and the fraction of pairs converged;
-- the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each), the ratio of
+- the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each, numba's
+  included), the ratio of
   the two (``--workers``), or on an existing scheduler (``--scheduler tcp://host:8786``: then
   the workers there are used as they are, and need this package importable and its kernel
   cache writable);
@@ -103,7 +104,7 @@ def run_cluster(name, N, n, workers, scheduler, rng):
     import distributed
 
     X = points(N.manifold, n, 0.5, 4.0, rng)
-    warm = X[:8]
+    warm = X[:16]
     rates = {}
     for w in ([None] if scheduler else workers):
         if scheduler:
@@ -111,12 +112,15 @@ def run_cluster(name, N, n, workers, scheduler, rng):
             label = f"scheduler {scheduler} ({len(client.scheduler_info()['workers'])} workers)"
             cluster = None
         else:
+            # one thread per worker, numba's too: the ratio then measures workers, not threads
             cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=40)
+                                               dashboard_address=None, silence_logs=40,
+                                               env={"NUMBA_NUM_THREADS": "1"})
             client = distributed.Client(cluster)
             label = f"LocalCluster, {w} worker{'s' if w > 1 else ''}"
         try:
-            N.pairwise_distances(warm, client=client)  # each worker loads the kernels once
+            # many small tasks, so that every worker loads the kernels before the timed run
+            N.pairwise_distances(warm, client=client, chunk=2)
             r = N.pairwise_distances(X, client=client, chunk=4096)
         finally:
             client.close()

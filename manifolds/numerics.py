@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import math
+import uuid
 
 import mpmath
 import numpy as np
@@ -107,13 +108,16 @@ class NumericManifold:
         self._solvers = {}
         # mpmath functions of the quantities, for points where the compiled value is not finite
         self._exact = {}
+        self._token = uuid.uuid4().hex
 
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
 
     # compiled modules do not pickle: a copy (a Dask worker's) starts without them and loads
-    # them from the disk cache on first use; derivations travel with the manifold's cache
-    _PICKLED = ("manifold", "coordinates", "dim", "_constants")
+    # them from the disk cache on first use; derivations travel with the manifold's cache.
+    # Copies of one object share its token, under which a process keeps the solvers it
+    # built (_PROCESS_SOLVERS), so that a worker receiving it again skips that work.
+    _PICKLED = ("manifold", "coordinates", "dim", "_constants", "_token")
 
     def __getstate__(self):
         return {key: self.__dict__[key] for key in self._PICKLED}
@@ -341,7 +345,10 @@ class NumericManifold:
         """Geodesic integrator with variational equations; α a parameter if ``with_alpha``."""
         with_alpha = bool(with_alpha)
         if with_alpha not in self._solvers:
-            self._solvers[with_alpha] = self._compile_solver(with_alpha)
+            key = (self._token, with_alpha)
+            if key not in _PROCESS_SOLVERS:
+                _PROCESS_SOLVERS[key] = self._compile_solver(with_alpha)
+            self._solvers[with_alpha] = _PROCESS_SOLVERS[key]
         return self._solvers[with_alpha]
 
     def _compile_solver(self, with_alpha):
@@ -792,6 +799,9 @@ class NumericManifold:
         """The m-geodesic (α = -1), in expectation parameters: ``η(x0) + t ∂η/∂x v0``."""
         return self._straight("expectation", x0, v0, t)
 
+
+# (token of a NumericManifold and its copies, with_alpha) -> the solver built in this process
+_PROCESS_SOLVERS = {}
 
 #: Status code of a pair whose closed-form distance is not a finite number.
 CLOSED_FORM_NOT_FINITE = 3
