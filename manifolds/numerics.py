@@ -44,6 +44,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import uuid
 
 import mpmath
 import numpy as np
@@ -51,7 +52,7 @@ import sympy as sp
 
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
-from numeric.geodesics.integrate import compile_geodesic
+from numeric.geodesics.integrate import BACKENDS, compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError, NotClosedFormError
 from symbolic.validation import as_array, positive, real
@@ -65,7 +66,7 @@ MIN_LOG_TOL = 1e-15
 
 # the keyword options of NumericManifold.log (those of shoot, less what log supplies itself)
 _LOG_OPTIONS = frozenset(inspect.signature(shoot).parameters) - {"solver", "x", "y", "params"} \
-    | {"full_output"}
+    | {"full_output", "backend"}
 
 
 class NumericManifold:
@@ -112,9 +113,23 @@ class NumericManifold:
         self._solvers = {}
         # mpmath functions of the quantities, for points where the compiled value is not finite
         self._exact = {}
+        self._token = uuid.uuid4().hex
 
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
+
+    # compiled modules do not pickle: a copy (a Dask worker's) starts without them and loads
+    # them from the disk cache on first use; derivations travel with the manifold's cache.
+    # Copies of one object share its token, under which a process keeps the solvers it
+    # built (_PROCESS_SOLVERS), so that a worker receiving it again skips that work.
+    _PICKLED = ("manifold", "coordinates", "dim", "_constants", "_token")
+
+    def __getstate__(self):
+        return {key: self.__dict__[key] for key in self._PICKLED}
+
+    def __setstate__(self, state):
+        # the manifold may still be half-restored here (it holds this object): only store
+        self.__dict__.update(state, _solvers={}, _exact={})
 
     # -- symbolic inputs, constants substituted ------------------------------------------
     def _subs(self, expr):
@@ -335,7 +350,10 @@ class NumericManifold:
         """Geodesic integrator with variational equations; α a parameter if ``with_alpha``."""
         with_alpha = bool(with_alpha)
         if with_alpha not in self._solvers:
-            self._solvers[with_alpha] = self._compile_solver(with_alpha)
+            key = (self._token, with_alpha)
+            if key not in _PROCESS_SOLVERS:
+                _PROCESS_SOLVERS[key] = self._compile_solver(with_alpha)
+            self._solvers[with_alpha] = _PROCESS_SOLVERS[key]
         return self._solvers[with_alpha]
 
     def _compile_solver(self, with_alpha):
@@ -532,7 +550,7 @@ class NumericManifold:
 
     # -- geodesics ---------------------------------------------------------------------------
     def geodesic(self, x0, v0, t1=1.0, *, alpha=0.0, t_eval=None, rtol=1e-10, atol=0.0,
-                 max_steps=100_000, throw=False):
+                 max_steps=100_000, throw=False, backend="cpu"):
         """Geodesics of the α-connection through ``x0`` with velocity ``v0`` (batched).
 
         Parameters
@@ -547,6 +565,10 @@ class NumericManifold:
         ----------------
         t_eval, rtol, atol, max_steps, throw
             As for :class:`numeric.geodesics.integrate.GeodesicSolver`.
+        backend : {"cpu", "cuda"}
+            Where the integrations run: numba threads, or one CUDA thread per geodesic
+            (the same generated integrator compiled for the device; a GPU, or numba's
+            simulator with ``NUMBA_ENABLE_CUDASIM=1``). The same status codes either way.
 
         Returns
         -------
@@ -555,22 +577,23 @@ class NumericManifold:
             domain.
         """
         solver, params = self._solver_for(alpha)
-        return solver(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
-                      rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
+        return solver.on(backend)(self.validate(x0, "x0"), v0, t1, t_eval=t_eval, params=params,
+                                  rtol=rtol, atol=atol, max_steps=max_steps, throw=throw)
 
-    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0):
+    def exp(self, x, v, *, alpha=0.0, rtol=1e-12, atol=0.0, backend="cpu"):
         """The exp map ``exp_x(v)``, shape (..., n); raises if a geodesic leaves the domain
         before t = 1 (:class:`numeric.geodesics.integrate.IntegrationError`).
 
         ``rtol`` is the relative accuracy of every coordinate per step, however small the
         coordinate (``atol``, default 0, an absolute floor); see docs/conventions.md,
-        "Tolerances".
+        "Tolerances". ``backend``: as for :meth:`geodesic`.
         """
-        sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True)
+        sol = self.geodesic(x, v, 1.0, alpha=alpha, rtol=rtol, atol=atol, throw=True,
+                            backend=backend)
         return sol.x[..., -1, :]
 
     def log(self, x, y, *, alpha=0.0, full_output=False, throw=True, tol=1e-11, rtol=1e-12,
-            atol=0.0, **options):
+            atol=0.0, backend="cpu", **options):
         """The log map ``log_x(y)``: the initial velocity of the α-geodesic from x to y.
 
         By shooting (:func:`numeric.geodesics.shooting.shoot`): Newton's method on the exp map with
@@ -594,6 +617,9 @@ class NumericManifold:
             least ``MIN_LOG_TOL = 1e-15``.
         rtol, atol : float
             Accuracy of the integrator (see :func:`numeric.geodesics.shooting.shoot`).
+        backend : {"cpu", "cuda"}
+            Where the integrations of Newton's method run (see :meth:`geodesic`); the
+            Newton steps themselves (n x n solves per pair) stay on the host.
 
         Returns
         -------
@@ -624,7 +650,7 @@ class NumericManifold:
         y = self.validate(y, "y")
         solver, params = self._solver_for(alpha)
         options.setdefault("bounds", self._bounds)
-        result = shoot(solver, x, y, params=params, tol=tol, rtol=rtol, atol=atol,
+        result = shoot(solver.on(backend), x, y, params=params, tol=tol, rtol=rtol, atol=atol,
                        throw=throw, **options)
         if full_output:
             return result
@@ -669,10 +695,11 @@ class NumericManifold:
             ``auto`` uses the closed form where the family has one, else shooting:
             ``sqrt(g_x(v, v))`` with ``v = log_x(y)``.
         **options
-            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ...). A closed form is exact
-            to rounding, so it meets every admissible ``tol`` (still checked) and never fails
-            (``throw`` has nothing to raise); an option that :meth:`log` does not take, or
-            ``full_output`` (there is no shooting result), is an error on both routes.
+            Passed to :meth:`log` (``tol``, ``rtol``, ``throw``, ``backend``, ...). A closed
+            form is exact to rounding, so it meets every admissible ``tol`` (still checked) and
+            never fails (``throw`` has nothing to raise); it is evaluated with numpy whatever
+            the backend. An option that :meth:`log` does not take, or ``full_output`` (there
+            is no shooting result), is an error on both routes.
 
         Examples
         --------
@@ -710,6 +737,83 @@ class NumericManifold:
         v = self.log(x, y, **options)
         g = self._metric_kernels["metric"](x)
         return np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
+
+    def pairwise_distances(self, X, Y=None, *, chunk=16384, progress=False, client=None,
+                           backend="cpu", method="auto", tol=1e-11, rtol=1e-12, atol=0.0):
+        """Fisher-Rao distances between all rows of ``X`` and ``Y`` (of ``X`` if ``Y`` is None).
+
+        Chunked over the pairs (:func:`numeric.geodesics.pairwise.pairwise`), so that memory
+        stays the output plus one chunk; with ``Y = None`` each pair ``i < j`` is computed
+        once and mirrored. Each pair is what :meth:`distance` gives (the closed form where the
+        family declares one, else shooting, numba threads over the rows of a chunk); a pair
+        whose log map fails is reported in the result's status, its distance NaN.
+
+        Parameters
+        ----------
+        X : array_like or dask array, shape (N, n)
+        Y : array_like or dask array, shape (M, n), optional
+
+        Other Parameters
+        ----------------
+        chunk : int
+            Pairs per batch, and per task on a Dask cluster.
+        progress : bool or callable
+            Print progress to stderr, or call ``progress(done, total)`` after each chunk.
+        client : dask.distributed.Client, optional
+            Compute the chunks on this cluster (``pip install 'dask[distributed]'``); with
+            dask arrays and no client, the default client if there is one.
+        backend : {"cpu", "cuda"}
+            Where the integrations of the shooting run (see :meth:`log`).
+        method : {"auto", "closed_form", "numerical"}
+            As for :meth:`distance`.
+        tol, rtol, atol : float
+            As for :meth:`log`.
+
+        Returns
+        -------
+        numeric.geodesics.pairwise.PairwiseResult
+            ``distances`` (N, M), ``status`` (N, M) (:class:`numeric.geodesics.shooting.ShootingStatus`
+            codes, plus 3 where a closed form is not finite), ``converged`` (fraction),
+            ``failed`` (index pairs), ``message``.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> r = Normal().numeric.pairwise_distances([[0.0, 1.0], [0.0, 2.0], [1.0, 1.0]])
+        >>> r.distances.round(6).tolist(), r.converged   # sqrt(2) log 2 = 0.980258 twice
+        ([[0.0, 0.980258, 0.980258], [0.980258, 0.0, 1.189381], [0.980258, 1.189381, 0.0]], 1.0)
+        """
+        from numeric.distributed import as_numpy, require_distributed
+        from numeric.geodesics.pairwise import pairwise
+
+        dask_input = any(hasattr(a, "dask") for a in (X, Y))
+        X = self.validate(as_numpy(X), "X")
+        Y = None if Y is None else self.validate(as_numpy(Y), "Y")
+        if X.ndim != 2 or (Y is not None and Y.ndim != 2):
+            raise ValueError(f"X and Y must have shape (N, {self.dim}), got {X.shape}"
+                             + ("" if Y is None else f" and {Y.shape}"))
+        if method not in ("auto", "closed_form", "numerical"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical', got {method!r}")
+        closed = None if method == "numerical" else self.closed_form_distance
+        if method == "closed_form" and closed is None:
+            raise ValueError(f"{self.manifold.name} has no closed-form distance; use "
+                             f"method='numerical'")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        tol = positive("tol", tol)
+        if tol < MIN_LOG_TOL:
+            raise DomainError(f"tol must be >= {MIN_LOG_TOL:g} (a few float64 epsilons of "
+                              f"relative residual), got {tol!r}")
+        if client is None and dask_input:
+            try:
+                client = require_distributed().default_client()
+            except ValueError:
+                client = None  # no cluster: dask arrays are only the input's container
+        if closed is None:
+            self._solver(False)  # derived here, so that the workers receive the derivation
+        pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol), backend)
+        return pairwise(pair, X, Y, chunk=chunk, progress=progress, client=client,
+                        messages=PAIR_MESSAGES)
 
     def reference(self, dps=30):
         """High-precision geodesics, log map and distance (:mod:`numeric.geodesics.reference`), to
@@ -1018,6 +1122,51 @@ def _alpha_value(name, alpha):
     if not np.isfinite(alpha):
         raise ValueError(f"{name} must be finite, got {alpha}")
     return alpha
+
+
+# (token of a NumericManifold and its copies, with_alpha) -> the solver built in this process
+_PROCESS_SOLVERS = {}
+
+#: Status code of a pair whose closed-form distance is not a finite number.
+CLOSED_FORM_NOT_FINITE = 3
+
+#: Explanations of the status codes of :meth:`NumericManifold.pairwise_distances`.
+PAIR_MESSAGES = {
+    int(ShootingStatus.NOT_CONVERGED): "the log map did not converge (ShootingStatus.NOT_CONVERGED: "
+                                       "see numeric.geodesics.shooting)",
+    int(ShootingStatus.UNREACHABLE): "every geodesic tried left the domain (ShootingStatus.UNREACHABLE)",
+    CLOSED_FORM_NOT_FINITE: "the closed-form distance is not a finite number (an intermediate "
+                            "overflowed)",
+}
+
+
+class _PairDistance:
+    """The batched pair function of :meth:`NumericManifold.pairwise_distances`: the
+    distances and status codes of the pairs ``(xs[k], ys[k])``. Pickles with the manifold
+    (so a Dask worker receives the derivations and loads the kernels from its disk cache).
+    """
+
+    def __init__(self, numeric, closed, options, backend="cpu"):
+        self.numeric = numeric
+        self.closed = closed
+        self.options = options
+        self.backend = backend
+
+    def __call__(self, xs, ys):
+        nm = self.numeric
+        if self.closed:
+            with np.errstate(all="ignore"):
+                d = np.asarray(nm.closed_form_distance(xs, ys), dtype=np.float64)
+            status = np.where(np.isfinite(d), 0, CLOSED_FORM_NOT_FINITE)
+            d = np.where(status == 0, d, np.nan)
+            return d, status
+        result = shoot(nm._solver(False).on(self.backend), xs, ys, bounds=nm._bounds, throw=False,
+                       **self.options)
+        ok = result.status == ShootingStatus.SUCCESS
+        v = np.where(ok[:, None], result.v, 0.0)
+        g = nm._metric_kernels["metric"](xs)
+        d = np.sqrt(np.einsum("...i,...ij,...j->...", v, g, v))
+        return np.where(ok, d, np.nan), result.status
 
 
 def _to_float64(entries, shape):

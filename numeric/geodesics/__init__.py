@@ -7,7 +7,8 @@ Christoffel kernel (with its variational equations for the Jacobian of the exp m
 families declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath;
 :func:`compile_transport` integrates a vector parallel-transported along a geodesic
 (:mod:`numeric.geodesics.transport`); :func:`karcher_mean` computes Fréchet means from exp and
-log maps (:mod:`numeric.geodesics.means`).
+log maps (:mod:`numeric.geodesics.means`); :mod:`numeric.geodesics.pairwise` computes distance
+matrices in chunks, locally or on a Dask cluster.
 """
 import importlib
 
@@ -18,7 +19,7 @@ _LAZY = {
     "GeodesicSolver": "integrate", "IntegrationStatus": "integrate", "Solution": "integrate",
     "VariationalSolution": "integrate", "compile_geodesic": "integrate",
     "ReferenceGeodesics": "reference", "ShootingResult": "shooting", "ShootingStatus": "shooting",
-    "shoot": "shooting",
+    "shoot": "shooting", "PairwiseResult": "pairwise",
     "MeanResult": "means", "MeanStatus": "means", "karcher_mean": "means",
     "TransportSolution": "transport", "TransportSolver": "transport",
     "compile_transport": "transport",

@@ -25,7 +25,7 @@ a literal or a core of the same module (``inside_core`` and the field).
 """
 import string
 
-__all__ = ["TEMPLATE"]
+__all__ = ["CUDA_TEMPLATE", "TEMPLATE"]
 
 TEMPLATE = string.Template('''
 @njit(cache=True, error_model='numpy')
@@ -158,7 +158,10 @@ def solve_one${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y
     Returns (status, t_stop, n_steps, n_rejected). Rows of ys after t_stop keep the NaN
     the caller filled them with.
     """
-    y[:] = y0
+    # element loops rather than slice assignments, which need numba's runtime (absent on
+    # the CUDA target, where this function runs too)
+    for d in range(${DIM}):
+        y[d] = y0[d]
     direction = 1.0 if t1 >= t0 else -1.0
     span = abs(t1 - t0)
     m = t_eval.shape[0]
@@ -167,7 +170,8 @@ def solve_one${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y
     n_rejected = 0
     k_out = 0
     while k_out < m and (t_eval[k_out] - t0) * direction <= 0.0:
-        ys[k_out, :] = y
+        for d in range(${DIM}):
+            ys[k_out, d] = y[d]
         k_out += 1
     if span == 0.0:
         return ${SUCCESS}, t, n_steps, n_rejected
@@ -197,7 +201,8 @@ def solve_one${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y
             while k_out < m and (t_eval[k_out] - t_new) * direction <= 0.0:
                 if t_eval[k_out] == t_new:
                     # the end of the step (t1, say) needs no interpolant and its 3 stages
-                    ys[k_out, :] = y_new
+                    for d in range(${DIM}):
+                        ys[k_out, d] = y_new[d]
                     k_out += 1
                     continue
                 if not dense_ready:
@@ -215,8 +220,9 @@ def solve_one${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y
                     ys[k_out, d] = y[d] + v * theta
                 k_out += 1
             t = t_new
-            y[:] = y_new
-            K[0, :] = K[12]
+            for d in range(${DIM}):
+                y[d] = y_new[d]
+                K[0, d] = K[12, d]
             n_steps += 1
             limit = ${MAX_FACTOR} if n_steps > 1 else ${FIRST_MAX_FACTOR}
             factor = limit if err == 0.0 else min(limit, ${SAFETY} * err ** ${ERROR_EXPONENT})
@@ -266,4 +272,30 @@ def solve_batch${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, statu
             t_stop[b] = t_end
             steps[b, 0] = n_ok
             steps[b, 1] = n_bad
+''')
+
+
+# The CUDA target of the same integrator: one thread per trajectory calls the host module's
+# solve_one (the numba cores compile as device functions unchanged), bound to the name
+# solve_one${SUFFIX} in the CUDA module, with its workspace in local memory, whose sizes must
+# be literals. The placeholders are those of TEMPLATE.
+CUDA_TEMPLATE = string.Template('''
+@cuda.jit(cache=True)
+def solve_cuda${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop, steps):
+    """solve_one${SUFFIX} for trajectory b = cuda.grid(1) (the rows of solve_batch${SUFFIX})."""
+    b = cuda.grid(1)
+    if b >= y0.shape[0]:
+        return
+    K = cuda.local.array((16, ${DIM}), float64)
+    y = cuda.local.array(${DIM}, float64)
+    y_new = cuda.local.array(${DIM}, float64)
+    work = cuda.local.array(${DIM}, float64)
+    scale = cuda.local.array(${DIM}, float64)
+    F = cuda.local.array((7, ${DIM}), float64)
+    code, t_end, n_ok, n_bad = solve_one${SUFFIX}(
+        y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, y, y_new, work, scale, F)
+    status[b] = code
+    t_stop[b] = t_end
+    steps[b, 0] = n_ok
+    steps[b, 1] = n_bad
 ''')

@@ -6,11 +6,12 @@ cores shared by the CPU and CUDA kernels; names, ranges and sympy forms from
 Jacobians) that the other modules share; :mod:`numeric.nn.supervised` its
 likelihoods and Fisher diagnostics (Fisher, empirical Fisher, GGN, Hessian);
 :mod:`numeric.nn.blocks` the network-scale relative Fisher (RFIM) blocks, K-FAC and RNGD on
-the CPU (numba) or the GPU (:mod:`numeric.nn.cuda`). Modules load on first use (scipy).
+the CPU (numba) or the GPU (:mod:`numeric.nn.cuda`), and on a Dask cluster over sharded samples
+(:mod:`numeric.nn.sharded`). Modules load on first use (scipy).
 """
 import importlib
 
-__all__ = ["activations", "blocks", "cuda", "mlp", "supervised"]
+__all__ = ["activations", "blocks", "cuda", "mlp", "sharded", "supervised"]
 
 
 def __getattr__(name):

@@ -1,0 +1,282 @@
+"""Scale benchmark: distance matrices on CPU threads, on a Dask cluster, and far pairs.
+
+For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every contender):
+
+- ``distance()`` on a batch of random pairs: the throughput a user gets from the single-pair
+  API today (pairs per second, and per numba thread);
+- ``pairwise_distances(X)`` for N = 500 and 2000 points (10^4 with ``--large``): pairs per
+  second, its ratio to ``distance()`` per thread, the peak resident memory of the process
+  during the call, and the fraction of pairs converged;
+- the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each, numba's
+  included), the ratio of
+  the two (``--workers``), or on an existing scheduler (``--scheduler tcp://host:8786``: then
+  the workers there are used as they are, and need this package importable and its kernel
+  cache writable);
+- ``--far``: per-family cost of one distance, single-threaded, over the box (0.5, 10)^n of
+  every catalog family whose parameters are all positive and which declares no closed form,
+  as a ratio to Beta's cost over the same box.
+
+- on a GPU (when numba.cuda finds one): exp maps per second and ``pairwise_distances`` with
+  ``backend="cuda"`` against the CPU threads, with the largest difference between the two;
+- ``--ptx``: the CUDA kernels of each family compiled to PTX for sm_90 without a GPU, and
+  ``ptxas -v`` (when on PATH) for registers, stack and spills per thread, with the
+  theoretical occupancy of an H100/H200 SM at 128 threads per block.
+
+Usage: python benchmarks/scale.py [--sizes 500 2000] [--large] [--families Beta Dirichlet(3)]
+       [--workers 1 2] [--scheduler ADDRESS] [--no-cluster] [--far] [--pairs 2000] [--ptx]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numba  # noqa: E402
+
+from manifolds import CATALOG, Beta, Dirichlet  # noqa: E402
+
+FAMILIES = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}
+
+
+class PeakMemory:
+    """Peak resident memory of this process while the block runs (sampled every 10 ms)."""
+
+    def __enter__(self):
+        import psutil
+
+        self._proc = psutil.Process()
+        self.start = self._proc.memory_info().rss
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+def points(M, count, low, high, rng):
+    return rng.uniform(low, high, (count, M.dim))
+
+
+def single_pairs(N, count, rng, low=0.5, high=4.0):
+    """Pairs per second of ``distance()`` on ``count`` random pairs (one batched call)."""
+    x, y = points(N.manifold, count, low, high, rng), points(N.manifold, count, low, high, rng)
+    N.distance(x[:4], y[:4])  # load the kernels
+    t = time.perf_counter()
+    N.distance(x, y, throw=False)
+    return count / (time.perf_counter() - t)
+
+
+def run_local(name, N, sizes, pairs, rng):
+    threads = numba.get_num_threads()
+    single = single_pairs(N, pairs, rng)
+    print(f"\n{name}: distance() on {pairs} random pairs: {single:,.0f} pairs/s "
+          f"({single / threads:,.0f} per thread, {threads} numba threads)")
+    print(f"  {'N':>6} {'pairs':>10} {'seconds':>9} {'pairs/s':>10} {'/distance()':>11} "
+          f"{'peak MiB':>9} {'converged':>10}")
+    for n in sizes:
+        X = points(N.manifold, n, 0.5, 4.0, rng)
+        with PeakMemory() as mem:
+            r = N.pairwise_distances(X)
+        rate = r.pairs / r.elapsed
+        print(f"  {n:>6} {r.pairs:>10,} {r.elapsed:>9.2f} {rate:>10,.0f} {rate / single:>11.2f} "
+              f"{(mem.peak - mem.start) / 2**20:>9.1f} {r.converged:>10.6f}")
+        if not r.ok:
+            print(f"    not converged: {r.message}")
+
+
+def run_cluster(name, N, n, workers, scheduler, rng):
+    import distributed
+
+    X = points(N.manifold, n, 0.5, 4.0, rng)
+    warm = X[:16]
+    rates = {}
+    for w in ([None] if scheduler else workers):
+        if scheduler:
+            client = distributed.Client(scheduler)
+            label = f"scheduler {scheduler} ({len(client.scheduler_info()['workers'])} workers)"
+            cluster = None
+        else:
+            # one thread per worker, numba's too: the ratio then measures workers, not threads
+            cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=40,
+                                               env={"NUMBA_NUM_THREADS": "1"})
+            client = distributed.Client(cluster)
+            label = f"LocalCluster, {w} worker{'s' if w > 1 else ''}"
+        try:
+            # many small tasks, so that every worker loads the kernels before the timed run
+            N.pairwise_distances(warm, client=client, chunk=2)
+            r = N.pairwise_distances(X, client=client, chunk=4096)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        rates[w] = r.pairs / r.elapsed
+        print(f"  {name} N={n}, {label}: {rates[w]:,.0f} pairs/s, {r.elapsed:.1f} s, "
+              f"converged {r.converged:.6f}")
+    if len(rates) == 2 and None not in rates:
+        a, b = sorted(rates)
+        print(f"  {name} N={n}: {b} workers / {a} worker = {rates[b] / rates[a]:.2f}x")
+
+
+def run_far(count, rng):
+    """Per-pair cost over (0.5, 10)^n, single-threaded, for the families without a closed form."""
+    numba.set_num_threads(1)
+    rows = []
+    for name, make, args in CATALOG:
+        M = make(*args)
+        if "distance" in M.model.closed_forms or any(p.lower != 0 or p.upper is not None
+                                                     for p in M.parameters):
+            continue
+        if M.model.constraints:
+            continue
+        N = M.numeric
+        x = points(M, count, 0.5, 10.0, rng)
+        y = points(M, count, 0.5, 10.0, rng)
+        N.distance(x[:2], y[:2])
+        t = time.perf_counter()
+        r = N.log(x, y, throw=False, full_output=True)
+        cost = (time.perf_counter() - t) / count
+        rows.append((name, cost, float(np.mean(r.status == 0)), float(np.mean(r.iterations))))
+    beta = next(cost for name, cost, _, _ in rows if name == "Beta")
+    print(f"\nfar pairs over (0.5, 10)^n, one thread, {count} pairs per family")
+    print(f"  {'family':<14} {'ms/pair':>8} {'/Beta':>6} {'converged':>10} {'integrations':>13}")
+    for name, cost, ok, rounds in rows:
+        print(f"  {name:<14} {cost * 1e3:>8.3f} {cost / beta:>6.2f} {ok:>10.4f} {rounds:>13.1f}")
+
+
+def run_gpu(name, N, rng, count=100_000, n=500):
+    x, v = points(N.manifold, count, 0.5, 4.0, rng), rng.normal(scale=0.5, size=(count, N.manifold.dim))
+    solver = N._solver(False)
+    solver.on("cuda")(x[:4], v[:4])  # compile
+    rates = {}
+    for backend in ("cpu", "cuda"):
+        t = time.perf_counter()
+        sol = solver.on(backend)(x, v, 1.0, rtol=1e-12)
+        rates[backend] = count / (time.perf_counter() - t)
+        rates[backend + "_x"] = sol.x[:, -1]
+    diff = np.nanmax(np.abs(rates["cuda_x"] - rates["cpu_x"]) / np.abs(rates["cpu_x"]))
+    print(f"  {name}: exp maps/s CPU {rates['cpu']:,.0f}, GPU {rates['cuda']:,.0f} "
+          f"({rates['cuda'] / rates['cpu']:.1f}x), max relative difference {diff:.1e}")
+    X = points(N.manifold, n, 0.5, 4.0, rng)
+    cpu = N.pairwise_distances(X)
+    gpu = N.pairwise_distances(X, backend="cuda")
+    diff = np.nanmax(np.abs(gpu.distances - cpu.distances) / np.maximum(cpu.distances, 1e-300))
+    print(f"  {name} N={n}: distances/s CPU {cpu.pairs / cpu.elapsed:,.0f}, GPU "
+          f"{gpu.pairs / gpu.elapsed:,.0f}, converged {gpu.converged:.6f}, max relative "
+          f"difference {diff:.1e}")
+
+
+PTX_SCRIPT = """
+import sys
+import numba.cuda.cuda_paths as cuda_paths
+import numba.cuda.dispatcher as dispatcher
+from numba import cuda
+
+
+class Hopper:
+    compute_capability = (9, 0)
+
+
+dispatcher.get_current_device = lambda: Hopper()  # no GPU needed for PTX (see tests)
+cuda_paths._get_nvrtc_path = lambda: ("stub", None)
+sys.path.insert(0, sys.argv[1])
+from manifolds import Beta, Dirichlet
+
+make = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}[sys.argv[2]]
+for name, ptx in make().numeric._solver(False).compile_ptx((9, 0)).items():
+    with open(f"{sys.argv[3]}/{name}.ptx", "w") as f:
+        f.write(ptx)
+"""
+
+
+def occupancy(registers, threads=128, regs_per_sm=65536, max_warps=64, max_blocks=32):
+    """Theoretical occupancy of an sm_90 SM (registers allocated per warp in units of 256)."""
+    per_warp = -(-registers * 32 // 256) * 256
+    warps = threads // 32
+    blocks = min(max_blocks, (regs_per_sm // per_warp) // warps)
+    return min(max_warps, blocks * warps) / max_warps
+
+
+def run_ptx(name):
+    folder = tempfile.mkdtemp(prefix="infogeom-ptx-")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", NUMBA_FORCE_CUDA_CC="9.0")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", PTX_SCRIPT, repo, name, folder], env=env,
+                          capture_output=True, text=True)
+    if proc.returncode:
+        print(f"  {name}: no PTX: {proc.stderr.strip().splitlines()[-1][:300]}")
+        return
+    print(f"  {name}: PTX for sm_90 in {time.perf_counter() - t:.0f} s")
+    for kernel in ("solve_cuda", "solve_cuda_var"):
+        path = os.path.join(folder, kernel + ".ptx")
+        try:
+            out = subprocess.run(["ptxas", "-v", "--gpu-name", "sm_90", path, "-o", os.devnull],
+                                 capture_output=True, text=True).stderr
+        except FileNotFoundError:
+            print(f"    {kernel}: ptxas not on PATH (PTX in {path})")
+            continue
+        entry = out[out.index("Compiling entry"):]
+        regs = int(re.search(r"Used (\d+) registers", entry).group(1))
+        frame = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", entry)
+        print(f"    {kernel}: {regs} registers, {frame.group(1)} B stack, {frame.group(2)} B spill "
+              f"stores, {frame.group(3)} B spill loads; occupancy at 128 threads/block "
+              f"{occupancy(regs):.1%}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--large", action="store_true", help="also N = 10^4 (5e7 pairs)")
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--pairs", type=int, default=2000, help="pairs for the distance() baseline")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cluster-n", type=int, default=2000, help="N of the cluster runs")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument("--far", action="store_true", help="per-family cost of far pairs")
+    parser.add_argument("--far-pairs", type=int, default=200)
+    parser.add_argument("--ptx", action="store_true", help="registers and occupancy of the CUDA kernels")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    sizes = args.sizes + ([10_000] if args.large else [])
+    try:
+        from numba import cuda
+
+        gpu = cuda.is_available()
+    except ImportError:
+        gpu = False
+    print(f"GPU: {'present' if gpu else 'none (CPU threads and Dask only)'}")
+    for name in args.families:
+        N = FAMILIES[name]().numeric
+        run_local(name, N, sizes, args.pairs, rng)
+        if gpu:
+            run_gpu(name, N, rng)
+        if not args.no_cluster:
+            run_cluster(name, N, args.cluster_n, args.workers, args.scheduler, rng)
+    if args.ptx:
+        print("\nCUDA kernels compiled for sm_90 (no GPU needed)")
+        for name in args.families:
+            run_ptx(name)
+    if args.far:
+        run_far(args.far_pairs, rng)
+
+
+if __name__ == "__main__":
+    main()
