@@ -329,8 +329,69 @@ class RationalAlgebra:
         """Field elements of a sympy Matrix, as nested lists."""
         return [[self.element(M[i, j]) for j in range(M.shape[1])] for i in range(M.shape[0])]
 
+    def sum(self, terms):
+        """The sum of field elements, adding numerators over each shared denominator first
+        (one gcd per distinct denominator instead of one per term).
+        """
+        groups = {}
+        for t in terms:
+            if t:
+                groups[t.denom] = groups[t.denom] + t.numer if t.denom in groups else t.numer
+        total = self.zero
+        for den, num in groups.items():
+            total += self.field.new(num, den)
+        return total
+
     def inverse(self, rows):
-        """Inverse of a square matrix of field elements by Gauss-Jordan elimination."""
+        r"""Inverse of a square matrix of field elements.
+
+        Structure first: the matrix splits into the blocks that its zero pattern connects
+        (each inverted alone); a block that is diagonal plus a constant times the all-ones
+        matrix, :math:`D + c\,\mathbf{1}\mathbf{1}^\top` (the Dirichlet and Categorical
+        metrics), has the closed-form inverse of Sherman and Morrison,
+        :math:`D^{-1} - c\,D^{-1}\mathbf{1}\mathbf{1}^\top D^{-1} / (1 + c\,\mathbf{1}^\top D^{-1}\mathbf{1})`;
+        any other block goes through Gauss-Jordan elimination.
+
+        Raises ``ZeroDivisionError`` for a singular matrix.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
+        >>> A = RationalAlgebra([p1, p2, p3], [], order=0)
+        >>> q = 1 - p1 - p2 - p3
+        >>> g = sp.Matrix(3, 3, lambda i, j: (1 / (p1, p2, p3)[i] if i == j else 0) + 1 / q)
+        >>> [A.expr(v) for v in A.inverse(A.matrix(g))[0]]
+        [-p1**2 + p1, -p1*p2, -p1*p3]
+        """
+        n = len(rows)
+        out = [[self.zero] * n for _ in range(n)]
+        for block in _blocks(rows):
+            sub = [[rows[i][j] for j in block] for i in block]
+            inv = self._sherman_morrison(sub) or self._gauss_jordan(sub)
+            for a, i in enumerate(block):
+                for b, j in enumerate(block):
+                    out[i][j] = inv[a][b]
+        return out
+
+    def _sherman_morrison(self, rows):
+        n = len(rows)
+        if n < 3:
+            return None
+        c = rows[0][1]
+        if not c or any(rows[i][j] != c for i in range(n) for j in range(n) if i != j):
+            return None
+        d = [rows[i][i] - c for i in range(n)]
+        if not all(d):
+            return None
+        dinv = [1 / v for v in d]
+        s = self.one + c * self.sum(dinv)
+        if not s:
+            raise ZeroDivisionError("the matrix is singular")
+        w = c / s
+        return [[(dinv[i] if i == j else self.zero) - w * dinv[i] * dinv[j] for j in range(n)] for i in range(n)]
+
+    def _gauss_jordan(self, rows):
         n = len(rows)
         a = [list(r) + [self.one if i == j else self.zero for j in range(n)] for i, r in enumerate(rows)]
         for c in range(n):
@@ -345,6 +406,28 @@ class RationalAlgebra:
                     f = a[r][c]
                     a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c], strict=True)]
         return [row[n:] for row in a]
+
+
+def _blocks(rows):
+    """Index sets of the diagonal blocks of a square matrix: the connected components of
+    the graph with an edge wherever an entry (or its transpose) is nonzero.
+    """
+    n = len(rows)
+    seen, blocks = set(), []
+    for start in range(n):
+        if start in seen:
+            continue
+        block, stack = [], [start]
+        seen.add(start)
+        while stack:
+            i = stack.pop()
+            block.append(i)
+            for j in range(n):
+                if j not in seen and (rows[i][j] or rows[j][i]):
+                    seen.add(j)
+                    stack.append(j)
+        blocks.append(sorted(block))
+    return blocks
 
 
 def normal_form(expr, coordinates=()):
