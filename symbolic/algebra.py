@@ -240,7 +240,7 @@ class RationalAlgebra:
         self._to_dummy = dict(zip(self.atoms, self._dummies, strict=True))
         self._from_dummy = dict(zip(self._dummies, self.atoms, strict=True))
         gens = self.coordinates + self.constants + self._dummies
-        self.field, *self.gens = _make_field(gens, sp.QQ)
+        self.field, *self.gens = _make_field(gens, sp.ZZ)
         self.zero, self.one = self.field.zero, self.field.one
         # derivative of every generator with respect to every coordinate
         n = len(self.coordinates)
@@ -330,17 +330,27 @@ class RationalAlgebra:
         return [[self.element(M[i, j]) for j in range(M.shape[1])] for i in range(M.shape[0])]
 
     def sum(self, terms):
-        """The sum of field elements, adding numerators over each shared denominator first
-        (one gcd per distinct denominator instead of one per term).
+        """The sum of field elements with a single cancellation.
+
+        Numerators over a shared denominator are added first; the distinct denominators
+        are brought to their least common multiple (gcds of denominators only, which are
+        small), and the one gcd of the total numerator with that multiple comes last.
+        Adding term by term would take a gcd of ever larger numerators at every step.
         """
         groups = {}
         for t in terms:
             if t:
                 groups[t.denom] = groups[t.denom] + t.numer if t.denom in groups else t.numer
-        total = self.zero
-        for den, num in groups.items():
-            total += self.field.new(num, den)
-        return total
+        if not groups:
+            return self.zero
+        if len(groups) == 1:
+            (den, num), = groups.items()
+            return self.field.new(num, den)
+        lcm = None
+        for den in groups:
+            lcm = den if lcm is None else lcm * den.exquo(lcm.gcd(den))
+        num = sum((v * lcm.exquo(den) for den, v in groups.items()), self.field.ring.zero)
+        return self.field.new(num, lcm)
 
     def inverse(self, rows):
         r"""Inverse of a square matrix of field elements.
