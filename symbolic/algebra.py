@@ -317,9 +317,51 @@ class RationalAlgebra:
         dnum = self._diff_poly(num, k)
         if den == 1:
             return dnum
+        if dnum.denom == 1:
+            fast = self._quotient_rule(num, den, dnum.numer, k)
+            if fast is not None:
+                return fast
         dden = self._diff_poly(den, k)
         fden = self.field(den)
         return dnum / fden - self.field(num) * dden / fden**2
+
+    def _factors(self, den):
+        """The irreducible factors of a denominator with their multiplicities (cached)."""
+        cache = self.__dict__.setdefault("_factor_cache", {})
+        if den not in cache:
+            cache[den] = den.factor_list()[1]
+        return cache[den]
+
+    def _quotient_rule(self, num, den, dnum, k):
+        r"""The derivative of a cancelled ``num/den`` without a gcd of the numerators.
+
+        With :math:`den = c\prod f_i^{e_i}` (irreducible :math:`f_i`, factored once) and
+        :math:`P` the product of the factors that depend on :math:`x_k`,
+        :math:`(num/den)' = (num'\,P - num \sum_i e_i f_i' P/f_i) / (den\,P)`. That is
+        already cancelled except where :math:`f_i` divides :math:`f_i'` (an exponential
+        atom), which is checked by trial division; only the integer content is left to
+        remove. ``None`` when a factor's derivative is not a polynomial.
+        """
+        moving = []
+        for f, e in self._factors(den):
+            df = self._diff_poly(f, k)
+            if not df:
+                continue
+            if df.denom != 1:
+                return None
+            moving.append((f, e, df.numer))
+        if not moving:
+            return self._cancel(dnum, den, dict(self._factors(den)))
+        ring = self.field.ring
+        P, rest = ring.one, ring.zero
+        for f, _, _ in moving:
+            P *= f
+        for f, e, df in moving:
+            rest += df.mul_ground(e) * P.exquo(f)
+        top, bottom = dnum * P - num * rest, den * P
+        # only where f divides f' (an exponential atom) can f divide the new numerator
+        divisible = {f: e + 1 for f, e, df in moving if not df.div(f)[1]}
+        return self._cancel(top, bottom, divisible)
 
     def gen_index(self, symbol):
         """Index of a coordinate or constant among the field's generators."""
@@ -332,10 +374,10 @@ class RationalAlgebra:
     def sum(self, terms):
         """The sum of field elements with a single cancellation.
 
-        Numerators over a shared denominator are added first; the distinct denominators
-        are brought to their least common multiple (gcds of denominators only, which are
-        small), and the one gcd of the total numerator with that multiple comes last.
-        Adding term by term would take a gcd of ever larger numerators at every step.
+        Numerators over a shared denominator are added first; the distinct denominators,
+        factored once each (they are small), are brought to their least common multiple,
+        and the total is cancelled by trial division by those factors. Adding term by term
+        would take a gcd of ever larger numerators at every step.
         """
         groups = {}
         for t in terms:
@@ -343,14 +385,39 @@ class RationalAlgebra:
                 groups[t.denom] = groups[t.denom] + t.numer if t.denom in groups else t.numer
         if not groups:
             return self.zero
-        if len(groups) == 1:
-            (den, num), = groups.items()
-            return self.field.new(num, den)
-        lcm = None
+        ring, ZZ = self.field.ring, self.field.ring.domain
+        top = {}
+        coeff = ZZ.one
         for den in groups:
-            lcm = den if lcm is None else lcm * den.exquo(lcm.gcd(den))
-        num = sum((v * lcm.exquo(den) for den, v in groups.items()), self.field.ring.zero)
-        return self.field.new(num, lcm)
+            coeff = ZZ.lcm(coeff, den.content())
+            for f, e in self._factors(den):
+                top[f] = max(top.get(f, 0), e)
+        lcm = ring(coeff)
+        for f, e in top.items():
+            lcm *= f**e
+        num = sum((v * lcm.exquo(den) for den, v in groups.items()), ring.zero)
+        return self._cancel(num, lcm, top)
+
+    def _cancel(self, top, bottom, factors):
+        """``top/bottom`` cancelled, given the irreducible factors of ``bottom`` (a mapping
+        factor -> multiplicity): trial division, then the integer content and the sign.
+        """
+        if not top:
+            return self.zero
+        for f, e in factors.items():
+            for _ in range(e):
+                q, r = top.div(f)
+                if r:
+                    break
+                top, bottom = q, bottom.exquo(f)
+        c = bottom.content()
+        if c != 1:
+            c = self.field.ring.domain.gcd(c, top.content())
+            if c != 1:
+                top, bottom = top.quo_ground(c), bottom.quo_ground(c)
+        if bottom.LC < 0:
+            top, bottom = -top, -bottom
+        return self.field.raw_new(top, bottom)
 
     def inverse(self, rows):
         r"""Inverse of a square matrix of field elements.
