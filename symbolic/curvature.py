@@ -100,7 +100,7 @@ class _Chain:
         for i in range(n):
             for j in range(i, n):
                 for k in range(n):
-                    v = half * (self.dg(j, k, i) + self.dg(i, k, j) - self.dg(i, j, k))
+                    v = half * A.sum([self.dg(j, k, i), self.dg(i, k, j), -self.dg(i, j, k)])
                     if self._skew is not None:
                         a, T = self._skew
                         v -= a * A.element(T[i, j, k])
@@ -132,10 +132,12 @@ class _Chain:
             (a, b), (c, d) = key
             A, first, second = self.A, self.first, self.second
             half = A.element(sp.Rational(1, 2))
-            deriv = self.ddg(a, d, b, c) + self.ddg(b, c, a, d) - self.ddg(a, c, b, d) - self.ddg(b, d, a, c)
-            quad = A.sum([first[b][c][p] * second[p][a][d] for p in range(self.n) if first[b][c][p] and second[p][a][d]]
-                         + [-first[b][d][p] * second[p][a][c] for p in range(self.n) if first[b][d][p] and second[p][a][c]])
-            self._cov[key] = half * deriv + quad
+            two = A.element(2)
+            # one sum, one cancellation: 2 R_abcd = (the four second derivatives) + 2 (quad)
+            terms = [self.ddg(a, d, b, c), self.ddg(b, c, a, d), -self.ddg(a, c, b, d), -self.ddg(b, d, a, c)]
+            terms += [two * first[b][c][p] * second[p][a][d] for p in range(self.n) if first[b][c][p] and second[p][a][d]]
+            terms += [-two * first[b][d][p] * second[p][a][c] for p in range(self.n) if first[b][d][p] and second[p][a][c]]
+            self._cov[key] = half * A.sum(terms)
         v = self._cov[key]
         return v if s * t > 0 else -v
 
