@@ -358,7 +358,8 @@ def _normal_fisher_metric(S, tri, coordinates):
     r"""The Fisher metric of the multivariate normal in (mean, covariance) coordinates, by
     matrix calculus before expanding: :math:`g(\mu_a, \mu_b) = (\Sigma^{-1})_{ab}`,
     :math:`g(d\Sigma_1, d\Sigma_2) = \tfrac12\operatorname{tr}(\Sigma^{-1}d\Sigma_1\Sigma^{-1}d\Sigma_2)`,
-    zero across the blocks (L. T. Skovgaard, Scand. J. Statist. 11, 1984, pp. 211-223).
+    zero across the blocks (L. T. Skovgaard, Scand. J. Statist. 11, 1984, pp. 211-223;
+    docs/guide/higher-dimension.md).
     """
     from symbolic import simplify_array
 
