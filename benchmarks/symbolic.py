@@ -436,11 +436,12 @@ def summary(recs, args):
             continue
         total, bound = _sum(timed, peer)
         tks = sum(r["toolkit"]["seconds"] for r in timed)
-        chs = sum(r["chain"] for r in timed if r["chain"] is not None) or float("nan")
+        chs = sum(r["chain"] for r in timed if r["chain"] is not None)
         gt = ">" if bound else ""
         over = "" if len(timed) == len(ok) else f" (over the {len(timed)} families it ran)"
+        full = f", {gt}{total / chs:.1f}x (full chain)" if chs else ""
         lines.append(f"  {peer}: {gt}{total:.2f} s{over}; sum ratio vs toolkit {gt}{total / tks:.1f}x "
-                     f"(constructor to scalar), {gt}{total / chs:.1f}x (full chain)")
+                     f"(constructor to scalar){full}")
         sum_ratio[peer] = (total / tks, bound, len(timed))
 
     by_name = {r["name"]: r for r in ok}
