@@ -384,6 +384,27 @@ class Laplace(StatisticalManifold):
             constants={} if b.is_number else {b: 1.5}))
 
 
+def _normal_fisher_metric(S, tri, coordinates):
+    r"""The Fisher metric of the multivariate normal in (mean, covariance) coordinates, by
+    matrix calculus before expanding: :math:`g(\mu_a, \mu_b) = (\Sigma^{-1})_{ab}`,
+    :math:`g(d\Sigma_1, d\Sigma_2) = \tfrac12\operatorname{tr}(\Sigma^{-1}d\Sigma_1\Sigma^{-1}d\Sigma_2)`,
+    zero across the blocks (L. T. Skovgaard, Scand. J. Statist. 11, 1984, pp. 211-223;
+    docs/guide/higher-dimension.md).
+    """
+    from symbolic import simplify_array
+
+    d = S.shape[0]
+    det, adj = S.det(), S.adjugate()
+    unit = [sp.Matrix(d, d, lambda r, c, e=(i, j): 1 if {r, c} == set(e) else 0) for i, j in tri]
+    g = sp.zeros(d + len(tri))
+    g[:d, :d] = adj / det
+    for a, Ea in enumerate(unit):
+        AEa = adj * Ea
+        for b in range(a, len(unit)):
+            g[d + a, d + b] = g[d + b, d + a] = sp.expand((AEa * adj * unit[b]).trace()) / (2 * det**2)
+    return simplify_array(g, coordinates)
+
+
 class MultivariateNormal(StatisticalManifold):
     """MultivariateNormal(d): coordinates mu1..mud, then the lower triangle of the
     covariance row by row (sigma11, sigma21, sigma22, ...).
@@ -399,7 +420,8 @@ class MultivariateNormal(StatisticalManifold):
                else parameter(f"sigma{i + 1}{j + 1}", typical=(-0.4, 0.4)) for i, j in tri}
         S = sp.Matrix(d, d, lambda i, j: sig[(max(i, j), min(i, j))].symbol)
         mu = sp.Matrix([p.symbol for p in mus])
-        P = S.inv()
+        det, adj = S.det(), S.adjugate()
+        P = adj / det
         xs = sp.Matrix(sp.symbols(f"x1:{d + 1}", real=True))
         stats = list(xs) + [xs[i] * xs[j] for i, j in tri]
         Pmu = P * mu
@@ -414,18 +436,25 @@ class MultivariateNormal(StatisticalManifold):
         def log_partition(t):
             Pt = precision(t)
             m = sp.Matrix(t[:d])
-            return (m.T * Pt.inv() * m)[0] / 2 - sp.log(Pt.det()) / 2 + d * sp.log(2 * sp.pi) / 2
+            return (m.T * Pt.adjugate() * m)[0] / (2 * Pt.det()) - sp.log(Pt.det()) / 2 + d * sp.log(2 * sp.pi) / 2
 
         Pt = precision(th)
-        cov_from_theta = Pt.inv()
+        cov_from_theta = Pt.adjugate() / Pt.det()
         mean_from_theta = cov_from_theta * sp.Matrix(th[:d])
         from_natural = list(mean_from_theta) + [sp.factor(cov_from_theta[i, j]) for i, j in tri]
         from_expectation = list(eta[:d]) + [eta[pos[(i, j)]] - eta[i] * eta[j] for i, j in tri]
         minors = [Constraint(S[:k, :k].det(), f"the leading {k}x{k} minor of the covariance > 0") for k in range(2, d + 1)]
+        coordinates = [p.symbol for p in mus + [sig[t] for t in tri]]
+        # F(theta(xi)) and the metric in matrix form (substituting theta(xi) into F and
+        # expanding is exponential in d: MultivariateNormal(3) took over 300 s)
+        closed = {"log_partition_at_coordinates": (mu.T * adj * mu)[0] / (2 * det) + sp.log(det) / 2
+                  + d * sp.log(2 * sp.pi) / 2,
+                  "fisher_metric": lambda: _normal_fisher_metric(S, tri, coordinates)}
         super().__init__(ExponentialFamily(
             f"MultivariateNormal({d})", mus + [sig[t] for t in tri], SampleSpace.product(tuple(xs)),
             stats, natural, log_partition, -0 * xs[0], theta=th,
-            from_natural=from_natural, from_expectation=from_expectation, constraints=minors))
+            from_natural=from_natural, from_expectation=from_expectation, constraints=minors,
+            closed_forms=closed))
 
 
 #: The catalog with typical constructor arguments, driving the test battery, the tour and

@@ -240,7 +240,7 @@ class RationalAlgebra:
         self._to_dummy = dict(zip(self.atoms, self._dummies, strict=True))
         self._from_dummy = dict(zip(self._dummies, self.atoms, strict=True))
         gens = self.coordinates + self.constants + self._dummies
-        self.field, *self.gens = _make_field(gens, sp.QQ)
+        self.field, *self.gens = _make_field(gens, sp.ZZ)
         self.zero, self.one = self.field.zero, self.field.one
         # derivative of every generator with respect to every coordinate
         n = len(self.coordinates)
@@ -317,9 +317,51 @@ class RationalAlgebra:
         dnum = self._diff_poly(num, k)
         if den == 1:
             return dnum
+        if dnum.denom == 1:
+            fast = self._quotient_rule(num, den, dnum.numer, k)
+            if fast is not None:
+                return fast
         dden = self._diff_poly(den, k)
         fden = self.field(den)
         return dnum / fden - self.field(num) * dden / fden**2
+
+    def _factors(self, den):
+        """The irreducible factors of a denominator with their multiplicities (cached)."""
+        cache = self.__dict__.setdefault("_factor_cache", {})
+        if den not in cache:
+            cache[den] = den.factor_list()[1]
+        return cache[den]
+
+    def _quotient_rule(self, num, den, dnum, k):
+        r"""The derivative of a cancelled ``num/den`` without a gcd of the numerators.
+
+        With :math:`den = c\prod f_i^{e_i}` (irreducible :math:`f_i`, factored once) and
+        :math:`P` the product of the factors that depend on :math:`x_k`,
+        :math:`(num/den)' = (num'\,P - num \sum_i e_i f_i' P/f_i) / (den\,P)`. That is
+        already cancelled except where :math:`f_i` divides :math:`f_i'` (an exponential
+        atom), which is checked by trial division; only the integer content is left to
+        remove. ``None`` when a factor's derivative is not a polynomial.
+        """
+        moving = []
+        for f, e in self._factors(den):
+            df = self._diff_poly(f, k)
+            if not df:
+                continue
+            if df.denom != 1:
+                return None
+            moving.append((f, e, df.numer))
+        if not moving:
+            return self._cancel(dnum, den, dict(self._factors(den)))
+        ring = self.field.ring
+        P, rest = ring.one, ring.zero
+        for f, _, _ in moving:
+            P *= f
+        for f, e, df in moving:
+            rest += df.mul_ground(e) * P.exquo(f)
+        top, bottom = dnum * P - num * rest, den * P
+        # only where f divides f' (an exponential atom) can f divide the new numerator
+        divisible = {f: e + 1 for f, e, df in moving if not df.div(f)[1]}
+        return self._cancel(top, bottom, divisible)
 
     def gen_index(self, symbol):
         """Index of a coordinate or constant among the field's generators."""
@@ -329,8 +371,104 @@ class RationalAlgebra:
         """Field elements of a sympy Matrix, as nested lists."""
         return [[self.element(M[i, j]) for j in range(M.shape[1])] for i in range(M.shape[0])]
 
+    def sum(self, terms):
+        """The sum of field elements with a single cancellation.
+
+        Numerators over a shared denominator are added first; the distinct denominators,
+        factored once each (they are small), are brought to their least common multiple,
+        and the total is cancelled by trial division by those factors. Adding term by term
+        would take a gcd of ever larger numerators at every step.
+        """
+        groups = {}
+        for t in terms:
+            if t:
+                groups[t.denom] = groups[t.denom] + t.numer if t.denom in groups else t.numer
+        if not groups:
+            return self.zero
+        ring, ZZ = self.field.ring, self.field.ring.domain
+        top = {}
+        coeff = ZZ.one
+        for den in groups:
+            coeff = ZZ.lcm(coeff, den.content())
+            for f, e in self._factors(den):
+                top[f] = max(top.get(f, 0), e)
+        lcm = ring(coeff)
+        for f, e in top.items():
+            lcm *= f**e
+        num = sum((v * lcm.exquo(den) for den, v in groups.items()), ring.zero)
+        return self._cancel(num, lcm, top)
+
+    def _cancel(self, top, bottom, factors):
+        """``top/bottom`` cancelled, given the irreducible factors of ``bottom`` (a mapping
+        factor -> multiplicity): trial division, then the integer content and the sign.
+        """
+        if not top:
+            return self.zero
+        for f, e in factors.items():
+            for _ in range(e):
+                q, r = top.div(f)
+                if r:
+                    break
+                top, bottom = q, bottom.exquo(f)
+        c = bottom.content()
+        if c != 1:
+            c = self.field.ring.domain.gcd(c, top.content())
+            if c != 1:
+                top, bottom = top.quo_ground(c), bottom.quo_ground(c)
+        if bottom.LC < 0:
+            top, bottom = -top, -bottom
+        return self.field.raw_new(top, bottom)
+
     def inverse(self, rows):
-        """Inverse of a square matrix of field elements by Gauss-Jordan elimination."""
+        r"""Inverse of a square matrix of field elements.
+
+        Structure first: the matrix splits into the blocks that its zero pattern connects
+        (each inverted alone); a block that is diagonal plus a constant times the all-ones
+        matrix, :math:`D + c\,\mathbf{1}\mathbf{1}^\top` (the Dirichlet and Categorical
+        metrics), has the closed-form inverse of Sherman and Morrison,
+        :math:`D^{-1} - c\,D^{-1}\mathbf{1}\mathbf{1}^\top D^{-1} / (1 + c\,\mathbf{1}^\top D^{-1}\mathbf{1})`;
+        any other block goes through Gauss-Jordan elimination.
+
+        Raises ``ZeroDivisionError`` for a singular matrix.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
+        >>> A = RationalAlgebra([p1, p2, p3], [], order=0)
+        >>> q = 1 - p1 - p2 - p3
+        >>> g = sp.Matrix(3, 3, lambda i, j: (1 / (p1, p2, p3)[i] if i == j else 0) + 1 / q)
+        >>> [A.expr(v) for v in A.inverse(A.matrix(g))[0]]
+        [-p1**2 + p1, -p1*p2, -p1*p3]
+        """
+        n = len(rows)
+        out = [[self.zero] * n for _ in range(n)]
+        for block in _blocks(rows):
+            sub = [[rows[i][j] for j in block] for i in block]
+            inv = self._sherman_morrison(sub) or self._gauss_jordan(sub)
+            for a, i in enumerate(block):
+                for b, j in enumerate(block):
+                    out[i][j] = inv[a][b]
+        return out
+
+    def _sherman_morrison(self, rows):
+        n = len(rows)
+        if n < 3:
+            return None
+        c = rows[0][1]
+        if not c or any(rows[i][j] != c for i in range(n) for j in range(n) if i != j):
+            return None
+        d = [rows[i][i] - c for i in range(n)]
+        if not all(d):
+            return None
+        dinv = [1 / v for v in d]
+        s = self.one + c * self.sum(dinv)
+        if not s:
+            raise ZeroDivisionError("the matrix is singular")
+        w = c / s
+        return [[(dinv[i] if i == j else self.zero) - w * dinv[i] * dinv[j] for j in range(n)] for i in range(n)]
+
+    def _gauss_jordan(self, rows):
         n = len(rows)
         a = [list(r) + [self.one if i == j else self.zero for j in range(n)] for i, r in enumerate(rows)]
         for c in range(n):
@@ -345,6 +483,28 @@ class RationalAlgebra:
                     f = a[r][c]
                     a[r] = [vr - f * vc for vr, vc in zip(a[r], a[c], strict=True)]
         return [row[n:] for row in a]
+
+
+def _blocks(rows):
+    """Index sets of the diagonal blocks of a square matrix: the connected components of
+    the graph with an edge wherever an entry (or its transpose) is nonzero.
+    """
+    n = len(rows)
+    seen, blocks = set(), []
+    for start in range(n):
+        if start in seen:
+            continue
+        block, stack = [], [start]
+        seen.add(start)
+        while stack:
+            i = stack.pop()
+            block.append(i)
+            for j in range(n):
+                if j not in seen and (rows[i][j] or rows[j][i]):
+                    seen.add(j)
+                    stack.append(j)
+        blocks.append(sorted(block))
+    return blocks
 
 
 def normal_form(expr, coordinates=()):

@@ -6,6 +6,9 @@ results are turned back into sympy expressions. Index conventions: :mod:`symboli
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cached_property
+
 import sympy as sp
 
 from .algebra import RationalAlgebra, flat, simplify_entries
@@ -27,42 +30,133 @@ def _array(entries, shape):
     return sp.ImmutableDenseNDimArray(entries, shape)
 
 
+def _pair(a, b):
+    """``(min, max)`` and the sign of the antisymmetric pair ``(a, b)`` (0 when equal)."""
+    if a == b:
+        return None, 0
+    return ((a, b), 1) if a < b else ((b, a), -1)
+
+
 class _Chain:
-    """The Levi-Civita (or alpha-) connection of a metric and its curvature, in one field."""
+    r"""The Levi-Civita (or alpha-) connection of a metric and its curvature, in one field.
+
+    Every stage is derived on first use and kept: asking for the scalar curvature derives
+    neither the mixed Riemann tensor nor any output expression. For the Levi-Civita
+    connection the curvature comes from the covariant tensor
+    :math:`R_{abcd} = \tfrac12(\partial_b\partial_c g_{ad} + \partial_a\partial_d g_{bc}
+    - \partial_a\partial_c g_{bd} - \partial_b\partial_d g_{ac})
+    + \Gamma_{bc,p}\Gamma^p_{ad} - \Gamma_{bd,p}\Gamma^p_{ac}`
+    (second derivatives of the metric, never of :math:`g^{-1}`), of which only the
+    independent components (:math:`a<b`, :math:`c<d`, :math:`(a,b)\le(c,d)`) are computed;
+    for a Hessian metric (an exponential family in its natural or expectation chart) the
+    derivative terms cancel exactly. The alpha-connection, which is not metric, goes through
+    :math:`\partial\Gamma + \Gamma\Gamma` of its symbols of the second kind.
+    """
 
     def __init__(self, g, coordinates, skewness=None, alpha=0):
         g = sp.Matrix(g)
         n = g.shape[0]
         self.n = n
         alpha = to_sympy(alpha, "alpha")
-        seeds = list(g) + ([] if skewness is None else flat(skewness)) + [alpha]
+        self.metric_connection = skewness is None or alpha == 0
+        seeds = list(g) + ([] if self.metric_connection else flat(skewness)) + [alpha]
         A = self.A = RationalAlgebra(coordinates, seeds, order=2)
-        G = A.matrix(g)
+        self.G = A.matrix(g)
+        self._skew = None if self.metric_connection else (A.element(alpha / 2), sp.Array(skewness))
+        self._d1, self._d2, self._cov = {}, {}, {}
+
+    # -- metric and its derivatives ------------------------------------------------------
+    @cached_property
+    def ginv(self):
         try:
-            self.ginv = A.inverse(G)
+            return self.A.inverse(self.G)
         except ZeroDivisionError:
             raise ValueError(
                 "the metric is singular (rank-deficient), so it has no Levi-Civita connection or "
                 "curvature; a single stochastic neuron with one fixed input has a rank-one metric "
                 "(average it over inputs first)") from None
-        dG = [[[A.diff(G[i][j], k) for k in range(n)] for j in range(n)] for i in range(n)]
-        half = A.element(sp.Rational(1, 2))
-        first = [[[half * (dG[j][k][i] + dG[i][k][j] - dG[i][j][k]) for k in range(n)] for j in range(n)] for i in range(n)]
-        if skewness is not None and alpha != 0:
-            T = sp.Array(skewness)
-            a = A.element(alpha) * half
-            first = [[[first[i][j][k] - a * A.element(T[i, j, k]) for k in range(n)] for j in range(n)] for i in range(n)]
-        self.first = first
-        self.second = [[[sum((self.ginv[k][l] * first[i][j][l] for l in range(n)), A.zero) for j in range(n)]
-                        for i in range(n)] for k in range(n)]
 
-    def riemann(self):
-        if hasattr(self, "_riemann"):
-            return self._riemann
-        A, n, S = self.A, self.n, self.second
+    def dg(self, i, j, k):
+        r""":math:`\partial_k g_{ij}`, cached."""
+        key = (min(i, j), max(i, j), k)
+        if key not in self._d1:
+            self._d1[key] = self.A.diff(self.G[i][j], k) if self.G[i][j] else self.A.zero
+        return self._d1[key]
+
+    def ddg(self, i, j, k, l):
+        r""":math:`\partial_k\partial_l g_{ij}`, cached."""
+        key = (min(i, j), max(i, j), min(k, l), max(k, l))
+        if key not in self._d2:
+            d = self.dg(i, j, key[2])
+            self._d2[key] = self.A.diff(d, key[3]) if d else self.A.zero
+        return self._d2[key]
+
+    # -- connection ------------------------------------------------------------------------
+    @cached_property
+    def first(self):
+        A, n = self.A, self.n
+        half = A.element(sp.Rational(1, 2))
+        out = [[[None] * n for _ in range(n)] for _ in range(n)]
+        for i in range(n):
+            for j in range(i, n):
+                for k in range(n):
+                    v = half * A.sum([self.dg(j, k, i), self.dg(i, k, j), -self.dg(i, j, k)])
+                    if self._skew is not None:
+                        a, T = self._skew
+                        v -= a * A.element(T[i, j, k])
+                    out[i][j][k] = out[j][i][k] = v
+        return out
+
+    @cached_property
+    def second(self):
+        A, n, ginv, first = self.A, self.n, self.ginv, self.first
+        out = [[[None] * n for _ in range(n)] for _ in range(n)]
+        for k in range(n):
+            for i in range(n):
+                for j in range(i, n):
+                    v = A.sum(ginv[k][l] * first[i][j][l] for l in range(n) if ginv[k][l] and first[i][j][l])
+                    out[k][i][j] = out[k][j][i] = v
+        return out
+
+    # -- curvature -------------------------------------------------------------------------
+    def covariant(self, a, b, c, d):
+        """:math:`R_{abcd} = g_{ae} R^e{}_{bcd}` of the Levi-Civita connection, from the
+        independent components.
+        """
+        P, s = _pair(a, b)
+        Q, t = _pair(c, d)
+        if not s * t:
+            return self.A.zero
+        key = (P, Q) if P <= Q else (Q, P)
+        if key not in self._cov:
+            (a, b), (c, d) = key
+            A, first, second = self.A, self.first, self.second
+            half = A.element(sp.Rational(1, 2))
+            two = A.element(2)
+            # one sum, one cancellation: 2 R_abcd = (the four second derivatives) + 2 (quad)
+            terms = [self.ddg(a, d, b, c), self.ddg(b, c, a, d), -self.ddg(a, c, b, d), -self.ddg(b, d, a, c)]
+            terms += [two * first[b][c][p] * second[p][a][d] for p in range(self.n) if first[b][c][p] and second[p][a][d]]
+            terms += [-two * first[b][d][p] * second[p][a][c] for p in range(self.n) if first[b][d][p] and second[p][a][c]]
+            self._cov[key] = half * A.sum(terms)
+        v = self._cov[key]
+        return v if s * t > 0 else -v
+
+    @cached_property
+    def _riemann(self):
+        A, n = self.A, self.n
+        R = [[[[A.zero] * n for _ in range(n)] for _ in range(n)] for _ in range(n)]
+        if self.metric_connection:
+            ginv = self.ginv
+            for i in range(n):
+                for j in range(n):
+                    for k in range(n):
+                        for l in range(k + 1, n):
+                            v = A.sum(ginv[i][m] * self.covariant(m, j, k, l) for m in range(n) if ginv[i][m])
+                            R[i][j][k][l], R[i][j][l][k] = v, -v
+            return R
+        S = self.second
         # dS[m][i][l][j] = d_m Gamma^i_lj
         dS = [[[[A.diff(S[i][l][j], m) for j in range(n)] for l in range(n)] for i in range(n)] for m in range(n)]
-        R = [[[[A.zero] * n for _ in range(n)] for _ in range(n)] for _ in range(n)]
         for i in range(n):
             for j in range(n):
                 for k in range(n):
@@ -72,16 +166,48 @@ class _Chain:
                             v += S[i][k][m] * S[m][l][j] - S[i][l][m] * S[m][k][j]
                         R[i][j][k][l] = v
                         R[i][j][l][k] = -v
-        self._riemann = R
         return R
 
+    def riemann(self):
+        return self._riemann
+
+    @cached_property
+    def _ricci(self):
+        A, n = self.A, self.n
+        if not self.metric_connection:
+            R = self.riemann()
+            return [[A.sum(R[i][j][i][l] for i in range(n)) for l in range(n)] for j in range(n)]
+        ginv = self.ginv
+        Ric = [[None] * n for _ in range(n)]
+        for j in range(n):
+            for l in range(j, n):
+                Ric[j][l] = Ric[l][j] = A.sum(ginv[i][m] * self.covariant(m, j, i, l)
+                                              for i in range(n) for m in range(n) if ginv[i][m])
+        return Ric
+
     def ricci(self):
-        R, n, A = self.riemann(), self.n, self.A
-        return [[sum((R[i][j][i][l] for i in range(n)), A.zero) for l in range(n)] for j in range(n)]
+        return self._ricci
+
+    @cached_property
+    def _scalar(self):
+        A, n, ginv = self.A, self.n, self.ginv
+        if not self.metric_connection:
+            Ric = self.ricci()
+            return A.sum(ginv[j][l] * Ric[j][l] for j in range(n) for l in range(n))
+        # g^ac g^bd R_abcd over the independent components: each pair of pairs P = (a, b),
+        # Q = (c, d) stands for its 8 symmetric images, weight 2 (g^ac g^bd - g^ad g^bc)
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
+        terms = []
+        for x, (a, b) in enumerate(pairs):
+            for (c, d) in pairs[x:]:
+                w = ginv[a][c] * ginv[b][d] - ginv[a][d] * ginv[b][c]
+                if w:
+                    f = 2 if (a, b) == (c, d) else 4
+                    terms.append(A.element(f) * w * self.covariant(a, b, c, d))
+        return A.sum(terms)
 
     def scalar(self):
-        Ric, n, A = self.ricci(), self.n, self.A
-        return sum((self.ginv[j][l] * Ric[j][l] for j in range(n) for l in range(n)), A.zero)
+        return self._scalar
 
     def out(self, nested, shape):
         flat = nested
@@ -106,12 +232,34 @@ class _Chain:
         return _array([expr(v) for v in flat], shape)
 
 
+class _Lazy(Mapping):
+    """A read-only mapping whose values are computed on first access."""
+
+    def __init__(self, thunks):
+        self._thunks, self._values = dict(thunks), {}
+
+    def __getitem__(self, key):
+        if key not in self._values:
+            self._values[key] = self._thunks[key]()
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._thunks)
+
+    def __len__(self):
+        return len(self._thunks)
+
+    def __repr__(self):
+        return f"{{{', '.join(f'{k!r}: ...' for k in self._thunks)}}}"
+
+
 def curvature_chain(g, coordinates, skewness=None, alpha=0):
     r"""Christoffel symbols (both kinds), Riemann, Ricci and scalar curvature in one pass.
 
-    Returns a dict with keys ``christoffel_1st``, ``christoffel_2nd``, ``riemann``, ``ricci``,
-    ``scalar``. With ``skewness`` (the Amari-Chentsov tensor) and ``alpha``, the connection is
-    the alpha-connection :math:`\Gamma_{ij,k} - \tfrac{\alpha}{2} T_{ijk}`.
+    Returns a read-only mapping with keys ``christoffel_1st``, ``christoffel_2nd``, ``riemann``,
+    ``ricci``, ``scalar``; each value is derived on first access (the scalar curvature alone
+    never builds the mixed Riemann tensor or factors its entries). With ``skewness`` (the
+    Amari-Chentsov tensor) and ``alpha``, the connection is the alpha-connection :math:`\Gamma_{ij,k} - \tfrac{\alpha}{2} T_{ijk}`.
 
     Examples
     --------
@@ -122,13 +270,13 @@ def curvature_chain(g, coordinates, skewness=None, alpha=0):
     """
     c = _Chain(g, coordinates, skewness, alpha)
     n = c.n
-    return {
-        "christoffel_1st": c.out(c.first, (n, n, n)),
-        "christoffel_2nd": c.out(c.second, (n, n, n)),
-        "riemann": c.out(c.riemann(), (n, n, n, n)),
-        "ricci": sp.Matrix(c.out(c.ricci(), (n, n)).tolist()),
-        "scalar": c.A.expr(c.scalar(), factor=True),
-    }
+    return _Lazy({
+        "christoffel_1st": lambda: c.out(c.first, (n, n, n)),
+        "christoffel_2nd": lambda: c.out(c.second, (n, n, n)),
+        "riemann": lambda: c.out(c.riemann(), (n, n, n, n)),
+        "ricci": lambda: sp.Matrix(c.out(c.ricci(), (n, n)).tolist()),
+        "scalar": lambda: c.A.expr(c.scalar(), factor=True),
+    })
 
 
 def metric_to_christoffel_1st(g, coordinates):
@@ -157,7 +305,7 @@ def christoffel_2nd_to_riemann(gamma, coordinates):
     n = gamma.shape[0]
     A = RationalAlgebra(coordinates, flat(gamma), order=1)
     c = _Chain.__new__(_Chain)
-    c.A, c.n = A, n
+    c.A, c.n, c.metric_connection = A, n, False
     c.second = [[[A.element(gamma[k, i, j]) for j in range(n)] for i in range(n)] for k in range(n)]
     return c.out(c.riemann(), (n,) * 4)
 

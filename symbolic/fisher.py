@@ -94,7 +94,8 @@ def fisher_metric(model, method="auto"):
         else:
             method = "score"
     if method == "closed_form":
-        return sp.Matrix(model.closed_forms["fisher_metric"])
+        form = model.closed_forms["fisher_metric"]
+        return sp.Matrix(form() if callable(form) else form)
     if method == "log_partition":
         return fisher_metric_from_log_partition(model)
     if method == "score":

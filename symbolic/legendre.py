@@ -225,7 +225,13 @@ def kl_divergence(model):
     F = model.log_partition
     Fat = lambda th: canonical_functions(F.subs(dict(zip(model.theta, th, strict=True)), simultaneous=True))
     grad = expectation_parameters(model)
-    value = Fat(th2) - Fat(th1) - sum(g * (a - b) for g, a, b in zip(grad, th2, th1, strict=True))
+    if "log_partition_at_coordinates" in model.closed_forms:
+        # the declared F(theta(xi)) (matrix form), so that its atoms are those of the density
+        F1 = model.log_partition_at_coordinates()
+        F_1, F_2 = F1, F1.subs(to2, simultaneous=True)
+    else:
+        F_1, F_2 = Fat(th1), Fat(th2)
+    value = F_2 - F_1 - sum(g * (a - b) for g, a, b in zip(grad, th2, th1, strict=True))
     value = sp.expand(sp.expand_log(value, force=False))
     value = sp.expand(simplify_entries([value], model.coordinates + tuple(second), factor=False)[0])
     return _tidy_logs(_whole_angles(value), _samples(model, second=True))

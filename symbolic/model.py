@@ -252,8 +252,10 @@ class StatisticalModel:
         Optional known results (``"fisher_metric"``, ...) that derivations use instead of the
         generic route; tests compare them with the generic route. ``"distance"`` holds the
         closed-form Fisher-Rao distance (``numeric.geodesics.distances.ClosedFormDistance``),
-        which the numeric layer uses after checking its metric; a reparametrised model keeps
-        none of them.
+        which the numeric layer uses after checking its metric; an exponential family may give
+        ``"log_partition_at_coordinates"``, :math:`F(\theta(\xi))` in the coordinates; a
+        reparametrised model keeps none of them. A value may be a function of no arguments,
+        called when the result is first asked for.
     constants : mapping
         Fixed values of symbols that are not coordinates (``n`` of a Binomial, ...), for
         display and numerics.
@@ -424,6 +426,7 @@ class ExponentialFamily(StatisticalModel):
         declared = {s.name: s for e in (self.from_expectation or ()) for s in e.free_symbols}
         self.eta = tuple(declared.get(f"{EXPECTATION_PREFIX}{a + 1}", sp.Symbol(f"{EXPECTATION_PREFIX}{a + 1}", real=True))
                          for a in range(m))
+        self.closed_forms = dict(kwargs.get("closed_forms") or {})
         log_density = sum(t * s for t, s in zip(self.natural, self.statistics, strict=True)) - self.log_partition_at_coordinates() + self.log_base
         super().__init__(name, parameters, space, log_density, **kwargs)
 
@@ -462,7 +465,10 @@ class ExponentialFamily(StatisticalModel):
         from .algebra import simplify_entries
 
         if "_F_at_coordinates" not in self.__dict__:
-            F = self.at_coordinates(self.log_partition)
+            # a declared closed form (the normal family's matrix form) spares substituting
+            # theta(xi) into F, whose expansion is exponential in the dimension
+            closed = self.__dict__.get("closed_forms", {}).get("log_partition_at_coordinates")
+            F = self.at_coordinates(self.log_partition) if closed is None else sp.sympify(closed, strict=True)
             # a cancelled form keeps its derivatives small
             self._F_at_coordinates = simplify_entries([sp.expand(F)], self.coordinates, factor=False)[0]
         return self._F_at_coordinates
