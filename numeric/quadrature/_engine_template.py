@@ -255,7 +255,11 @@ def panel(theta, c, s, a, b, z, jet, f, fv, res, err, level):
                 fv[q, k] = w * f[k]
                 if not math.isfinite(fv[q, k]):
                     fv[q, k] = 0.0
-                    status = 2
+                    # a weight below 1e-250 (of a total mass of 1) sits where both the density
+                    # and the score's numerator and denominator underflow (0/0 in the tail of
+                    # a mixture); what it leaves out is far below any tolerance
+                    if w > 1e-250:
+                        status = 2
         else:
             if L > -np.inf and not (L < np.inf):
                 status = 2
