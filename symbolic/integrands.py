@@ -140,7 +140,7 @@ def model_to_score_jet(model, constants=None):
     coords = tuple(model.coordinates)
     logp = _loggamma_form(sp.sympify(model.log_density, strict=True).subs(constants))
     for bound in (space.lower, space.upper):
-        if sp.sympify(bound).subs(constants).free_symbols & set(coords):
+        if sp.sympify(bound, strict=True).subs(constants).free_symbols & set(coords):
             raise ValueError(f"the sample space {space.describe()} of {model.name} moves with the "
                              f"coordinates; the numeric route needs a fixed support")
     if space.kind == "simplex":
@@ -149,8 +149,8 @@ def model_to_score_jet(model, constants=None):
     n = len(coords)
     if space.kind in ("interval", "product"):
         variables, to_sample, log_jacobian = [], [], sp.Integer(0)
-        lower = sp.sympify(space.lower).subs(constants)
-        upper = sp.sympify(space.upper).subs(constants)
+        lower = sp.sympify(space.lower, strict=True).subs(constants)
+        upper = sp.sympify(space.upper, strict=True).subs(constants)
         for k, x in enumerate(space.variables):
             u = sp.Symbol(f"u{k}" if len(space.variables) > 1 else "u", real=True)
             xu, logj = interval_to_line(x, lower, upper, u)
@@ -178,8 +178,8 @@ def model_to_score_jet(model, constants=None):
         hess = [[sp.Integer(0)] * d for _ in range(d)]
     extra = {}
     if kind == "integers":
-        extra = dict(lower=sp.sympify(space.lower).subs(constants),
-                     upper=sp.sympify(space.upper).subs(constants))
+        extra = dict(lower=sp.sympify(space.lower, strict=True).subs(constants),
+                     upper=sp.sympify(space.upper, strict=True).subs(constants))
     elif kind == "finite":
         extra = dict(values=tuple(space.values))
     return ScoreJet(kind, coords, tuple(variables), L, sp.Array(s1), sp.Array(s2), sp.Array(s3),

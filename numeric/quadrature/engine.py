@@ -281,7 +281,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
 
     def split(e):
         # (terms free of the observation, the rest): the first are evaluated once per point
-        return sp.sympify(e).as_independent(*variables, as_Add=True)
+        return sp.sympify(e, strict=True).as_independent(*variables, as_Add=True)
 
     head = [split(e) for e in (rewrite_quotients(jet.log_weight),
                                *[rewrite_quotients(e) for e in jet.score])]
@@ -303,10 +303,10 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
     lower, upper, has_upper = 0.0, 0.0, False
     if jet.kind == "integers":
         lower = float(jet.lower)
-        has_upper = bool(sp.sympify(jet.upper).is_finite)
+        has_upper = bool(sp.sympify(jet.upper, strict=True).is_finite)
         upper = float(jet.upper) if has_upper else 0.0
     values = [float(v) for v in jet.values] or [0.0]
-    source = _engine_template.TEMPLATE.substitute(
+    source = _engine_template.ENGINE_TEMPLATE.substitute(
         N=n, D=d, J=off_s3 + n**3 + n + d + 1 + n + n**2 + n**3, OFF_Z=off_s3 + n**3,
         OFF_C=off_s3 + n**3 + n + d, M=off_dt + n**4, OFF_S1=off_s1, OFF_S2=off_s2, OFF_S3=off_s3,
         OFF_A=off_a, OFF_T=off_t, OFF_DA=off_da, OFF_DT=off_dt, XK=_literal_array(x),
