@@ -61,10 +61,14 @@ class ReferenceExpectations:
                                                       for i in range(n)])
                 return memo[u]
 
+            floor = -1000 - 3 * self.dps * mpmath.log(10)
+
             def integrand(h):
                 def f(u):
                     L, s, s2 = values(u)
-                    if L == -mpmath.inf:
+                    # a weight below e^floor is far below the working precision (and mpmath's
+                    # exp of an argument such as -1e44 computes log 2 to 44 digits first)
+                    if L < floor:
                         return mpmath.mpf(0)
                     w = mpmath.exp(L)
                     return w * h(s, s2) if w != 0 else mpmath.mpf(0)
