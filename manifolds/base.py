@@ -406,6 +406,39 @@ class StatisticalManifold:
 
         return self.cached("numeric", lambda: NumericManifold(self))
 
+    def numeric_geometry(self, method="auto", tol=1e-12):
+        """Compiled geometry by the exact route (:attr:`numeric`) or by quadrature of exact
+        integrands (:class:`manifolds.quadrature.QuadratureManifold`).
+
+        Parameters
+        ----------
+        method : {"auto", "exact", "numeric"}
+            ``auto`` takes the exact route unless the exact Fisher metric raises
+            :class:`symbolic.errors.NotClosedFormError`, then the numeric one.
+        tol : float
+            Relative accuracy of the numeric route's expectations.
+
+        Examples
+        --------
+        >>> from manifolds import Poisson
+        >>> Poisson().numeric_geometry("numeric").metric([2.0]).round(14).tolist()
+        [[0.5]]
+        """
+        from symbolic.validation import choice
+
+        method = choice("method", method, ("auto", "exact", "numeric"))
+        if method == "auto":
+            try:
+                self.fisher_metric()
+                return self.numeric
+            except NotClosedFormError:
+                method = "numeric"
+        if method == "exact":
+            return self.numeric
+        from .quadrature import QuadratureManifold
+
+        return self.cached(("quadrature", float(tol)), lambda: QuadratureManifold(self, tol))
+
     # -- optimisation (manifolds.optim; imported on first use, it loads scipy) ------------
     def natural_gradient_descent(self, loss, x0, lr, steps, **options):
         """Natural-gradient descent of ``loss`` from ``x0``: :func:`manifolds.optim.natural_gradient_descent`.

@@ -1,0 +1,204 @@
+"""The numeric route of a manifold: ``M.numeric_geometry(method="numeric")``.
+
+:class:`QuadratureManifold` is a :class:`manifolds.numerics.NumericManifold` whose metric,
+Christoffel symbols and Amari-Chentsov tensor are expectations taken by quadrature
+(:mod:`numeric.quadrature`) of exact integrands (:mod:`symbolic.integrands`), for models
+whose expectations have no closed form: mixtures, truncated laws, the Weibull in both
+parameters. Everything else is inherited unchanged: the geodesic integrator, the shooting
+log map, distances, the log-density and the score; natural-gradient descent and Fisher
+scoring run on the same engines (:mod:`numeric.optim.gradient_methods`) as for the catalog.
+
+Accuracy: ``tol`` is the relative accuracy of every expectation (each moment within ``tol``
+times the largest of its kind, see :mod:`numeric.quadrature.engine`); the ``*_estimate``
+methods return the values with their error estimates, and :meth:`QuadratureManifold.geodesic_error`
+says how much the quadrature moves a geodesic's end point.
+
+Examples
+--------
+>>> from manifolds import Normal
+>>> K = Normal().numeric_geometry("numeric")
+>>> (K.metric([0.0, 2.0]).round(13) + 0.0).tolist()
+[[0.25, 0.0], [0.0, 0.5]]
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from numeric.optim.gradient_methods import metric_descent, scoring_steps
+from numeric.quadrature import QuadratureStatus, compile_expectations
+from symbolic.errors import DerivationError
+from symbolic.integrands import model_to_score_jet
+from symbolic.validation import positive
+
+from .numerics import NumericManifold
+
+__all__ = ["QuadratureManifold"]
+
+
+class QuadratureManifold(NumericManifold):
+    """Batched geometry and geodesics of a manifold by quadrature of exact integrands.
+
+    Parameters
+    ----------
+    manifold : manifolds.StatisticalManifold
+    tol : float
+        Relative accuracy of the expectations (default 1e-12), inside the geodesic
+        integrator too.
+
+    Notes
+    -----
+    Made by ``M.numeric_geometry("numeric", tol=...)``, cached per ``tol``; the module is
+    compiled on first use and cached on disk.
+    """
+
+    def __init__(self, manifold, tol=1e-12):
+        super().__init__(manifold)
+        self.tol = positive("tol", tol)
+
+    def __repr__(self):
+        return f"QuadratureManifold({self.manifold.name}, tol={self.tol!r})"
+
+    @functools.cached_property
+    def engine(self):
+        """The compiled :class:`numeric.quadrature.ExpectationEngine`."""
+        jet = model_to_score_jet(self.manifold.model, self._constants)
+        return compile_expectations(jet, self.domain, self.tol)
+
+    # -- estimates -------------------------------------------------------------------------
+    def metric_estimate(self, x, tol=None):
+        """The metric with its error estimate (:class:`numeric.quadrature.Estimate`)."""
+        return self.engine.metric(self.validate(x), tol)
+
+    def christoffel_estimate(self, x, alpha=0.0, tol=None, kind=2):
+        """Christoffel symbols of the α-connection with error estimates: of the second kind
+        ``[k, i, j]`` (default) or of the first kind ``[i, j, k]``.
+        """
+        x = self.validate(x)
+        if kind == 1:
+            return self.engine.christoffel_first(x, alpha, tol)
+        return self.engine.christoffel(x, alpha, tol)
+
+    def amari_chentsov_estimate(self, x, tol=None):
+        """``T_ijk = E[s_i s_j s_k]`` with its error estimate."""
+        return self.engine.amari_chentsov(self.validate(x), tol)
+
+    @staticmethod
+    def _value(estimate, what):
+        # NON_FINITE marks nodes whose integrand overflowed where the weight was not zero;
+        # they are left out (the tails of a mixture, where the score is 0/0 in float64, and
+        # the reference agrees to 1e-16 there); the status stays visible in *_estimate
+        if np.any(np.asarray(estimate.status) == QuadratureStatus.WORK_LIMIT):
+            raise DerivationError(f"{what}: {estimate.message} (the *_estimate methods return the "
+                                  f"value with its error)")
+        return estimate.value
+
+    # -- the quantities of NumericManifold ---------------------------------------------------
+    def metric(self, x):
+        """Fisher metric ``g_ij``, shape (..., n, n), to :attr:`tol`.
+
+        Raises
+        ------
+        DerivationError
+            where the quadrature reached its work limit before the tolerance (see
+            :meth:`metric_estimate`).
+        """
+        return self._value(self.metric_estimate(x), "the metric")
+
+    def inverse_metric(self, x):
+        """Inverse metric ``g^ij``, shape (..., n, n)."""
+        return np.linalg.inv(self.metric(x))
+
+    def christoffel(self, x, alpha=0.0):
+        """Christoffel symbols ``[..., k, i, j] = Γ^k_ij`` of the α-connection."""
+        alpha = self._solver_for(alpha)[1]
+        return self._value(self.christoffel_estimate(x, alpha[0] if alpha else 0.0),
+                           "the Christoffel symbols")
+
+    def christoffel_first(self, x, alpha=0.0):
+        """Christoffel symbols of the first kind ``[..., i, j, k] = Γ_ij,k`` of the
+        α-connection.
+        """
+        return self._value(self.christoffel_estimate(x, float(alpha), kind=1),
+                           "the Christoffel symbols")
+
+    def amari_chentsov(self, x):
+        """The Amari-Chentsov tensor ``T_ijk``, shape (..., n, n, n)."""
+        return self._value(self.amari_chentsov_estimate(x), "the Amari-Chentsov tensor")
+
+    @functools.cached_property
+    def _metric_kernels(self):
+        return {"metric": self.metric, "inverse_metric": self.inverse_metric}
+
+    def _compile_solver(self, with_alpha):
+        return self.engine.solver(with_alpha)
+
+    @property
+    def closed_form_distance(self):
+        """None: the numeric route shoots every distance."""
+        return None
+
+    def _checked(self, key, value, points, what, core_ndim, params=()):
+        # no exact expression to fall back on: a non-finite value is reported as it is
+        return value
+
+    def geodesic_error(self, x0, v0, t1=1.0, *, alpha=0.0, rtol=1e-12, factor=1e-3):
+        """How much the quadrature moves the end points of geodesics.
+
+        The geodesics are integrated twice, with the quadrature at :attr:`tol` and at
+        ``factor * tol`` (a second compiled module), and the difference of the end points
+        is returned, shape (..., n): the error that the quadrature adds to
+        ``geodesic(x0, v0, t1).x[..., -1, :]`` (the integrator's own error, ``rtol``, comes
+        on top).
+        """
+        finer = self.manifold.numeric_geometry("numeric", tol=max(self.tol * factor, 1e-15))
+        a = self.geodesic(x0, v0, t1, alpha=alpha, rtol=rtol, throw=True).x[..., -1, :]
+        b = finer.geodesic(x0, v0, t1, alpha=alpha, rtol=rtol, throw=True).x[..., -1, :]
+        return np.abs(a - b)
+
+    # -- optimisation on the same engines as the catalog's ------------------------------------
+    def natural_gradient_descent(self, gradient, x0, lr, steps, **options):
+        """Natural-gradient descent with this metric:
+        :func:`numeric.optim.gradient_methods.metric_descent` with ``gradient(x)`` the
+        Euclidean gradient of the loss.
+        """
+        x0 = self.validate(x0, "x0")
+        return metric_descent(self.metric, gradient, x0, lr, steps,
+                              inside=self._inside, **options)
+
+    def fisher_scoring(self, data, x0, **options):
+        """Maximum likelihood from ``data`` by Fisher scoring
+        (:func:`numeric.optim.gradient_methods.scoring_steps`), information ``N g(x)``.
+        """
+        x0 = self.validate(x0, "x0")
+        data = np.asarray(data, dtype=np.float64)
+        count = data.shape[0]
+
+        def score(x):
+            return self.score(x, data).sum(axis=0)
+
+        def loglik(x):
+            return float(self.log_density(x, data).sum())
+
+        return scoring_steps(score, lambda x: count * self.metric(x), x0, loglik=loglik,
+                             inside=self._inside, **options)
+
+    def _inside(self, x):
+        try:
+            self.validate(x)
+        except (ValueError, TypeError):
+            return False
+        return True
+
+    def reference(self, dps=30):
+        """The same expectations with mpmath at ``dps`` digits
+        (:class:`numeric.quadrature.reference.ReferenceExpectations`), to certify this route.
+        """
+        from numeric.quadrature.reference import ReferenceExpectations
+
+        return ReferenceExpectations(model_to_score_jet(self.manifold.model, self._constants),
+                                     dps=dps)
+
+
+
