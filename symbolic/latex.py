@@ -16,6 +16,8 @@ from itertools import product
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+__all__ = ["latex", "quantity_latex"]
+
 __all__ = ["latex", "quantity_latex", "GREEK_ALIASES"]
 
 #: Symbol names that stand for a Greek letter sympy does not recognise.
