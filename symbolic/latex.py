@@ -10,8 +10,8 @@ indices in the order of :mod:`symbolic.conventions` (:math:`\Gamma^k{}_{ij}` for
 """
 from __future__ import annotations
 
+import itertools
 import re
-from itertools import product
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -105,7 +105,7 @@ def quantity_latex(value, name=None, coordinates=()):
     head, upper, lower = _LABELS[name]
     labels = [latex(c) for c in coordinates]
     lines = []
-    for idx in product(range(len(coordinates)), repeat=value.rank()):
+    for idx in itertools.product(range(len(coordinates)), repeat=value.rank()):
         entry = value[idx]
         if entry == 0 or _is_duplicate(name, idx):
             continue
