@@ -418,10 +418,20 @@ def _check_support(model, subs):
                 f"space {space.describe()}; declare the sample space on which the density lives")
 
 
+# finite sample spaces larger than these are not summed exactly / numerically by the mass
+# check (Binomial(10**6) lists a million points: a symbolic sum of them never ends)
+_EXACT_FINITE_MAX = 64
+_NUMERIC_FINITE_MAX = 10_000
+
+
 def _check_mass(model, points, exact_timeout):
     space = model.space
     one_variable = len(space.variables) == 1
-    exact_route = space.kind == "finite" or (one_variable and not isinstance(model, ExponentialFamily))
+    size = len(space.values) if space.kind == "finite" else 0
+    if size > _NUMERIC_FINITE_MAX:
+        return f"not checked (a finite sample space of {size} points)"
+    exact_route = (space.kind == "finite" and size <= _EXACT_FINITE_MAX) or (
+        one_variable and space.kind != "finite" and not isinstance(model, ExponentialFamily))
     if exact_route:
         try:
             with budget.deadline(exact_timeout):
