@@ -275,8 +275,19 @@ def curvature_chain(g, coordinates, skewness=None, alpha=0):
         "christoffel_2nd": lambda: c.out(c.second, (n, n, n)),
         "riemann": lambda: c.out(c.riemann(), (n, n, n, n)),
         "ricci": lambda: sp.Matrix(c.out(c.ricci(), (n, n)).tolist()),
-        "scalar": lambda: c.A.expr(c.scalar(), factor=True),
+        "scalar": lambda: _scalar_expr(c),
     })
+
+
+# The scalar curvature is factored only up to this many numerator terms: sympy's multivariate
+# factorisation (Wang's algorithm) draws random evaluation points, and on Dirichlet(6)'s
+# ~100-term numerator its cost ranged from seconds to over ten minutes with the random state.
+_FACTOR_MAX_TERMS = 40
+
+
+def _scalar_expr(c):
+    value = c.scalar()
+    return c.A.expr(value, factor=len(value.numer.terms()) <= _FACTOR_MAX_TERMS)
 
 
 def metric_to_christoffel_1st(g, coordinates):
