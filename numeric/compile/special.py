@@ -440,9 +440,7 @@ def trigamma(x):
 
 # x psi'(x) - 1 = 1/(2x) + sum_k B_2k / x^(2k) (from the asymptotic series of psi'):
 # B_2 .. B_20, used for x >= 10, where the omitted B_22 / x^22 is below 2e-17 of 1/(2x)
-_EXCESS_BERNOULLI = np.array([1.0 / 6.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 5.0 / 66.0,
-                              -691.0 / 2730.0, 7.0 / 6.0, -3617.0 / 510.0, 43867.0 / 798.0,
-                              -174611.0 / 330.0])
+_EXCESS_BERNOULLI = np.array([float(_B2K[k]) for k in range(1, 11)])
 
 
 @_jit
