@@ -479,3 +479,6 @@ CATALOG = [
     ("VonMises", VonMises, ()),
     ("MultivariateNormal(2)", MultivariateNormal, (2,)),
 ]
+
+for _name, _family, _args in CATALOG:
+    _family.library_declaration = True
