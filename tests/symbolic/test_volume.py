@@ -263,3 +263,15 @@ def test_power_counting_finds_no_divergence_for_proper_priors():
 
     for M in (Bernoulli(), Categorical(3)):
         assert _improper_by_power_counting(sp.factor(M.fisher_metric().det()), M.model) is None
+    # on the Normal family's domain (mu real, sigma > 0): sqrt(det) = 1/((1 + mu^2)(1 + sigma^2))
+    # is integrable (volume pi^2 / 2): t^-4 along rays, t^-2 along each axis, bounded at sigma = 0
+    N = Normal()
+    mu, sigma = N.coordinates
+    assert _improper_by_power_counting(1 / ((1 + mu**2) * (1 + sigma**2)) ** 2, N.model) is None
+    # improper ones: 1/(1 + mu^2 + sigma^2) (t^-2 over the plane, a log divergence) and
+    # 1/((1 + mu^2) sqrt(1 + sigma^2)) (t^-3 along rays, but t^-1 along the sigma axis)
+    assert "(mu, sigma)" in _improper_by_power_counting(1 / (1 + mu**2 + sigma**2) ** 2, N.model)
+    assert "(sigma)" in _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * (1 + sigma**2)), N.model)
+    # and at a finite bound: sigma^(-1) is not integrable at 0, sigma^(-1/2) is
+    assert "sigma -> 0" in _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * sigma**2 * (1 + sigma**2) ** 4), N.model)
+    assert _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * sigma * (1 + sigma**2) ** 4), N.model) is None
