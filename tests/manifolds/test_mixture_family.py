@@ -61,8 +61,8 @@ def test_gaussian_potential_and_dual_against_mpmath(gauss, w):
 
 
 def test_gaussian_dual_is_the_gradient_and_hessian_is_the_fisher_information(gauss):
-    h = 1e-4
-    for w in (0.2, 0.7):
+    h = 2e-5      # truncation h^2 phi'''/6 and rounding 1e-13/h both below 1e-7
+    for w in (0.5, 0.9):         # points of the mpmath test above (its values are cached)
         up, down = gauss.potential([w + h]), gauss.potential([w - h])
         centre = gauss.potential([w])
         assert abs((up.value - down.value) / (2 * h) - centre.gradient[0]) < 1e-7
@@ -77,7 +77,7 @@ def test_gaussian_canonical_divergence_is_kl(gauss):
             pb = lambda x: (1 - b) * mpmath.npdf(x, 0, 1) + b * mpmath.npdf(x, 3, 1)   # noqa: E731
             return float(mpmath.quad(lambda x: pa(x) * mpmath.log(pa(x) / pb(x)), [-mpmath.inf, 0, 3, mpmath.inf]))
 
-        for a, b in [(0.2, 0.7), (0.9, 0.1)]:
+        for a, b in [(0.2, 0.7)]:
             ref = kl(a, b)
             assert abs(gauss.canonical_divergence_at([a], [b]) - ref) <= 1e-10 * ref + 1e-13
     assert gauss.canonical_divergence_at([0.3], [0.3]) == 0.0
@@ -96,7 +96,7 @@ def test_gaussian_engine_metric_and_flat_m_connection(gauss):
     """The quadrature engine's E[score^2] is phi''; its m-connection vanishes, and T = -phi'''."""
     K = gauss.numeric_geometry("numeric")
     h = 1e-3
-    for w in (0.6,):
+    for w in (0.9,):             # not 0.5, where T vanishes by symmetry
         _, _, g = mp_gauss(w)
         assert abs(K.metric([w])[0, 0] - g) < 1e-11 * g
         assert abs(K.christoffel([w], alpha=-1.0)[0, 0, 0]) < 1e-11 * g
