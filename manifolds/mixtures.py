@@ -344,6 +344,22 @@ class MixtureFamily(StatisticalManifold):
         self._locations = []
         return self
 
+    def numeric_geometry(self, method="auto", tol=1e-12):
+        """As :meth:`StatisticalManifold.numeric_geometry`, except that ``"auto"`` takes the
+        numeric route at once where the sample space is not finite: the Fisher integral of a
+        mixture of continuous (or Poisson) components has no closed form in general, and the
+        exact route would spend its whole time budget finding that out.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> MixtureFamily([(Normal(), [0, 1]), (Normal(), [3, 1])]).numeric_geometry()
+        QuadratureManifold(MixtureFamily(Normal(0, 1), Normal(3, 1)), tol=1e-12)
+        """
+        if method == "auto" and self.model.space.kind != "finite":
+            method = "numeric"
+        return super().numeric_geometry(method, tol)
+
     # -- the Legendre pair, exact ----------------------------------------------------------------
     def negative_entropy(self, timeout=NEGATIVE_ENTROPY_TIMEOUT):
         """The potential ``phi(w) = int p log p``: :func:`symbolic.mixture_family.mixture_to_negative_entropy`
