@@ -313,7 +313,7 @@ class VonMises(StatisticalManifold):
     """VonMises(mu, kappa) on the circle (-pi, pi)."""
 
     def __init__(self):
-        mu, kappa = parameter("mu", typical=(-2.5, 2.5)), parameter("kappa", 0, typical=(0.5, 4))
+        mu, kappa = parameter("mu", typical=(-2.5, 2.5), period=2 * sp.pi), parameter("kappa", 0, typical=(0.5, 4))
         x = _x()
         t1, t2 = sp.symbols("theta1 theta2", real=True)
         m, k = mu.symbol, kappa.symbol

@@ -162,6 +162,35 @@ class NumericManifold:
         return sp.And(*conditions, evaluate=False) if len(conditions) > 1 else conditions[0]
 
     @functools.cached_property
+    def _periods(self):
+        """(n,) period of each coordinate (an angle's ``2*pi``), 0 where it has none."""
+        index = {c: k for k, c in enumerate(self.coordinates)}
+        periods = np.zeros(self.dim)
+        for p in self.manifold.parameters:
+            if p.symbol in index and getattr(p, "period", None):
+                periods[index[p.symbol]] = p.period
+        return periods
+
+    def nearest_copy(self, x, y):
+        """``y`` with each angle coordinate moved by whole periods to within half a period of
+        ``x`` (``mu`` of the von Mises family): the same distribution, and the end of the
+        shortest geodesic from ``x``. :meth:`log` and :meth:`distance` use it.
+
+        Examples
+        --------
+        >>> from manifolds import VonMises
+        >>> VonMises().numeric.nearest_copy([3.0, 1.0], [-3.0, 2.0]).round(6).tolist()
+        [3.283185, 2.0]
+        """
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        P = self._periods
+        if not P.any():
+            return y
+        with np.errstate(invalid="ignore"):
+            shift = np.where(P > 0, np.round((y - x) / np.where(P > 0, P, 1.0)) * P, 0.0)
+        return y - shift
+
+    @functools.cached_property
     def _bounds(self):
         """(n, 2) lower and upper bound of each coordinate, ±inf where there is none."""
         bounds = np.tile([-np.inf, np.inf], (self.dim, 1))
@@ -669,7 +698,7 @@ class NumericManifold:
                 f"{tol!r}: the endpoint exp_x(v) carries a rounding error of a few eps = 2.2e-16 "
                 f"relative however accurate the integration, so a smaller tol is met by chance or never")
         x = self.validate(x, "x")
-        y = self.validate(y, "y")
+        y = self.nearest_copy(x, self.validate(y, "y"))
         solver, params = self._solver_for(alpha)
         options.setdefault("bounds", self._bounds)
         result = shoot(solver.on(backend), x, y, params=params, tol=tol, rtol=rtol, atol=atol,

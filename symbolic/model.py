@@ -3,6 +3,7 @@ families. Derivations take these as input; the catalog in ``manifolds`` declares
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -36,12 +37,17 @@ class Parameter:
         Open bounds of the domain; ``None`` means unbounded.
     typical : (float, float)
         A range of typical values, used to draw random test points.
+    period : float or None
+        The period of an angle (von Mises' ``mu``: ``2*pi``): coordinates that differ by a
+        multiple of it are the same distribution, and the log map and the distance go to the
+        nearest copy (see ``docs/conventions.md``, "Angles").
     """
 
     symbol: sp.Symbol
     lower: float | None = None
     upper: float | None = None
     typical: tuple = (-2.0, 2.0)
+    period: float | None = None
 
     @property
     def name(self):
@@ -86,15 +92,22 @@ class Parameter:
         return v
 
 
-def parameter(name, lower=None, upper=None, typical=None, **assumptions):
-    """Declare a parameter; the symbol's assumptions follow from the domain.
+def parameter(name, lower=None, upper=None, typical=None, *, period=None, **assumptions):
+    """Declare a parameter; the symbol's assumptions follow from the domain. ``period``
+    declares an angle (see :class:`Parameter`).
 
     Examples
     --------
     >>> p = parameter("sigma", lower=0, typical=(0.5, 2))
     >>> p.symbol.is_positive, p.domain_text()
     (True, '> 0')
+    >>> parameter("mu", period=2*sp.pi).period
+    6.283185307179586
     """
+    if period is not None:
+        period = float(period)
+        if not (math.isfinite(period) and period > 0):
+            raise DomainError(f"period must be a finite number > 0, got {period!r}")
     if not assumptions:
         if lower is not None and lower >= 0:
             assumptions = {"positive": True}
@@ -110,7 +123,7 @@ def parameter(name, lower=None, upper=None, typical=None, **assumptions):
         if upper is not None and lower is None:
             lo = hi - 3.0
         typical = (lo, hi)
-    return Parameter(sp.Symbol(name, **assumptions), lower, upper, tuple(typical))
+    return Parameter(sp.Symbol(name, **assumptions), lower, upper, tuple(typical), period)
 
 
 @dataclass(frozen=True)

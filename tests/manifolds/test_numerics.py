@@ -274,3 +274,27 @@ def test_no_closed_form_for_beta_method(beta):
 def test_tour_geodesics(tmp_path, normal, beta, poisson):
     path = support.load_example("geodesics").tour_geodesics(str(tmp_path), n_rays=4, verbose=False)
     assert os.path.getsize(path) > 1000
+
+
+# -- angles (issue 10, long fuzz run: a von Mises log map asked for mu 8.2 rad apart ran for
+# 20 s and failed; the copy of the second point 2 pi closer converged in 8 iterations) ---------
+def test_von_mises_log_goes_to_the_nearest_copy_of_the_angle():
+    from manifolds import VonMises
+
+    N = VonMises().numeric
+    x = np.array([-2.4753803536603702, 3.7782327399705107])
+    y = np.array([5.693463522459959, 2.336554250849784])
+    copies = np.array([y + [2 * np.pi * k, 0.0] for k in (-2, -1, 0, 1)])
+    V = N.log(np.broadcast_to(x, copies.shape), copies)
+    assert np.isfinite(V).all()
+    np.testing.assert_allclose(V, np.broadcast_to(V[0], V.shape), rtol=1e-9, atol=1e-12)
+    end = N.exp(x, V[0])
+    turns = (end[0] - y[0]) / (2 * np.pi)
+    assert abs(turns - round(turns)) < 1e-9 and abs(end[1] - y[1]) < 1e-9 * y[1]
+    # the speed is conserved along the geodesic, and the distance is symmetric
+    d_xy, d_yx = N.distance(x, y), N.distance(y, x)
+    assert d_xy == pytest.approx(d_yx, rel=1e-9)
+    sol = N.geodesic(x, V[0], 1.0, t_eval=np.linspace(0, 1, 5))
+    speeds = [float(v @ N.metric(p) @ v) for p, v in zip(sol.x, sol.v, strict=True)]
+    np.testing.assert_allclose(speeds, speeds[0], rtol=1e-9)
+    assert np.sqrt(speeds[0]) == pytest.approx(d_xy, rel=1e-12)
