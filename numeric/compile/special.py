@@ -55,6 +55,7 @@ __all__ = [
     "polygamma",
     "polygamma_difference",
     "trigamma_excess",
+    "trigamma_excess_difference",
     "polygamma_upto2",
     "polygamma_upto3",
     "polygamma_upto4",
@@ -474,6 +475,95 @@ def trigamma_excess(x):
     for k in range(_EXCESS_BERNOULLI.size - 1, -1, -1):
         total = (total + _EXCESS_BERNOULLI[k]) * w
     return 0.5 / x + total
+
+
+# the asymptotic series of trigamma_excess_difference: from x = 10, as trigamma_excess
+_EXCESS_DIFFERENCE_X_MIN = 10.0
+
+
+@_jit
+def trigamma_excess_difference(x, s):
+    """``e(x) - e(x + s)`` with ``e(x) = x psi'(x) - 1`` (:func:`trigamma_excess`), without
+    the cancellation of subtracting two excesses.
+
+    The determinant of the Beta and Dirichlet metrics is a sum of such differences times
+    trigammas, all positive (see :func:`numeric.compile.printer.rewrite_polygamma_differences`);
+    formed from trigammas it cancels to ``~ 1/min(a, b)`` of its terms (5e-8 relative error
+    at ``a = b = 1e8``).
+
+    Parameters
+    ----------
+    x : float
+    s : float
+        The increment of the second argument.
+
+    Returns
+    -------
+    float
+        The difference, positive for ``x > 0``, ``s > 0`` (``x psi'(x)`` decreases); ``0``
+        for ``s = 0``; NaN for NaN input.
+
+    Notes
+    -----
+    For ``x >= 10`` the asymptotic series of the excess [1]_ (5.15.8),
+    ``e(x) = 1/(2x) + sum_k B_2k x^(-2k)``, is differenced term by term:
+    ``x^-p - (x + s)^-p = x^-p delta_p(s/x)`` with ``delta_p(q) = 1 - (1 + q)^-p`` summed
+    from positive numbers as in :func:`polygamma_difference`, so every term keeps its
+    relative accuracy; the terms after the first are below ``(2/3)/x`` of it and alternate,
+    so their sum cancels nothing. For ``0 < x < 10`` and ``s >= x`` the excesses are
+    subtracted: ``t e(t)`` decreases, so ``e(x + s) <= e(x) / 2`` and the condition number
+    is at most 3. For ``s < x`` it is ``x (psi'(x) - psi'(x + s)) - s psi'(x + s)`` with
+    the difference of :func:`polygamma_difference`; its condition number grows from 3 at
+    small ``x`` to about 40 at ``x = 10`` (measured relative error below 1e-14 against mpmath
+    at 50 digits, ``tests/numeric/compile/test_special_edges.py``). A negative ``s`` (with
+    ``x + s > 0``) gives ``-(e(y) - e(y - s))``, ``y = x + s`` rounded once.
+
+    References
+    ----------
+    .. [1] NIST Digital Library of Mathematical Functions, https://dlmf.nist.gov/5.15
+
+    Examples
+    --------
+    >>> float(trigamma_excess_difference(1e8, 1e8))   # ~ 1/(2x) - 1/(4x)
+    2.5000000125e-09
+    >>> round(trigamma_excess_difference(1.0, 1.0), 14)   # psi'(1) - 2 psi'(2) = 2 - pi^2/6
+    0.35506593315177
+    """
+    if x != x or s != s:
+        return math.nan
+    if s == 0.0:
+        return 0.0
+    if s < 0.0:
+        y = x + s
+        if y > 0.0:
+            return -trigamma_excess_difference(y, -s)
+        return trigamma_excess(x) - trigamma_excess(y)
+    if not (x > 0.0 and x < math.inf):
+        return trigamma_excess(x) - trigamma_excess(x + s)
+    if s == math.inf:
+        return trigamma_excess(x)
+    if x < _EXCESS_DIFFERENCE_X_MIN:
+        if s >= x:
+            return trigamma_excess(x) - trigamma_excess(x + s)
+        return x * polygamma_difference(1, x, s) - s * polygamma(1, x + s)
+    q = s / x
+    r = 1.0 / (1.0 + q)
+    d1 = q * r                    # delta_1 .. delta_2k, positive sums (see _difference_bracket)
+    d2 = r * d1 + d1
+    r2 = r * r
+    w = 1.0 / (x * x)
+    power = 1.0
+    dp = d2
+    total = 0.0
+    for k in range(_EXCESS_BERNOULLI.size):
+        power *= w
+        if k > 0:
+            dp = r2 * dp + d2
+        term = _EXCESS_BERNOULLI[k] * power * dp
+        total += term
+        if abs(term) <= _SERIES_TOL * abs(total):
+            break
+    return 0.5 * d1 / x + total
 
 
 @_jit

@@ -1,0 +1,170 @@
+"""Accuracy at the edges of family domains: determinants and inverse metrics of the Beta and
+Dirichlet families at large or very unequal parameters (issue 10).
+
+References are mpmath at 50 digits or more; the inverse metric is compared with mpmath's
+inverse of the metric matrix, an evaluation independent of the symbolic inverse.
+"""
+import functools
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numeric.compile import special as S
+from numeric.compile.kernels import compile_kernels
+from numeric.compile.printer import rewrite_polygamma_differences, trigamma_excess_difference
+from tests.support import examples
+
+REL_TOL = 1e-13
+
+log_uniform = st.floats(-10.0, 10.0).map(lambda e: 10.0 ** e)
+
+
+def relative_error(value, reference):
+    return float(abs((mp.mpf(float(value)) - reference) / reference))
+
+
+# ---- the excess difference e(x) - e(x + s), e(x) = x psi'(x) - 1 --------------------------
+def reference_excess_difference(x, s):
+    with mp.workdps(60):
+        x, s = mp.mpf(x), mp.mpf(s)
+        return x * mp.psi(1, x) - (x + s) * mp.psi(1, x + s)
+
+
+@examples(80)
+@given(x=log_uniform, s=log_uniform)
+def test_trigamma_excess_difference_matches_mpmath_over_twenty_decades(x, s):
+    ref = reference_excess_difference(x, s)
+    assert ref > 0
+    assert relative_error(S.trigamma_excess_difference(x, s), ref) <= REL_TOL
+
+
+@examples(40)
+@given(x=st.floats(0.05, 12.0), ratio=st.floats(1e-9, 3.0))
+def test_trigamma_excess_difference_where_the_branches_meet(x, ratio):
+    # x = 10 (asymptotic series / polygamma difference) and s = x (plain subtraction)
+    s = x * ratio
+    ref = reference_excess_difference(x, s)
+    assert relative_error(S.trigamma_excess_difference(x, s), ref) <= REL_TOL
+
+
+@examples(30)
+@given(x=log_uniform, fraction=st.floats(1e-6, 0.999))
+def test_trigamma_excess_difference_with_negative_increment(x, fraction):
+    s = -x * fraction
+    y = x + s   # documented: -(e(y) - e(y - s)) with y = x + s rounded once
+    ref = -reference_excess_difference(y, -s)
+    assert relative_error(S.trigamma_excess_difference(x, s), ref) <= REL_TOL
+
+
+@examples(30)
+@given(x=log_uniform, ratio=st.floats(1.0, 1e3))
+def test_scaled_excess_decreases_as_the_plain_subtraction_bound_assumes(x, ratio):
+    # the docstring's bound: t e(t) decreases, so e(x + s) <= e(x) / 2 for s >= x
+    with mp.workdps(40):
+        x, y = mp.mpf(x), mp.mpf(x) * mp.mpf(ratio)
+        assert y * (y * mp.psi(1, y) - 1) <= x * (x * mp.psi(1, x) - 1)
+
+
+def test_trigamma_excess_difference_limits():
+    assert S.trigamma_excess_difference(2.0, 0.0) == 0.0
+    assert np.isnan(S.trigamma_excess_difference(np.nan, 1.0))
+    assert np.isnan(S.trigamma_excess_difference(1.0, np.nan))
+    # e(inf) = 0: the excess itself
+    assert S.trigamma_excess_difference(3.0, np.inf) == S.trigamma_excess(3.0)
+    # e(x) - e(x + 1) = 1/x - psi'(x + 1) (recurrence, DLMF 5.15.5)
+    for x in (1e-9, 0.3, 7.0):
+        with mp.workdps(50):
+            exact = 1 / mp.mpf(x) - mp.psi(1, mp.mpf(x) + 1)
+        assert relative_error(S.trigamma_excess_difference(x, 1.0), exact) <= 1e-14
+
+
+# ---- the rewrite of determinants -----------------------------------------------------------
+a, b = sympy.symbols("a b", positive=True)
+
+
+def p1(z):
+    return sympy.polygamma(1, z)
+
+
+BETA_DET = p1(a) * p1(b) - p1(a + b) * (p1(a) + p1(b))
+
+
+def test_beta_determinant_becomes_a_sum_of_positive_terms():
+    out = rewrite_polygamma_differences(BETA_DET)
+    assert out.has(trigamma_excess_difference) and not out.has(sympy.polygamma)
+    numerator, denominator = out.as_numer_denom()
+    assert denominator == a * b * (a + b)
+    assert all(term.as_coeff_Mul()[0] > 0 for term in sympy.Add.make_args(numerator))
+    assert sympy.cancel(sympy.expand(out.rewrite(sympy.polygamma)) - sympy.expand(BETA_DET)) == 0
+
+
+def test_sums_that_do_not_cancel_keep_the_difference_form():
+    # a metric entry and a determinant with both signs but no trigamma group: unchanged forms
+    assert rewrite_polygamma_differences(p1(a) - p1(a + b)).func.__name__ == "polygamma_difference"
+    kept = p1(a) * p1(b) - p1(a + 1) * p1(b + 1)   # no argument exceeds both others
+    assert not rewrite_polygamma_differences(kept).has(trigamma_excess_difference)
+
+
+def dirichlet_metric(symbols):
+    total = sum(symbols)
+    k = len(symbols)
+    return sympy.Matrix(k, k, lambda i, j: (p1(symbols[i]) if i == j else 0) - p1(total))
+
+
+@functools.lru_cache(maxsize=None)
+def kernels(k):
+    symbols = sympy.symbols(f"a1:{k + 1}", positive=True)
+    g = dirichlet_metric(symbols)
+    return compile_kernels(symbols, {"det": g.det(method="berkowitz"), "inverse": g.inv()})
+
+
+def reference(point):
+    with mp.workdps(60):
+        xs = [mp.mpf(v) for v in point]
+        total = sum(xs)
+        g = mp.matrix(len(xs), len(xs))
+        for i in range(len(xs)):
+            for j in range(len(xs)):
+                g[i, j] = (mp.psi(1, xs[i]) if i == j else 0) - mp.psi(1, total)
+        return mp.det(g), g ** -1
+
+
+def assert_accurate(point, tol=REL_TOL):
+    K = kernels(len(point))
+    det, inverse = reference(point)
+    assert relative_error(K["det"](point), det) <= tol, point
+    got = K["inverse"](point)
+    for i in range(len(point)):
+        for j in range(len(point)):
+            assert relative_error(got[i, j], inverse[i, j]) <= tol, (point, i, j)
+
+
+@pytest.mark.parametrize("point", [
+    [1e8, 1e8],            # the issue's point: 5e-8 relative error before
+    [1e10, 1e10], [1e10, 3e9], [1e10, 1e-10], [1e-10, 1e10], [1e-8, 1e8],
+    [1e5, 3.0], [1e-9, 1e-9], [0.5, 2.5], [9.5, 10.5], [1e3, 1e-3],
+])
+def test_beta_determinant_and_inverse_metric_keep_every_digit(point):
+    assert_accurate(point)
+
+
+@examples(40)
+@given(x=log_uniform, y=log_uniform)
+def test_beta_determinant_and_inverse_metric_over_twenty_decades(x, y):
+    assert_accurate([x, y])
+
+
+@pytest.mark.slow
+@examples(25)
+@given(x=log_uniform, y=log_uniform, z=log_uniform)
+def test_dirichlet_determinant_and_inverse_metric_over_twenty_decades(x, y, z):
+    assert_accurate([x, y, z])
+
+
+def test_dirichlet_at_large_and_unequal_parameters():
+    for point in ([1e8, 1e8, 1.7e8], [1e10, 1e10, 1e-10], [1e8, 1e-8, 1.0], [7.0, 9.0, 11.9]):
+        assert_accurate(point)
