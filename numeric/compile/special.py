@@ -69,6 +69,8 @@ __all__ = [
     "bessel_in",
     "bessel_ine",
     "bessel_i1_over_i0",
+    "bessel_i1_over_i0_d1",
+    "bessel_i1_over_i0_d2",
     "log_bessel_i0",
 ]
 
@@ -1390,6 +1392,169 @@ def bessel_i1_over_i0(x):
         v = 1.0
     else:
         v = (1.0 + _hankel_minus_one(1.0, ax)) / (1.0 + _hankel_minus_one(0.0, ax))
+    return -v if x < 0.0 else v
+
+
+# Derivatives of A = I1/I0. Asymptotic series A ~ sum_k c_k x^-k: A solves the Riccati equation
+# A' = 1 - A^2 - A/x, so c_0 = 1 and c_n = ((n - 2) c_(n-1) - sum_(0<i<n) c_i c_(n-i)) / 2 (all
+# negative for n >= 1); used from x = 25, where the terms of A' fall below 1e-18 of the first
+# by k = 36 and the exponentially small part of A (exp(-2x)) is below 1e-19 of A'.
+_RATIO_ASYMPTOTIC_MIN = 25.0
+
+
+def _ratio_asymptotic(terms):
+    c = [Fraction(1)]
+    for n in range(1, terms):
+        c.append(((n - 2) * c[n - 1] - sum(c[i] * c[n - i] for i in range(1, n))) / 2)
+    return np.array([float(v) for v in c])
+
+
+def _ratio_second_series(terms):
+    """Taylor coefficients g_k of G(x) = -A''(x) I0(x)^3 = sum_k g_k x^(2k+1), all positive.
+
+    G = 2 F I1 - F' I0 with F = A' I0^2 (see bessel_i1_over_i0_d1), from the power series of
+    I0, I1 [1] (10.25.2) and F in exact integer arithmetic: a coefficient p_i of x^i is kept
+    as the integer P_i = i! 2^i p_i (binom(2k, k) for I0, binom(2k+1, k) for I1, Catalan_k^2 / 2
+    for F), so that a product's coefficient is sum_i binom(m, i) P_i Q_(m-i) / (m! 2^m).
+    """
+    size = 2 * terms + 2
+    i0 = [0] * size
+    i1 = [0] * size
+    f2 = [0] * (size + 1)  # 2 P_i of F
+    for k in range(terms + 1):
+        i0[2 * k] = math.comb(2 * k, k)
+        i1[2 * k + 1] = math.comb(2 * k + 1, k)
+        f2[2 * k] = (math.comb(2 * k, k) // (k + 1)) ** 2
+    out = []
+    for k in range(terms):
+        m = 2 * k + 1
+        f_i1 = sum(math.comb(m, i) * f2[i] * i1[m - i] for i in range(m + 1))
+        df_i0 = sum(math.comb(m, i) * f2[i + 1] * i0[m - i] for i in range(m + 1))
+        out.append((4 * f_i1 - df_i0) / (4 * math.factorial(m) * 2 ** m))
+    return np.array(out)
+
+
+_RATIO_C = _ratio_asymptotic(48)
+_RATIO_G = _ratio_second_series(84)
+
+
+@_jit
+def bessel_i1_over_i0_d1(x):
+    """``A'(x)`` for ``A = I1/I0`` (:func:`bessel_i1_over_i0`): ``1 - A^2 - A/x`` without its
+    cancellation.
+
+    The Fisher metric of the von Mises family in ``kappa`` is ``A'(kappa) ~ 1/(2 kappa^2)``;
+    from ``1 - A^2 - A/kappa``, terms near 1, it keeps about ``eps kappa^2`` relative
+    accuracy (nothing at ``kappa = 1e8``).
+
+    Parameters
+    ----------
+    x : float
+
+    Returns
+    -------
+    float
+        ``A'(x)``, even in ``x``, in ``(0, 1/2]``; ``0`` at ``±inf``; NaN for NaN.
+
+    Notes
+    -----
+    ``A' I0^2 = I0^2 - I1^2 - I0 I1 / x = (1/2) sum_n (2n)! / (n!^2 (n+1)!^2) (x/2)^(2n)``,
+    a series of positive terms (from the product formula of Bessel series [1]_ (10.8.3,
+    10.25.2)), divided by ``I0(x)^2`` for ``|x| < 25``; beyond, the asymptotic series of
+    ``A`` (from [1]_ 10.40.1; its coefficients from the Riccati equation
+    ``A' = 1 - A^2 - A/x``), differentiated term by term, all terms positive.
+
+    References
+    ----------
+    .. [1] NIST Digital Library of Mathematical Functions, https://dlmf.nist.gov/10
+
+    Examples
+    --------
+    >>> bessel_i1_over_i0_d1(0.0)
+    0.5
+    >>> round(bessel_i1_over_i0_d1(1e8) * 1e16, 12)   # 1/(2x^2) + 1/(4x^3) + ...
+    0.5000000025
+    """
+    ax = abs(x)
+    if ax != ax:
+        return math.nan
+    if ax < _RATIO_ASYMPTOTIC_MIN:
+        q = 0.25 * ax * ax
+        term = 1.0
+        acc = 1.0
+        for n in range(1, 400):
+            term *= 2.0 * (2 * n - 1) / (n * (n + 1.0) * (n + 1.0)) * q
+            acc += term
+            if term <= _SERIES_TOL * acc:
+                break
+        i0 = _i0_positive(ax, False)
+        return 0.5 * acc / (i0 * i0)
+    if ax == math.inf:
+        return 0.0
+    w = 1.0 / ax
+    power = w
+    acc = 0.0
+    for k in range(1, _RATIO_C.size):
+        power *= w
+        term = -k * _RATIO_C[k] * power
+        acc += term
+        if term <= _SERIES_TOL * acc:
+            break
+    return acc
+
+
+@_jit
+def bessel_i1_over_i0_d2(x):
+    """``A''(x)`` for ``A = I1/I0``, without the cancellation of ``A/x^2 - A'/x - 2 A A'``.
+
+    The Christoffel symbol ``Gamma^kappa_kappa,kappa = A''/(2 A')`` of the von Mises family.
+
+    Parameters
+    ----------
+    x : float
+
+    Returns
+    -------
+    float
+        ``A''(x)``, odd in ``x``, negative for ``x > 0``; ``0`` at ``0`` and ``±inf``; NaN for
+        NaN.
+
+    Notes
+    -----
+    ``-A'' I0^3 = 2 F I1 - F' I0`` (``F = A' I0^2``) has a Taylor series of positive
+    coefficients, tabulated at import in exact arithmetic, used for ``|x| < 25``; beyond,
+    the asymptotic series of :func:`bessel_i1_over_i0_d1` differentiated once more.
+
+    Examples
+    --------
+    >>> round(bessel_i1_over_i0_d2(1e-3) / 1e-3, 9)    # A ~ x/2 - x^3/16: A'' ~ -3x/8
+    -0.374999792
+    >>> round(bessel_i1_over_i0_d2(1e8) * 1e24, 12)     # -1/x^3 - 3/(4x^4) - ...
+    -1.0000000075
+    """
+    ax = abs(x)
+    if ax != ax:
+        return math.nan
+    if ax < _RATIO_ASYMPTOTIC_MIN:
+        z = ax * ax
+        acc = 0.0
+        for k in range(_RATIO_G.size - 1, -1, -1):
+            acc = acc * z + _RATIO_G[k]
+        i0 = _i0_positive(ax, False)
+        v = -(acc * ax) / (i0 * i0 * i0)
+    elif ax == math.inf:
+        v = -0.0
+    else:
+        w = 1.0 / ax
+        power = w * w
+        acc = 0.0
+        for k in range(1, _RATIO_C.size):
+            power *= w
+            term = k * (k + 1.0) * _RATIO_C[k] * power
+            acc += term
+            if -term <= _SERIES_TOL * -acc:
+                break
+        v = acc
     return -v if x < 0.0 else v
 
 

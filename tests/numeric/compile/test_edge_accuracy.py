@@ -168,3 +168,100 @@ def test_dirichlet_determinant_and_inverse_metric_over_twenty_decades(x, y, z):
 def test_dirichlet_at_large_and_unequal_parameters():
     for point in ([1e8, 1e8, 1.7e8], [1e10, 1e10, 1e-10], [1e8, 1e-8, 1.0], [7.0, 9.0, 11.9]):
         assert_accurate(point)
+
+
+# ---- the von Mises family: A = I1/I0 and its derivatives ------------------------------------
+def reference_ratio(x):
+    """A, A', A'' at x, from mpmath's Bessel functions with digits to spare for the
+    cancellation of the textbook formulas (A' ~ 1/(2x^2) from terms near 1).
+    """
+    with mp.workdps(60 + 3 * max(0, int(mp.log10(abs(x) + 1)))):
+        x = mp.mpf(x)
+        ratio = mp.besseli(1, x) / mp.besseli(0, x)
+        d1 = 1 - ratio ** 2 - ratio / x
+        d2 = ratio / x ** 2 - d1 / x - 2 * ratio * d1
+        return ratio, d1, d2
+
+
+@examples(60)
+@given(x=st.floats(-6.0, 10.0).map(lambda e: 10.0 ** e))
+def test_bessel_ratio_derivatives_match_mpmath_over_sixteen_decades(x):
+    _, d1, d2 = reference_ratio(x)
+    assert relative_error(S.bessel_i1_over_i0_d1(x), d1) <= 1e-14
+    assert relative_error(S.bessel_i1_over_i0_d2(x), d2) <= 1e-14
+
+
+@examples(40)
+@given(x=st.floats(15.0, 35.0))
+def test_bessel_ratio_derivatives_where_the_series_meet(x):
+    _, d1, d2 = reference_ratio(x)   # power series below 25, asymptotic series above
+    assert relative_error(S.bessel_i1_over_i0_d1(x), d1) <= 1e-14
+    assert relative_error(S.bessel_i1_over_i0_d2(x), d2) <= 1e-14
+
+
+def test_bessel_ratio_derivatives_symmetry_and_limits():
+    for x in (1e-3, 2.5, 30.0, 1e6):
+        assert S.bessel_i1_over_i0_d1(-x) == S.bessel_i1_over_i0_d1(x)      # A' even
+        assert S.bessel_i1_over_i0_d2(-x) == -S.bessel_i1_over_i0_d2(x)     # A'' odd
+        assert S.bessel_i1_over_i0_d2(x) < 0 < S.bessel_i1_over_i0_d1(x)
+    assert S.bessel_i1_over_i0_d1(0.0) == 0.5 and S.bessel_i1_over_i0_d2(0.0) == 0.0
+    assert S.bessel_i1_over_i0_d1(np.inf) == 0.0 and S.bessel_i1_over_i0_d2(np.inf) == 0.0
+    assert np.isnan(S.bessel_i1_over_i0_d1(np.nan)) and np.isnan(S.bessel_i1_over_i0_d2(np.nan))
+
+
+def test_ratio_derivative_series_coefficients_are_exact():
+    # the tabulated Taylor coefficients of -A'' I0^3 against mpmath's Taylor expansion
+    with mp.workdps(40):
+        def g(x):
+            return -mp.diff(lambda t: mp.besseli(1, t) / mp.besseli(0, t), x, 2) * mp.besseli(0, x) ** 3
+        series = mp.taylor(g, 0, 9)
+    for k in range(4):
+        assert abs(S._RATIO_G[k] - series[2 * k + 1]) <= 1e-15 * series[2 * k + 1]
+        assert abs(series[2 * k]) < 1e-25
+
+
+@functools.lru_cache(maxsize=None)
+def von_mises_kernels():
+    from manifolds import VonMises
+
+    M = VonMises()
+    alpha = sympy.Symbol("alpha", real=True)
+    return compile_kernels(M.coordinates, {
+        "metric": M.fisher_metric(), "inverse": M.inverse_metric(),
+        "christoffel": sympy.Array(M.christoffel(kind=2)),
+        "alpha_christoffel": sympy.Array(M.alpha_connection(alpha, kind=2))}, params=(alpha,))
+
+
+def test_von_mises_kernels_use_the_ratio_functions():
+    source = von_mises_kernels()["metric"].source
+    for name in ("bessel_i1_over_i0_d1", "bessel_i1_over_i0_d2"):
+        assert f"_sp_{name}(" in source
+    assert "_sp_bessel_i0e(" not in source.split("def christoffel_core")[1].split("def ")[0]
+
+
+@pytest.mark.parametrize("kappa", [1e-6, 1e-2, 0.7, 3.0, 24.0, 26.0, 1e3, 1e4, 1e6, 1e8, 1e10])
+def test_von_mises_metric_and_christoffel_symbols_keep_every_digit(kappa):
+    # g = diag(kappa A, A'), Gamma^mu_mu,kappa = (A' + A/kappa)/(2A),
+    # Gamma^kappa_mu,mu = -(kappa A' + A)/(2A'), Gamma^kappa_kappa,kappa = A''/(2A')
+    # (Amari & Nagaoka 2000, the von Mises family; A = I1/I0)
+    K = von_mises_kernels()
+    ratio, d1, d2 = reference_ratio(kappa)
+    with mp.workdps(60):
+        expected_metric = [kappa * ratio, d1]
+        expected_gamma = {(0, 0, 1): (d1 + ratio / kappa) / (2 * ratio),
+                          (1, 0, 0): -(kappa * d1 + ratio) / (2 * d1),
+                          (1, 1, 1): d2 / (2 * d1)}
+    point = [0.3, kappa]
+    g = K["metric"](point, 0.0)
+    gi = K["inverse"](point, 0.0)
+    for i in range(2):
+        assert relative_error(g[i, i], expected_metric[i]) <= REL_TOL
+        assert relative_error(gi[i, i], 1 / expected_metric[i]) <= REL_TOL
+    gamma = K["christoffel"](point, 0.0)
+    for index, expected in expected_gamma.items():
+        assert relative_error(gamma[index], expected) <= REL_TOL, index
+    # the alpha-connection at alpha = 0 is the Levi-Civita one; at alpha = 1 its
+    # kappa-kappa-kappa symbol vanishes (the e-connection is flat in natural coordinates
+    # only, so only this component's factor (1 - alpha) is checked)
+    np.testing.assert_allclose(K["alpha_christoffel"](point, 0.0), gamma, rtol=1e-14, atol=0)
+    assert K["alpha_christoffel"](point, 1.0)[1, 1, 1] == 0.0
