@@ -134,6 +134,7 @@ COUNTERPARTS = {
     "bessel_i1_over_i0": {"numeric.compile.printer", "numeric.compile.special"},
     "bessel_i1_over_i0_d1": {"numeric.compile.printer", "numeric.compile.special"},
     "bessel_i1_over_i0_d2": {"numeric.compile.printer", "numeric.compile.special"},
+    "log1p_square_ratio": {"numeric.compile.printer", "numeric.compile.special"},
     "cholesky_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},            # any backend / CUDA
     "cholesky_solve_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},
     "weighted_grams": {"numeric.nn.blocks", "numeric.nn.cuda"},

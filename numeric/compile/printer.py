@@ -27,6 +27,7 @@ __all__ = [
     "trigamma_excess",
     "trigamma_excess_difference",
     "rewrite_quotients",
+    "log1p_square_ratio",
 ]
 
 # Integers beyond this are not exactly representable in float64 and overflow int64 typing.
@@ -585,6 +586,17 @@ class ratio_power(sympy.Function):
     def _eval_rewrite_as_Pow(self, a, b, k, **kwargs):
         return (a / b) ** k
 
+    def fdiff(self, argindex=1):
+        """Derivative in ``a`` or ``b``, again through ratios: ``k (a/b)**(k-1) / b`` and
+        ``-k (a/b)**k / b``.
+        """
+        a, b, k = self.args
+        if argindex == 1:
+            return k * (ratio_power(a, b, k - 1) if k > 1 else 1) / b
+        if argindex == 2:
+            return -k * ratio_power(a, b, k) / b
+        raise sympy.ArgumentIndexError(self, argindex)
+
 
 def _quotient(numerator, denominator):
     """``numerator / denominator`` as ``c * ratio_power(A, B, j) * B**(j - k)`` where the
@@ -606,6 +618,77 @@ def _quotient(numerator, denominator):
     return c * a / rewrite_quotients(denominator)
 
 
+class log1p_square_ratio(sympy.Function):
+    """``log(1 + (a/b)**2)``, printed as :func:`numeric.compile.special.log1p_square_ratio`,
+    which neither overflows in the square nor loses the small values to ``log(1 + tiny)``.
+
+    Made by :func:`rewrite_quotients` from the logarithms of ``1 + c (a/b)**2`` (Student's
+    t) and of sums of two squares ``v**2 + u**2`` with ``v > 0`` (Cauchy).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b = sympy.symbols("a b", positive=True)
+    >>> log1p_square_ratio(a, b).rewrite(sympy.log)
+    log(a**2/b**2 + 1)
+    """
+
+    nargs = 2
+
+    def _eval_rewrite_as_log(self, a, b, **kwargs):
+        return sympy.log(1 + a ** 2 / b ** 2)
+
+    def fdiff(self, argindex=1):
+        """Derivative in ``a`` (``argindex=1``) or ``b`` (``argindex=2``), as
+        ``2 / (b (a/b + b/a))`` and ``-2 / (b (1 + (b/a)**2))``: finite where ``a**2 + b**2``
+        would overflow or underflow (a score at a scale of 1e-300), and with ``a = x - mu``
+        kept whole (in ``a + b**2/a`` sympy would merge it into the sum, which then
+        subtracts ``mu = 1e10`` from ``x`` after adding a small term).
+        """
+        a, b = self.args
+        if argindex == 1:
+            return 2 / (b * (ratio_power(a, b, 1) + ratio_power(b, a, 1)))
+        if argindex == 2:
+            return -2 / (b * (1 + ratio_power(b, a, 2)))
+        raise sympy.ArgumentIndexError(self, argindex)
+
+
+def _log_of_squares(arg):
+    """``log(arg)`` through :class:`log1p_square_ratio` where ``arg`` is ``1 + c R`` with
+    ``R = ratio_power(a, b, 2)`` and ``c > 0`` a number, or ``p v**2 + q u**2`` with ``p, q``
+    positive numbers and ``v`` positive; None otherwise.
+    """
+    if not arg.is_Add or len(arg.args) != 2:
+        return None
+    (c0, t0), (c1, t1) = (t.as_coeff_Mul() for t in arg.args)
+    if t0 == 1 and c0 == 1:
+        c0, t0, c1, t1 = c1, t1, c0, t0
+    if t1 == 1 and c1 == 1 and c0 > 0 and isinstance(t0, ratio_power) and t0.args[2] == 2:
+        a, b, _ = t0.args
+        return _scaled_square_ratio(a, b, c0)
+    if not (c0 > 0 and c1 > 0):
+        return None
+    (v, k0), (u, k1) = t0.as_base_exp(), t1.as_base_exp()
+    if not (k0 == 2 and k1 == 2):
+        return None
+    if v.is_positive is not True:
+        v, u, c0, c1 = u, v, c1, c0
+    if v.is_positive is not True:
+        return None
+    return sympy.log(c0) + 2 * sympy.log(v) + _scaled_square_ratio(u, v, c1 / c0)
+
+
+def _scaled_square_ratio(a, b, c):
+    """``log1p_square_ratio`` of ``sqrt(c) a`` and ``b``, the constant put where it does not
+    distribute over a sum (``0.47 (x - mu)`` as ``0.47 x - 0.47 mu`` would cancel).
+    """
+    if c == 1:
+        return log1p_square_ratio(a, b)
+    if not b.is_Add:
+        return log1p_square_ratio(a, b / sympy.sqrt(c))
+    return log1p_square_ratio(sympy.Mul(sympy.sqrt(c), a, evaluate=False), b)
+
+
 def rewrite_quotients(expr):
     """Evaluate quotients as powers of ratios, so that they neither overflow nor give NaN
     where their value is an ordinary number.
@@ -618,7 +701,11 @@ def rewrite_quotients(expr):
     ``c (A / B)**j B**(j - k)`` for ``D = B**k`` (``k >= j``), else as ``c (A / D**(1/j))**j``
     (``j >= 2``): ``-(x - mu)**2 / (2 sigma**2)`` is evaluated as ``-((x - mu)/sigma)**2 / 2``.
     Terms over no denominator are left as they are (no expansion of ``(x - x0)**2`` into
-    ``x**2 - 2 x x0 + x0**2``, which would cancel).
+    ``x**2 - 2 x x0 + x0**2``, which would cancel). Logarithms of ``1 + c (a/b)**2`` and of
+    sums of two squares ``p v**2 + q u**2`` (``v > 0``) become ``log1p_square_ratio`` (plus
+    ``log(p) + 2 log(v)``): the Student t and Cauchy log-densities at a scale of 1e-300, or
+    ``|x - mu| / sigma`` beyond 1e154, overflowed in the square (``+inf`` or ``-inf`` where
+    the value is near 690 or -1150).
 
     Parameters
     ----------
@@ -641,6 +728,10 @@ def rewrite_quotients(expr):
         return expr
     if not isinstance(expr, sympy.Expr):
         return expr.func(*(rewrite_quotients(a) for a in expr.args))
+    if isinstance(expr, sympy.log):
+        arg = rewrite_quotients(expr.args[0])
+        squares = _log_of_squares(arg)
+        return sympy.log(arg) if squares is None else squares
     if expr.is_Add:
         terms = expr.args
     elif expr.is_Mul:
@@ -702,6 +793,7 @@ class KernelPrinter(PythonCodePrinter):
     ``trigamma_excess(x)``            ``_sp_trigamma_excess(x)``
     ``trigamma_excess_difference``    ``_sp_trigamma_excess_difference(x, s)``
     ``ratio_power(a, b, k)``          ``(a/b)**k``
+    ``log1p_square_ratio(a, b)``      ``_sp_log1p_square_ratio(a, b)``
     ``x**(-k)``, integer k            ``(1/x)**k`` (numba raises ZeroDivisionError for
                                       ``0.0**-k`` whatever the error model; this gives
                                       ``inf``, and overflows only where the value does)
@@ -835,6 +927,10 @@ class KernelPrinter(PythonCodePrinter):
                 f"polygamma_difference needs a constant non-negative integer order, got {n}")
         return self._special("polygamma_difference", str(int(n)), self._print(x),
                              self._print(s))
+
+    def _print_log1p_square_ratio(self, expr):
+        a, b = expr.args
+        return self._special("log1p_square_ratio", self._print(a), self._print(b))
 
     def _print_trigamma_excess(self, expr):
         return self._special("trigamma_excess", self._print(expr.args[0]))
