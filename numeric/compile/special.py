@@ -24,7 +24,13 @@ bessel_i0, bessel_i1             abs(x) <= 1e3 where finite      <= 1e-14
 bessel_i0e, bessel_i1e           abs(x) <= 1e6                   <= 1e-14
 bessel_in, bessel_ine, n <= 10   abs(x) <= 1e3 (ine: 1e6)        <= 1e-14
 bessel_i1_over_i0                abs(x) <= 1e6                   <= 1e-14
+bessel_i1_over_i0_d1, _d2        abs(x) in (1e-6, 1e10)          <= 1e-14 (measured
+                                                                 < 4e-15)
 log_bessel_i0                    abs(x) <= 1e6                   <= 1e-14
+trigamma_excess_difference       x, s in (1e-10, 1e10)           <= 1e-13 (50 digits;
+                                                                 measured < 1e-14)
+log1p_square_ratio               abs(a), abs(b) in (1e-300,      <= 1e-15
+                                 1e300)
 ===============================  ==============================  ==================
 
 For negative non-integer ``x`` the gamma family is computed through the reflection or
