@@ -366,14 +366,17 @@ class trigamma_excess_difference(sympy.Function):
         return x * sympy.polygamma(1, x) - (x + s) * sympy.polygamma(1, x + s)
 
     def fdiff(self, argindex=1):
-        """Derivative in ``x`` (``argindex=1``) or ``s`` (``argindex=2``)."""
+        """Derivative in ``x`` (``argindex=1``) or ``s`` (``argindex=2``): with
+        ``e'(t) = psi'(t) + t psi''(t)``, ``e'(x) - e'(x + s) = D_1 + x D_2 - s psi''(x + s)``
+        through the differences ``D_n`` of :class:`polygamma_difference`.
+        """
         x, s = self.args
         y = x + s
-        at_y = sympy.polygamma(1, y) + y * sympy.polygamma(2, y)
         if argindex == 1:
-            return sympy.polygamma(1, x) + x * sympy.polygamma(2, x) - at_y
+            return (polygamma_difference(1, x, s) + x * polygamma_difference(2, x, s)
+                    - s * sympy.polygamma(2, y))
         if argindex == 2:
-            return -at_y
+            return -(sympy.polygamma(1, y) + y * sympy.polygamma(2, y))
         raise sympy.ArgumentIndexError(self, argindex)
 
 
@@ -450,6 +453,31 @@ def _excess_form(add, y, below):
     return numerator.as_expr().xreplace(back) / denominator
 
 
+def _rewrite_excess(expr):
+    """Sums of the trigamma group of the largest argument (``polygamma(1, y)`` and the
+    ``polygamma_difference(1, x, y - x)``) that still subtract, through excesses
+    (:func:`_excess_form`); each distinct sum is converted once.
+    """
+    differences = [d for d in expr.atoms(polygamma_difference) if d.args[0] == 1]
+    if not differences:
+        return expr
+    tops = defaultdict(list)
+    for d in differences:
+        tops[d.args[1] + d.args[2]].append(d.args[1])
+    cache = {}
+
+    def convert(add):
+        if add not in cache:
+            out = add
+            for y, below in tops.items():
+                if out is add and add.has(sympy.polygamma(1, y)):
+                    out = _excess_form(add, y, sorted(below, key=sympy.default_sort_key))
+            cache[add] = out
+        return cache[add]
+
+    return expr.replace(lambda e: e.is_Add, convert)
+
+
 def _trigamma_excess_term(add):
     """``c (x psi'(x) - 1) + rest`` as ``c trigamma_excess(x) + rest`` for a sum holding
     both ``c x psi'(x)`` and the constant ``-c``; the sum itself otherwise.
@@ -482,7 +510,7 @@ def _expand_sums(expr):
     return expr
 
 
-def rewrite_polygamma_differences(expr):
+def rewrite_polygamma_differences(expr, excess=True):
     """Write polygammas of arguments that differ by a positive amount as exact differences.
 
     ``trigamma(a) - trigamma(a + b)`` (a Beta metric entry) is the difference of two nearly
@@ -514,6 +542,11 @@ def rewrite_polygamma_differences(expr):
     Parameters
     ----------
     expr : sympy.Expr
+    excess : bool, optional
+        Also write the trigamma sums that still cancel through excesses (default). An
+        expression that is to be differentiated before it is compiled (the variational
+        equations of geodesics) is better rewritten without (its derivatives stay compact)
+        and with, after differentiation.
 
     Returns
     -------
@@ -557,12 +590,8 @@ def rewrite_polygamma_differences(expr):
         del mapping[key]
     if mapping:
         expr = _expand_sums(expr.xreplace(mapping))
-    if 1 in references:
-        # what still subtracts trigammas (a determinant D_a D_b - psi'(y)^2) through excesses
-        y = references[1]
-        below = sorted((key.args[1] for key in mapping if key.args[0] == 1),
-                       key=sympy.default_sort_key)
-        expr = expr.replace(lambda e: e.is_Add, lambda e: _excess_form(e, y, below))
+    if excess:
+        expr = _rewrite_excess(expr)
     if digamma:
         # digamma changes sign (at x = 1.46), so psi(x) = D + psi(y) may itself cancel:
         # keep the rewrite only where psi(y) cancels out symbolically (psi(a) - psi(a + b),
