@@ -358,3 +358,42 @@ def test_location_scale_metric_and_christoffel_symbols_scale_exactly(name, scale
     for i in range(2):
         assert relative_error(g[i, i], expected_g[i][i]) <= 1e-15
     np.testing.assert_allclose(N.christoffel([0.3 * scale, scale]) * scale, gamma1, rtol=1e-15)
+
+
+# ---- CUDA: the same scalar functions as device functions ----------------------------------
+try:  # a module global: the simulator replaces the kernel's global ``cuda``
+    from numba import cuda
+except ImportError:  # pragma: no cover - numba without its CUDA target
+    cuda = None
+
+
+def _cuda_ok():
+    try:
+        from numeric.geodesics.integrate import cuda_target
+
+        cuda_target()
+        return True
+    except RuntimeError:
+        return False
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cuda_ok(), reason="no CUDA target (numba-cuda absent)")
+def test_new_special_functions_run_as_cuda_device_functions():
+    # under NUMBA_ENABLE_CUDASIM=1 (the root conftest) without a GPU: a handful of points
+    @cuda.jit
+    def kernel(x, s, out):
+        i = cuda.grid(1)
+        if i < x.shape[0]:
+            out[i, 0] = S.trigamma_excess_difference(x[i], s[i])
+            out[i, 1] = S.bessel_i1_over_i0_d1(x[i])
+            out[i, 2] = S.bessel_i1_over_i0_d2(x[i])
+            out[i, 3] = S.log1p_square_ratio(x[i], s[i])
+
+    x = np.array([1e-8, 0.7, 12.0, 30.0, 1e8])
+    s = np.array([3.0, 1e-9, 12.0, 1e4, 1e8])
+    out = np.zeros((x.size, 4))
+    kernel[1, 32](x, s, out)
+    cpu = [[S.trigamma_excess_difference(a, b), S.bessel_i1_over_i0_d1(a),
+            S.bessel_i1_over_i0_d2(a), S.log1p_square_ratio(a, b)] for a, b in zip(x, s, strict=True)]
+    np.testing.assert_allclose(out, cpu, rtol=1e-15, atol=0)
