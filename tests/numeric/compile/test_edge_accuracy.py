@@ -397,3 +397,9 @@ def test_new_special_functions_run_as_cuda_device_functions():
     cpu = [[S.trigamma_excess_difference(a, b), S.bessel_i1_over_i0_d1(a),
             S.bessel_i1_over_i0_d2(a), S.log1p_square_ratio(a, b)] for a, b in zip(x, s, strict=True)]
     np.testing.assert_allclose(out, cpu, rtol=1e-15, atol=0)
+
+
+def test_von_mises_metric_at_a_subnormal_concentration():
+    # the long fuzz run's case: at kappa = 5e-324 the metric's A' came out 1.0 for 0.5
+    K = von_mises_kernels()
+    np.testing.assert_array_equal(K["metric"]([1e8, 5e-324], 0.0), [[0.0, 0.0], [0.0, 0.5]])
