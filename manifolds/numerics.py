@@ -449,11 +449,14 @@ class NumericManifold:
             logp = sp.expand_log(logp, force=True).replace(
                 lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
                 lambda e: sp.loggamma(e.args[0].args[0]))
-        score = sp.Matrix([rewrite_quotients(sp.diff(logp, c)) for c in self.coordinates])
         # quotients such as (x - mu)**2 / sigma**2 as powers of ratios, so that a tiny scale
-        # gives the finite value (or -inf) instead of 0 * inf = nan
+        # gives the finite value (or -inf) instead of 0 * inf = nan; the score is the
+        # derivative of that form (a Student t score formed from (x - mu)**2 expanded lost
+        # every digit at mu = 1e10)
+        logp = rewrite_quotients(logp)
+        score = sp.Matrix([rewrite_quotients(sp.diff(logp, c)) for c in self.coordinates])
         return data, compile_kernels(self.coordinates + data, {
-            "log_density": rewrite_quotients(logp), "score": score})
+            "log_density": logp, "score": score})
 
     def _density_args(self, x, data):
         """``(args, inside)``: x and data broadcast and joined, shape (..., n + d), and

@@ -130,6 +130,11 @@ COUNTERPARTS = {
     "softmax_rfim": {"symbolic.neuron", "numeric.nn.blocks"},
     "polygamma_difference": {"numeric.compile.printer", "numeric.compile.special"},  # sympy / numba
     "trigamma_excess": {"numeric.compile.printer", "numeric.compile.special"},
+    "trigamma_excess_difference": {"numeric.compile.printer", "numeric.compile.special"},
+    "bessel_i1_over_i0": {"numeric.compile.printer", "numeric.compile.special"},
+    "bessel_i1_over_i0_d1": {"numeric.compile.printer", "numeric.compile.special"},
+    "bessel_i1_over_i0_d2": {"numeric.compile.printer", "numeric.compile.special"},
+    "log1p_square_ratio": {"numeric.compile.printer", "numeric.compile.special"},
     "cholesky_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},            # any backend / CUDA
     "cholesky_solve_blocks": {"numeric.nn.blocks", "numeric.nn.cuda"},
     "weighted_grams": {"numeric.nn.blocks", "numeric.nn.cuda"},

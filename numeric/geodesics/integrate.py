@@ -719,7 +719,9 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
         # Differentiate Γ after its polygamma differences are rewritten (they differentiate
         # into differences again): differentiating first and rewriting the result expands
         # every sum and made the Beta field 6x larger.
-        rewritten = {(k, i, j): rewrite_polygamma_differences(christoffel[k, i, j])
+        # (the trigamma excesses only after differentiation: see the rewrite's excess)
+        rewritten = {(k, i, j): rewrite_polygamma_differences(christoffel[k, i, j],
+                                                              excess=False)
                      for k in range(n) for i in range(n) for j in range(n)}
         dV = []
         for k in range(n):
