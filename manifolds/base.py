@@ -399,6 +399,26 @@ class StatisticalManifold:
         return self.cached("efron", lambda: statistical_curvature(self.model))
 
     # -- numerics ---------------------------------------------------------------------
+    def with_constants(self, **values):
+        """This family with values for its symbolic constants, for the numeric layer.
+
+        ``Binomial()`` keeps ``n`` a symbol; its numeric layer refuses to run until ``n`` has a
+        value, given in the constructor (``Binomial(10)``) or here. The copy's symbolic layer
+        keeps the symbol; ``numeric`` substitutes the value (:func:`manifolds.numerics.bind_constants`).
+
+        Examples
+        --------
+        >>> from manifolds import StudentT
+        >>> M = StudentT().with_constants(nu=5)
+        >>> M.name
+        'StudentT(nu), nu = 5'
+        >>> M.numeric.metric([0.0, 1.0]).round(12).tolist()   # (nu+1)/((nu+3) s^2), 2 nu/((nu+3) s^2)
+        [[0.75, 0.0], [0.0, 1.25]]
+        """
+        from .numerics import bind_constants
+
+        return bind_constants(self, values)
+
     @property
     def numeric(self):
         """Compiled kernels and integrators for this manifold (see :mod:`manifolds.numerics`)."""

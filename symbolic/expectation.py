@@ -331,9 +331,19 @@ def check_declaration(model, exact_timeout=2.0, rng=0):
         # a chart whose map needs the family's constants (NormalMean's sigma) cannot draw
         # points here; its declaration is the checked family's, mapped
         return "not checked (no test point)"
+    # a constant without a value (n of Binomial()) is checked at a test value of its domain
+    trial = {s: _trial_value(s) for s in model.unbound_constants()}
     for point in rng_points:
-        _check_support(model, model.substitutions(point))
-    return _check_mass(model, [model.substitutions(p) for p in rng_points], exact_timeout)
+        _check_support(model, model.substitutions(point) | trial)
+    return _check_mass(model, [model.substitutions(p) | trial for p in rng_points], exact_timeout, set(trial))
+
+
+def _trial_value(symbol):
+    if symbol.is_integer:
+        return sp.Integer(-3 if symbol.is_negative else 7)
+    if symbol.is_negative:
+        return sp.Rational(-17, 10)
+    return sp.Rational(17, 10)
 
 
 def _assumption_text(symbol):
@@ -424,7 +434,7 @@ _EXACT_FINITE_MAX = 64
 _NUMERIC_FINITE_MAX = 10_000
 
 
-def _check_mass(model, points, exact_timeout):
+def _check_mass(model, points, exact_timeout, trial=frozenset()):
     space = model.space
     one_variable = len(space.variables) == 1
     size = len(space.values) if space.kind == "finite" else 0
@@ -441,7 +451,7 @@ def _check_mass(model, points, exact_timeout):
             residual = None
         if residual is not None and residual == 0:
             return "exact"
-        if residual is not None and residual.free_symbols <= set(model.coordinates) | set(model.constants):
+        if residual is not None and residual.free_symbols <= set(model.coordinates) | set(model.constants) | trial:
             values = [complex(sp.N(mass.subs(p), 20)) for p in points]
             numeric = [_numeric_mass(model, p) for p in points] if one_variable else [None]
             if any(abs(v - 1) > 1e-9 for v in values) and all(m is not None and abs(m - 1) < 1e-6 for m in numeric):
