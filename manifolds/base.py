@@ -122,13 +122,14 @@ class StatisticalManifold:
         if key in self._cache:
             return self._cache[key]
         seconds = budget.resolve_budget(timeout) if (timeout is not None or not budget.active()) else None
+        limit = None
         try:
-            with budget.deadline(seconds):
+            with budget.deadline(seconds) as limit:
                 # the declaration check is part of the first derivation's budget
                 self.check_declaration()
                 value = compute()
         except budget.OutOfTime as exc:
-            if seconds is None:  # the enclosing derivation's budget ran out: it reports
+            if limit is None or exc.deadline is not limit:  # an enclosing budget ran out: it reports
                 raise
             where = f" while evaluating {exc.step}" if exc.step else ""
             raise NotClosedFormError(
@@ -400,11 +401,12 @@ class StatisticalManifold:
 
     # -- numerics ---------------------------------------------------------------------
     def with_constants(self, **values):
-        """This family with values for its symbolic constants, for the numeric layer.
+        """A copy of the family with values for its symbolic constants, for the numeric layer.
 
         ``Binomial()`` keeps ``n`` a symbol; its numeric layer refuses to run until ``n`` has a
         value, given in the constructor (``Binomial(10)``) or here. The copy's symbolic layer
-        keeps the symbol; ``numeric`` substitutes the value (:func:`manifolds.numerics.bind_constants`).
+        keeps the symbol; ``numeric`` substitutes the value
+        (:func:`manifolds.numerics.bind_constants`).
 
         Examples
         --------

@@ -188,7 +188,8 @@ class Exponential(StatisticalManifold):
 
 class NormalMean(StatisticalManifold):
     """Normal(mu, sigma) with known standard deviation ``sigma`` (a symbol when omitted: the
-    numeric layer then needs ``NormalMean().with_constants(sigma=...)``)."""
+    numeric layer then needs ``NormalMean().with_constants(sigma=...)``).
+    """
 
     def __init__(self, sigma=None):
         s = _fixed("sigma", sigma, positive=True)
@@ -374,7 +375,8 @@ class StudentT(StatisticalManifold):
 
 class Laplace(StatisticalManifold):
     """Laplace(mu, b) with known scale ``b``; coordinate mu (``b`` a symbol when omitted: the
-    numeric layer then needs ``Laplace().with_constants(b=...)``)."""
+    numeric layer then needs ``Laplace().with_constants(b=...)``).
+    """
 
     def __init__(self, b=None):
         b = _fixed("b", b, positive=True)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import manifolds.numerics
 from manifolds import CATALOG, Gamma, Normal, Poisson
-from tests.catalog_points import build
 from numeric.geodesics.distances import ClosedFormDistance, exponential_distance, location_scale_distance
 from symbolic.errors import DomainError
+from tests.catalog_points import build
 from tests.support import examples
 
 DECLARING = [(name, make, args) for name, make, args in CATALOG
