@@ -183,12 +183,15 @@ def deadline(seconds, exception=OutOfTime):
     if not _active:
         _previous_handler.append(signal.signal(signal.SIGALRM, _alarm))
     handle = Deadline(seconds, end, exception)
-    _active.append(handle)
     try:
+        # inside the try: an enclosing deadline may strike at any bytecode, and a deadline
+        # left in _active would end every later one at once
+        _active.append(handle)
         signal.setitimer(signal.ITIMER_REAL, max(end - now, _SLACK))
         yield handle
     finally:
-        _active.remove(handle)
+        if any(d is handle for d in _active):
+            _active.remove(handle)
         if _active:
             signal.setitimer(signal.ITIMER_REAL, max(_active[-1].end - time.monotonic(), _SLACK))
         else:

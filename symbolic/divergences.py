@@ -34,7 +34,7 @@ from .curved import CurvedExponentialFamily
 from .errors import DerivationError, DomainError, NotClosedFormError
 from .expectation import integrate_expectation
 from .legendre import kl_divergence as _bregman_kl
-from .legendre import kl_divergence_from_expectation
+from .legendre import _whole_angles, kl_divergence_from_expectation
 from .model import ExponentialFamily
 from .parsing import to_sympy
 
@@ -111,8 +111,9 @@ TIDY_TIMEOUT = 5.0
 def _tidy(expr, model):
     x, y = _points(model)
     with budget.time_limit(TIDY_TIMEOUT):
-        return simplify_entries([sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))],
-                                x + y, factor=False)[0]
+        raw = sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))
+        # the simplifier writes angles as tan(u/2), infinite at u = pi: whole angles instead
+        return _whole_angles(simplify_entries([raw], x + y, factor=False)[0], raw)
     return expr
 
 
