@@ -33,8 +33,8 @@ from .algebra import canonical_functions, simplify_entries
 from .curved import CurvedExponentialFamily
 from .errors import DerivationError, DomainError, NotClosedFormError
 from .expectation import integrate_expectation
-from .legendre import kl_divergence as _bregman_kl
 from .legendre import _whole_angles, kl_divergence_from_expectation
+from .legendre import kl_divergence as _bregman_kl
 from .model import ExponentialFamily
 from .parsing import to_sympy
 
