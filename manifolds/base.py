@@ -19,7 +19,7 @@ from symbolic import (
     reparametrize,
 )
 from symbolic.curved import CurvedExponentialFamily, restrict, statistical_curvature
-from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
+from symbolic.divergences import divergence, kl_divergence_closed_form
 from symbolic.errors import NotClosedFormError
 from symbolic.expectation import check_declaration, ways_forward
 from symbolic.latex import quantity_latex
@@ -196,8 +196,13 @@ class StatisticalManifold:
 
     def amari_chentsov(self, method="auto", *, timeout=None):
         """The Amari-Chentsov tensor ``[i, j, k] = E[∂i l ∂j l ∂k l]``."""
-        return self._derive(("amari_chentsov", method), "amari_chentsov",
-                            lambda: amari_chentsov_tensor(self.model, method), timeout)
+        def compute():
+            # the exponential-family route uses the metric: the cached one, not a second derivation
+            flat_route = method == "log_partition" or (method == "auto" and self.is_exponential_family
+                                                       and "amari_chentsov" not in self.model.closed_forms)
+            return amari_chentsov_tensor(self.model, method, metric=self.fisher_metric() if flat_route else None)
+
+        return self._derive(("amari_chentsov", method), "amari_chentsov", compute, timeout)
 
     def alpha_connection(self, alpha, kind=1, *, timeout=None):
         """The alpha-connection, ``kind=1``: ``[i, j, k] = Γ^(α)_ij,k``; ``kind=2``: ``[k, i, j]``.
@@ -278,17 +283,17 @@ class StatisticalManifold:
         return self._derive("dual_at_coordinates", "dual_potential",
                             lambda: dual_potential_at_coordinates(self._family()), timeout)
 
-    def kl_divergence(self, timeout=KL_TIMEOUT):
+    def kl_divergence(self, timeout=None):
         """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``.
 
         A family without a closed form raises ``NotClosedFormError`` within ``timeout`` seconds
-        (:func:`symbolic.divergences.kl_divergence_closed_form`).
+        (the session's budget by default, like every derivation), naming the integral that was
+        running (:func:`symbolic.divergences.kl_divergence_closed_form`).
         """
-        # kl_divergence_closed_form keeps its own time limit (and a shorter one for tidying)
-        self.check_declaration()
-        return self.cached("kl", lambda: kl_divergence_closed_form(self.model, timeout))
+        seconds = budget.resolve_budget(timeout)
+        return self._derive("kl", "kl_divergence", lambda: kl_divergence_closed_form(self.model, seconds), timeout)
 
-    def divergence(self, kind="kl", alpha=None, timeout=KL_TIMEOUT):
+    def divergence(self, kind="kl", alpha=None, timeout=None):
         """A divergence between the point and a second point (suffix ``_2``) in closed form:
         :func:`symbolic.divergences.divergence` (kinds, conventions and references there).
 
@@ -299,7 +304,9 @@ class StatisticalManifold:
         2*log(lam) - log(lam_2) - log(2*lam - lam_2)
         """
         alpha = None if alpha is None else to_sympy(alpha, "alpha")
-        return self.cached(("divergence", kind, alpha), lambda: divergence(self.model, kind, alpha, timeout))
+        seconds = budget.resolve_budget(timeout)
+        return self._derive(("divergence", kind, alpha), f"the {kind} divergence",
+                            lambda: divergence(self.model, kind, alpha, seconds), timeout)
 
     # -- volume, priors, bounds ----------------------------------------------------------
     def volume_form(self):

@@ -105,7 +105,7 @@ def set_default_budget(seconds):
     30.0
     """
     old = _state["default"]
-    _state["default"] = resolve_budget(seconds, allow_none=True)
+    _state["default"] = None if seconds is None else resolve_budget(seconds)
     return old
 
 

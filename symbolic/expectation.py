@@ -251,6 +251,10 @@ def _integral_text(model, expr, space):
     return f"the {op} of ({_shorten(expr)}) * p(x) over {space.describe()}"
 
 
+#: Seconds the location-scale detection may take while a message of :func:`ways_forward` is written.
+_HINT_SECONDS = 0.5
+
+
 def ways_forward(model, quantity="fisher_metric", numeric_route=None):
     """The ways forward for a derivation of ``quantity`` that sympy cannot finish, as a
     sentence: the ``location_scale`` hint where it could apply, the ``closed_forms`` keyword
@@ -265,8 +269,15 @@ def ways_forward(model, quantity="fisher_metric", numeric_route=None):
     """
     options = []
     space = model.space
-    if (model.location_scale is None and detect_location_scale(model) is None and space.kind == "interval"
-            and len(space.variables) == 1 and (space.lower, space.upper) in ((-sp.oo, sp.oo), (0, sp.oo))):
+    plain = model.location_scale is None and space.kind == "interval" and len(space.variables) == 1 and (
+        space.lower, space.upper) in ((-sp.oo, sp.oo), (0, sp.oo))
+    detected = None
+    if plain:
+        # this message is written after a budget ran out: the detection gets a short limit of
+        # its own (the two-component normal mixture's took 3 s), and the hint stays if it expires
+        with budget.time_limit(_HINT_SECONDS):
+            detected = detect_location_scale(model)
+    if plain and detected is None:
         options.append("if x = loc + scale*u with a law of u free of the parameters, declare it, "
                        "StatisticalModel(..., location_scale=(loc, scale)), so that integrals run over u")
     key = CLOSED_FORM_KEYS.get(quantity)
