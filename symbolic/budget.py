@@ -35,10 +35,12 @@ __all__ = ["OutOfTime", "Deadline", "deadline", "time_limit", "active", "step", 
            "default_budget", "set_default_budget", "resolve_budget", "DEFAULT_BUDGET", "ENVIRONMENT_VARIABLE"]
 
 #: Seconds a derivation may take unless told otherwise: the environment variable
-#: ``INFOGEOM_SYMBOLIC_BUDGET`` (seconds, or ``none`` for no limit) where it is set, else 30 s
-#: (the slowest catalog derivation, Dirichlet(3)'s curvature, takes 5 to 20 s on a shared
-#: two-core machine). ``set_default_budget`` changes it for the session.
-DEFAULT_BUDGET = 30.0
+#: ``INFOGEOM_SYMBOLIC_BUDGET`` (seconds, or ``none`` for no limit) where it is set, else 5 s.
+#: The slowest catalog calls take about 3 s on a shared two-core machine (the Student t
+#: metric with its declaration check, the Cauchy Amari-Chentsov tensor, the bivariate normal's
+#: tensor); ``benchmarks/symbolic_budget.py`` times them all. ``set_default_budget`` changes it
+#: for the session, ``timeout=`` for one call.
+DEFAULT_BUDGET = 5.0
 ENVIRONMENT_VARIABLE = "INFOGEOM_SYMBOLIC_BUDGET"
 
 
