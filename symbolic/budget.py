@@ -67,6 +67,8 @@ _steps: list = []
 _previous_handler = []
 # a timer may fire this early by the monotonic clock (ITIMER_REAL counts wall-clock time)
 _SLACK = 1e-3
+# after an expiry the timer fires again this often until the deadline is left
+_REFIRE = 0.05
 
 
 class OutOfTime(BaseException):
@@ -141,12 +143,17 @@ def _alarm(signum, frame):
     now = time.monotonic()
     # the outermost deadline that has passed raises: an inner block must not take for its own
     # the expiry of an enclosing one (their ends coincide when the inner was clipped)
-    for d in _active:
-        if d.end <= now + _SLACK:
-            exc = d.exception(_steps[-1] if _steps else None)
-            exc.deadline = d
-            raise exc
-    signal.setitimer(signal.ITIMER_REAL, max(_active[-1].end - now, _SLACK))
+    expired = next((d for d in _active if d.end <= now + _SLACK), None)
+    if expired is None or (frame is not None and frame.f_code in _OWN_CODE):
+        # early, or inside this module's own bookkeeping (a deadline being left): try again soon
+        signal.setitimer(signal.ITIMER_REAL, _SLACK if expired else max(_active[-1].end - now, _SLACK))
+        return
+    # fire again shortly: code that swallows BaseException (mpmath has bare excepts) must not
+    # turn a spent one-shot timer into a derivation without end
+    signal.setitimer(signal.ITIMER_REAL, _REFIRE)
+    exc = expired.exception(_steps[-1] if _steps else None)
+    exc.deadline = expired
+    raise exc
 
 
 def _usable():
@@ -230,6 +237,10 @@ def time_limit(seconds):
         if handle is None or exc.deadline is not handle:
             raise
         handle.expired = True
+
+
+# the frames the alarm never interrupts: leaving a deadline must finish its bookkeeping
+_OWN_CODE = frozenset({deadline.__wrapped__.__code__, time_limit.__wrapped__.__code__})
 
 
 def active():

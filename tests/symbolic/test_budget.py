@@ -137,3 +137,19 @@ def test_the_grader_budget_fires_inside_a_derivation_budget():
     assert time.monotonic() - start < 5
     assert not verdict.correct and verdict.verdict in ("undecided", "incorrect"), repr(verdict)
     assert _no_timer_left()
+
+
+def test_an_expiry_swallowed_by_a_bare_except_fires_again():
+    """The mpmath library has bare ``except:`` clauses: an OutOfTime raised inside one is lost, and a
+    one-shot timer would then let the derivation run without end (a CI run hung so in a
+    neuron's mass check). The alarm fires again until the deadline is left.
+    """
+    start = time.monotonic()
+    with pytest.raises(budget.OutOfTime), budget.deadline(0.1):
+        try:
+            spin(5)
+        except BaseException:  # noqa: BLE001 - what the bare excepts do
+            pass
+        spin(5)
+    assert time.monotonic() - start < 2
+    assert _no_timer_left()
