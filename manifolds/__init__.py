@@ -40,7 +40,7 @@ __all__ = [
     "StatisticalManifold", "CATALOG", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "Dirichlet", "Exponential", "Gamma", "Geometric", "InverseGaussian", "Laplace", "LogNormal",
     "MultivariateNormal", "Normal", "NormalMean", "Poisson", "StudentT", "VonMises", "Neuron",
-    "optim", "AnswerError", "DeclarationError", "DerivationError", "DomainError", "NotClosedFormError",
+    "optim", "MixtureFamily", "AnswerError", "DeclarationError", "DerivationError", "DomainError", "NotClosedFormError",
 ]
 
 
@@ -50,4 +50,9 @@ def __getattr__(name):
         module = importlib.import_module(".optim", __name__)
         globals()[name] = module
         return module
+    if name == "MixtureFamily":     # manifolds.mixtures loads scipy too
+        from .mixtures import MixtureFamily
+
+        globals()[name] = MixtureFamily
+        return MixtureFamily
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -493,3 +493,6 @@ CATALOG = [
     ("VonMises", VonMises, ()),
     ("MultivariateNormal(2)", MultivariateNormal, (2,)),
 ]
+
+for _name, _family, _args in CATALOG:
+    _family.library_declaration = True

@@ -55,11 +55,11 @@ def frechet_mean(K, points, weights=None, *, x0=None, tol=1e-10, max_iterations=
         if x0.shape != (K.dim,):
             raise ValueError(f"x0 must have shape ({K.dim},), got shape {x0.shape}")
 
-    def log(X, Y):
-        return K.log(X, Y, throw=False, tol=log_tol)
+    def log(X, Y, guess=None):
+        return K.log(X, Y, throw=False, tol=log_tol, v0=guess)
 
     return karcher_mean(K.exp, log, K.metric, P, w, x0, tol=tol, max_iterations=max_iterations,
-                        step=step, throw=throw)
+                        step=step, warm_start=True, throw=throw)
 
 
 def interpolate(K, x, y, t, *, alpha=0.0, **options):

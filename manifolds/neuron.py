@@ -51,6 +51,8 @@ class Neuron(StatisticalManifold):
     [2 - 2*tanh(b + 2*w1)**2,     1 - tanh(b + 2*w1)**2]])
     """
 
+    library_declaration = True
+
     def __init__(self, activation, noise, d=2, sigma=None, *, x=None, slope=sp.Rational(1, 4), alpha=1,
                  omega=None):
         super().__init__(neuron_model(activation, noise, d, x, sigma, slope=slope, alpha=alpha, omega=omega))

@@ -171,8 +171,13 @@ class NumericManifold:
     :attr:`EXACT_MAX_DPS` until two evaluations agree; that value is rounded to float64:
     ``±inf`` only where its magnitude exceeds float64's range, 0 where it underflows. Where no
     two agree (or mpmath gives no number), :class:`symbolic.errors.DomainError` names the
-    point. Points with finite compiled values take the fast path alone, so a finite value
-    that float64 cancellation made inaccurate is not detected.
+    point. The same exact evaluation serves every point with a coordinate (or ``alpha``) of
+    magnitude beyond :attr:`EXTREME` or below its reciprocal (subnormals included): there a
+    finite compiled value may be wrong without being flagged (``lam / mu**3`` of the inverse
+    Gaussian at ``mu = 1e150`` underflows to 0 in float64 where the value is 1e-150; ``a / b**2``
+    at ``b = 1e-160`` passes through a subnormal ``b**2`` and keeps five digits). Other points
+    with finite compiled values take the fast path alone, so a finite value that float64
+    cancellation made inaccurate there is not detected.
 
     Examples
     --------
@@ -322,6 +327,10 @@ class NumericManifold:
     #: The most digits tried (a bound on the time one point may take): a point whose
     #: coordinates span more than about 360 decades gets no certified value and is refused.
     EXACT_MAX_DPS = 800
+    #: Coordinates of magnitude above this or below its reciprocal send their point to the
+    #: exact evaluation (see the class notes): the compiled kernels take products of up to
+    #: four coordinates, and 1e75**4 stays within float64's normal range.
+    EXTREME = 1e75
 
     def _exact_function(self, key):
         """The quantity ``key`` lambdified to mpmath (constants substituted), built on first
@@ -384,6 +393,7 @@ class NumericManifold:
         value = np.asarray(value)
         core_axes = tuple(range(value.ndim - core_ndim, value.ndim))
         bad = ~np.isfinite(value).all(axis=core_axes) if core_ndim else ~np.isfinite(value)
+        bad = bad | self._extreme(points, params, bad.shape)
         if not bad.any():
             return value
         f = self._exact_function(key)
@@ -393,6 +403,18 @@ class NumericManifold:
             # no two precisions agree: no certified value, refused below
             value[index] = np.nan if exact is None else exact
         return _no_nan(value, points, what, core_ndim)
+
+    def _extreme(self, points, params, shape):
+        """Where a point (or a parameter such as alpha) has a coordinate too large or too
+        small in magnitude for the compiled kernels to be trusted (:attr:`EXTREME`).
+        """
+        with np.errstate(all="ignore"):
+            size = np.abs(np.asarray(points, dtype=float))
+            far = ((size > self.EXTREME) | ((size > 0) & (size < 1 / self.EXTREME))) & np.isfinite(size)
+            far = far.any(axis=-1)
+        if any(abs(float(p)) > self.EXTREME or 0 < abs(float(p)) < 1 / self.EXTREME for p in params):
+            far = np.ones_like(far)
+        return np.broadcast_to(far, shape)
 
     @functools.cached_property
     def _metric_kernels(self):

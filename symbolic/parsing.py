@@ -110,6 +110,9 @@ FUNCTIONS = {name: getattr(sp, name) for name in (
 FUNCTIONS["ln"] = sp.log
 #: The constants a string may name.
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "oo": sp.oo, "EulerGamma": sp.EulerGamma}
+#: Names that read as a non-number (Python's float("nan"), numpy's inf): never made symbols,
+#: so that ``slope="nan"`` is refused instead of becoming a symbol printed as nan.
+_NOT_A_NUMBER = frozenset({"nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity", "zoo"})
 _CONTAINERS = ("Matrix", "Array", "diag")
 #: What a name a student may write for a function the whitelist spells differently means.
 _FUNCTION_ALIASES = {
@@ -204,6 +207,9 @@ class _Reader:
             return CONSTANTS[ident]
         if ident in FUNCTIONS or ident in _CONTAINERS:
             self.refuse_at(node, repr(ident), "a function must be called")
+        if ident in _NOT_A_NUMBER:
+            self.refuse_at(node, repr(ident), "not a finite number: give a finite number (oo is the "
+                           "symbolic infinity where a bound may be infinite)")
         if self.new_symbols:
             return sp.Symbol(ident)
         self.refuse(node, _unknown_name(ident, self.symbols, self.coordinates, _where(node)))

@@ -53,13 +53,16 @@ class JeffreysPrior:
         coordinates), else :math:`\sqrt{\det g}` itself.
     volume : Expr or None
         :math:`V = \int \sqrt{\det g}\, d\xi` over the domain: a number, ``oo`` (the prior is
-        improper) or ``None`` (sympy could not decide in time).
+        improper) or ``None`` (not decided).
     family : str
+    reason : str
+        How the volume was decided (or why not).
     """
 
     density: sp.Expr
     volume: sp.Expr | None
     family: str
+    reason: str = ""
 
     @property
     def proper(self):
@@ -69,14 +72,15 @@ class JeffreysPrior:
         return bool(self.volume.is_finite)
 
     def statement(self):
-        """The prior in words, saying whether it is proper."""
+        """The prior in words, saying whether it is proper and why."""
+        why = f" ({self.reason})" if self.reason else ""
         if self.proper:
-            return f"the Jeffreys prior of {self.family} is proper: {self.density} (volume {self.volume})"
+            return f"the Jeffreys prior of {self.family} is proper: {self.density} (volume {self.volume}){why}"
         if self.proper is False:
             return (f"the Jeffreys prior of {self.family} is improper: sqrt(det g) = {self.density} "
-                    f"has infinite integral over the domain")
+                    f"has infinite integral over the domain{why}")
         return (f"the Jeffreys prior of {self.family} is sqrt(det g) = {self.density}; whether it is "
-                f"proper was not decided (sympy did not integrate it in time)")
+                f"proper was not decided{why}")
 
     def __repr__(self):
         state = {True: "proper", False: "improper", None: "undecided"}[self.proper]
@@ -108,35 +112,165 @@ def _bounds(model, k, used):
     return lo, hi
 
 
+def _simplex_forms(model):
+    """The affine forms ``xi_1, ..., xi_k, 1 - sum xi`` when the domain is the open simplex, else None."""
+    xs = model.coordinates
+    if any(p.lower != 0 or p.upper != 1 for p in model.parameters):
+        return None
+    last = 1 - sum(xs)
+    if model.dim == 1 and not model.constraints:
+        return [*xs, last]
+    if len(model.constraints) == 1 and sp.expand(model.constraints[0].expr - last) == 0:
+        return [*xs, last]
+    return None
+
+
+def _factors(expr, coordinates):
+    """``(c, [(f, m), ...])`` with ``expr = c * prod f^m``, ``m`` negative for the denominator's factors."""
+    num, den = sp.fraction(sp.together(expr))
+    cn, fn = sp.factor_list(num, *coordinates)
+    cd, fd = sp.factor_list(den, *coordinates)
+    return sp.sympify(cn, strict=True) / sp.sympify(cd, strict=True), [*fn, *[(f, -m) for f, m in fd]]
+
+
+def _dirichlet_volume(det, model):
+    r"""The volume by the Dirichlet integral where :math:`\det g = C \prod_j \ell_j^{m_j}` over
+    the simplex of the forms :math:`\ell_j` (:func:`_simplex_forms`):
+    :math:`\int \prod_j \ell_j^{a_j} = \prod_j \Gamma(a_j + 1)/\Gamma(\sum_j (a_j + 1))`,
+    finite iff every :math:`a_j = m_j/2 > -1` (else the integral diverges at the face
+    :math:`\ell_j = 0`). Returns ``(volume, reason)`` or None when ``det g`` is not of that form.
+    """
+    forms = _simplex_forms(model)
+    if forms is None:
+        return None
+    coeff, factors = _factors(det, model.coordinates)
+    powers = [sp.Integer(0)] * len(forms)
+    for f, m in factors:
+        j = next((j for j, form in enumerate(forms) if sp.expand(f - form) == 0 or sp.expand(f + form) == 0), None)
+        if j is None:
+            return None
+        if sp.expand(f - forms[j]) != 0:
+            coeff *= sp.Integer(-1) ** m
+        powers[j] += m
+    if not (coeff.is_positive or coeff.is_positive is None and coeff.is_nonzero):
+        return None
+    a = [m / 2 for m in powers]
+    if any(v <= -1 for v in a):
+        j = next(j for j, v in enumerate(a) if v <= -1)
+        return sp.oo, (f"sqrt(det g) ~ ({forms[j]})^({a[j]}) is not integrable at the face {forms[j]} = 0 "
+                       f"of the simplex")
+    volume = sp.sqrt(coeff) * sp.Mul(*[sp.gamma(v + 1) for v in a]) / sp.gamma(sum(v + 1 for v in a))
+    volume = sp.simplify(volume)
+    return volume, (f"Dirichlet integral over the simplex: sqrt(det g) = sqrt({coeff}) * "
+                    f"{' * '.join(f'({f})^({v})' for f, v in zip(forms, a, strict=True))}")
+
+
 def _volume(density, model):
     for p in model.parameters:
         # a positive integrand constant along a direction of infinite length
         free = not density.has(p.symbol) and not any(c.expr.has(p.symbol) for c in model.constraints)
         if free and (p.lower is None or p.upper is None):
-            return sp.oo
+            return sp.oo, f"sqrt(det g) is constant along {p.name}, whose range is infinite"
     value, used = density, set()
     for k in reversed(range(model.dim)):
         bounds = _bounds(model, k, used)
         if bounds is None:
-            return None
+            return None, "a constraint is not linear in a coordinate"
         value = sp.integrate(value, (model.coordinates[k], *bounds))
         if value.has(sp.Integral) or value.has(sp.Piecewise):
-            return None
+            return None, "sympy left the integral unevaluated"
         if value.has(sp.oo, sp.zoo):
-            return sp.oo            # the integrand is positive: an infinite part is +oo
+            # the integrand is positive: an infinite part is +oo
+            return sp.oo, f"the integral over {model.coordinates[k]} diverges"
     value = sp.simplify(sp.unpolarify(value))
     # a branch slip of sympy's antiderivatives shows as a value that is not a positive real:
     # undecided rather than wrong
-    return value if value.is_number and value.is_extended_positive else None
+    if value.is_number and value.is_extended_positive:
+        return value, "integrated over the domain"
+    return None, f"sympy's integral {value} is not a positive number"
+
+
+def _typical(p):
+    """An interior rational point of a parameter's typical range."""
+    return sp.nsimplify((p.typical[0] + p.typical[1]) / 2, rational=True)
+
+
+def _leading(expr, e, orders=(4, 8, 12)):
+    """``(A, m)`` with ``expr = A e^m (1 + o(1))`` as ``e -> 0+``, or None."""
+    for n in orders:
+        lead = sp.series(expr, e, 0, n).removeO()
+        if lead != 0:
+            A, m = sp.expand(lead).as_leading_term(e).as_coeff_exponent(e)
+            A = sp.nsimplify(A) if A.is_number else A
+            return (A, m) if A.is_number and m.is_number else None
+    return None
+
+
+def _improper_by_power_counting(det, model):
+    r"""A proof that :math:`\int\sqrt{\det g} = \infty` by power counting, or None.
+
+    Along a ray to infinity: the coordinates without an upper (lower) bound, all of them or
+    one at a time, go to :math:`+\infty` (:math:`-\infty`) as :math:`c_i t`, the others stay at
+    interior points; if :math:`\det g = A\, t^{-m}(1 + o(1))` with :math:`A > 0`, then
+    :math:`\sqrt{\det g} \ge \tfrac12\sqrt{A}\, t^{-m/2}` on a cone around the ray (times a box
+    in the fixed coordinates) for large ``t`` (the leading coefficient is continuous in the
+    direction and the fixed coordinates), whose volume grows as :math:`t^{d-1}dt` with ``d``
+    the coordinates sent to infinity: the integral diverges when :math:`d - m/2 \ge 0`.
+    Towards a finite bound ``b`` of one coordinate (the others interior): :math:`\det g = A\,
+    \epsilon^{m}(1 + o(1))` with :math:`\epsilon = |\xi - b|` diverges on a slab when
+    :math:`m/2 \le -1`.
+    """
+    e = sp.Symbol("epsilon", positive=True)
+    base = {p.symbol: _typical(p) for p in model.parameters}
+    # towards infinity: all unbounded coordinates together along a direction of distinct
+    # slopes (a cone), then each alone (a slab), the direction checked against the constraints
+    unbounded = [p for p in model.parameters if p.lower is None or p.upper is None]
+    groups = [unbounded] + ([[p] for p in unbounded] if len(unbounded) > 1 else [])
+    for group in groups if unbounded else []:
+        ray = dict(base)
+        for i, p in enumerate(group):
+            sign = -1 if p.upper is not None else 1
+            slope = sp.Rational(1, 10 * (i + 1)) if p.lower is None and p.upper is None else 1 + sp.Rational(i, 3)
+            ray[p.symbol] = sign * slope / e
+        inside = all(c.expr.subs(ray).subs(e, sp.Rational(1, 10**k)) > 0 for c in model.constraints for k in (6, 9))
+        lead = _leading(det.subs(ray), e) if inside else None
+        if lead is not None and lead[0] > 0 and len(group) - lead[1] / 2 >= 0:
+            d, m = len(group), lead[1]
+            names = ", ".join(p.name for p in group)
+            return (f"power counting: along a ray ({names}) ~ t to infinity sqrt(det g) ~ t^({-m / 2}), "
+                    f"and the integral of t^({-m / 2}) t^({d - 1}) dt diverges")
+    for p in model.parameters:
+        for bound, side in ((p.lower, 1), (p.upper, -1)):
+            if bound is None:
+                continue
+            at = dict(base)
+            at[p.symbol] = sp.nsimplify(bound, rational=True) + side * e
+            if not all(c.expr.subs(at).subs(e, sp.Rational(1, 10**6)) > 0 for c in model.constraints):
+                continue
+            lead = _leading(det.subs(at), e)
+            if lead is not None and lead[0] > 0 and lead[1] / 2 <= -1:
+                return (f"power counting: as {p.name} -> {bound} sqrt(det g) ~ |{p.name} - {bound}|^({lead[1] / 2}), "
+                        f"not integrable")
+    return None
 
 
 def jeffreys_prior(model, g, timeout=JEFFREYS_TIMEOUT):
     r"""The Jeffreys prior :math:`\sqrt{\det g}` with its normalising constant where finite.
 
-    The volume is integrated coordinate by coordinate (the last first) over the domain, a
-    joint constraint linear in a coordinate narrowing its range (the simplex of a
-    Categorical); a direction of infinite length along which the density is constant makes
-    the volume infinite at once. ``timeout`` seconds bound the integration.
+    Whether the volume :math:`V = \int\sqrt{\det g}` is finite is decided by, in turn:
+
+    1. the Dirichlet integral, where the domain is the open simplex and :math:`\det g` a
+       product of powers of its affine forms :math:`\xi_i` and :math:`1 - \sum\xi_i` (the
+       Bernoulli, Binomial and Categorical families: :math:`V = \pi^{k/2}/\Gamma(k/2)` for ``k``
+       categories);
+    2. integration coordinate by coordinate (the last first) over the domain, a joint
+       constraint linear in a coordinate narrowing its range; a direction of infinite length
+       along which the density is constant makes the volume infinite at once;
+    3. power counting: the leading power of :math:`\det g` along a ray to infinity, or towards
+       a finite bound of one coordinate, that makes the integral diverge
+       (:func:`_improper_by_power_counting`; the Beta and Dirichlet families).
+
+    ``timeout`` seconds bound steps 2 and 3 each; what none of them decides stays undecided.
 
     Parameters
     ----------
@@ -148,30 +282,66 @@ def jeffreys_prior(model, g, timeout=JEFFREYS_TIMEOUT):
     Returns
     -------
     JeffreysPrior
+        with ``reason`` saying how the volume was decided.
 
     References
     ----------
     .. [1] H. Jeffreys, "An invariant form for the prior probability in estimation problems",
        Proc. R. Soc. A 186, 1946.
+    .. [2] J. O. Berger, J. M. Bernardo, D. Sun, "Overall objective priors", Bayesian Analysis
+       10(1), 2015 (the multinomial's Jeffreys prior, Dirichlet(1/2, ..., 1/2)).
 
     Examples
     --------
-    >>> from manifolds import Bernoulli, Normal
+    >>> from manifolds import Bernoulli, Categorical, Normal
     >>> M = Bernoulli()
     >>> jeffreys_prior(M.model, M.fisher_metric())      # Beta(1/2, 1/2)
-    JeffreysPrior(Bernoulli: sqrt(-1/(p - 1))/(pi*sqrt(p)), proper)
+    JeffreysPrior(Bernoulli: 1/(pi*sqrt(p)*sqrt(1 - p)), proper)
+    >>> jeffreys_prior(Categorical(3).model, Categorical(3).fisher_metric()).volume
+    2*pi
     >>> print(jeffreys_prior(Normal().model, Normal().fisher_metric()).statement())
-    the Jeffreys prior of Normal is improper: sqrt(det g) = sqrt(2)/sigma**2 has infinite integral over the domain
+    the Jeffreys prior of Normal is improper: sqrt(det g) = sqrt(2)/sigma**2 has infinite integral over the domain (sqrt(det g) is constant along mu, whose range is infinite)
     """
+    g = sp.Matrix(g)
+    det = sp.factor(g.det())
     density = metric_to_volume_density(g)
+    decided = _dirichlet_volume(det, model)
+    if decided is not None:
+        volume, reason = decided
+        if volume.is_finite:
+            forms = _simplex_forms(model)
+            # the density as the product of the forms' powers (real on the simplex)
+            coeff, factors = _factors(det, model.coordinates)
+            density = 1 / volume
+            for f, m in factors:
+                form = next(fm for fm in forms if sp.expand(f - fm) == 0 or sp.expand(f + fm) == 0)
+                coeff *= 1 if sp.expand(f - form) == 0 else sp.Integer(-1) ** m
+                density *= form ** (sp.Rational(m, 2))
+            density *= sp.sqrt(coeff)
+            density = sp.powsimp(density, force=False)
+        return JeffreysPrior(density, volume, model.name, reason)
     try:
         with _time_limit(timeout):
-            volume = _volume(density, model)
+            volume, reason = _volume(density, model)
     except _OutOfTime:
-        volume = None
+        volume, reason = None, f"sympy did not integrate it within {timeout} s"
+    if volume is None:
+        try:
+            with _time_limit(timeout):
+                counted = _improper_by_power_counting(det, model)
+        except _OutOfTime:
+            counted = None
+            reason += f"; power counting did not finish within {timeout} s"
+        except (ValueError, TypeError, NotImplementedError, sp.PoleError) as exc:
+            counted = None
+            reason += f"; power counting failed ({type(exc).__name__})"
+        if counted is not None:
+            volume, reason = sp.oo, counted
+        elif "power counting" not in reason:
+            reason += "; power counting along rays and towards the bounds found no divergence"
     if volume is not None and volume.is_finite:
         density = sp.powsimp(sp.factor(density / volume), force=False)
-    return JeffreysPrior(density, volume, model.name)
+    return JeffreysPrior(density, volume, model.name, reason)
 
 
 def _indices(coordinates, parameters):

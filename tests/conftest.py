@@ -1,6 +1,6 @@
 """Shared test configuration: hypothesis profiles and markers.
 
-Profiles: ``ci`` (default; fixed seeds, no deadline) and ``long`` (20 times the examples),
+Profiles: ``ci`` (default; fixed seeds, no deadline) and ``long`` (random seeds and 5 times the examples: the fuzz suite's 20,000-input run),
 chosen with ``pytest --hypothesis-profile=long``. Markers: ``slow`` (seconds to minutes;
 ``pytest -m "not slow"`` is the quick loop) and ``gpu`` (CUDA kernels; under numba's
 simulator on machines without a GPU, skipped when numba-cuda is absent).
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                print_blob=True)
 settings.register_profile("ci", derandomize=True, **_COMMON)
-settings.register_profile("long", derandomize=False, **_COMMON)
+settings.register_profile("long", derandomize=False, max_examples=500, **_COMMON)
 settings.load_profile("ci")
 
 

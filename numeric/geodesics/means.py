@@ -139,7 +139,7 @@ def mean_weights(weights, count):
 
 
 def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterations=100,
-                 step=1.0, throw=False):
+                 step=1.0, warm_start=False, throw=False):
     """Weighted Fréchet mean of ``points`` by the Karcher iteration.
 
     Parameters
@@ -148,7 +148,8 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
         ``exp(x, v) -> y``, shape (n,); raises (``IntegrationError``, ``ValueError``) where the
         geodesic leaves the domain.
     log : callable
-        Batched log map ``log(X, P) -> V`` for ``X, P`` of shape (m, n), NaN rows where it fails.
+        Batched log map ``log(X, P) -> V`` for ``X, P`` of shape (m, n), NaN rows where it
+        fails; with ``warm_start``, ``log(X, P, V0)`` with first iterates ``V0``.
     metric : callable
         ``metric(x) -> g``, shape (n, n).
     points : ndarray, shape (m, n)
@@ -167,6 +168,12 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
     step : float
         The first step length ``s`` in ``exp_x(s Σ w_i log_x(p_i))``, in (0, 1]; later steps
         are Barzilai-Borwein's; each is halved whenever the objective does not decrease.
+    warm_start : bool
+        Start the log maps at a candidate ``x + dx`` from ``V - dx``, the last iterate's
+        tangent vectors ``V = log_x(P)`` moved by the step (exact to first order: ``exp_x(v)
+        = x + v + O(|v|^2)``), instead of the log map's own first guess. Newton's method then
+        starts next to the solution: fewer integrations per iteration (the benchmark
+        ``benchmarks/geodesics.py --means`` prints the counts), the same mean.
     throw : bool
         Raise :class:`symbolic.errors.OptimizationError` instead of returning a failed result.
 
@@ -194,8 +201,9 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
     points = as_array("points", points, ndim=2)
     x = np.array(x0, dtype=np.float64)
 
-    def evaluate(x):
-        V = log(np.broadcast_to(x, points.shape), points)
+    def evaluate(x, guess=None):
+        X = np.broadcast_to(x, points.shape)
+        V = log(X, points) if guess is None else log(X, points, guess)
         if not np.isfinite(V).all():
             return None
         g = metric(x)
@@ -204,7 +212,7 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
         objective = 0.5 * float(weights @ np.einsum("mi,ij,mj->m", V, g, V))
         if not (np.isfinite(g).all() and math.isfinite(norm) and math.isfinite(objective)):
             return MeanStatus.NON_FINITE
-        return gradient, norm, objective
+        return gradient, norm, objective, V
 
     def finish(x, status, norm, objective, iterations):
         result = MeanResult(x, status, norm, objective, iterations)
@@ -216,7 +224,7 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
     if state is None or state is MeanStatus.NON_FINITE:
         status = MeanStatus.LOG_FAILED if state is None else state
         return finish(x, status, np.inf, np.inf, 0)
-    gradient, norm, objective = state
+    gradient, norm, objective, V = state
     s_next = step
     for iteration in range(max_iterations):
         if norm <= tol:
@@ -230,7 +238,7 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
                 failure = MeanStatus.EXP_FAILED
                 s *= 0.5
                 continue
-            new = evaluate(candidate)
+            new = evaluate(candidate, V - (candidate - x) if warm_start else None)
             if new is None or new is MeanStatus.NON_FINITE:
                 failure = MeanStatus.LOG_FAILED if new is None else new
                 s *= 0.5
@@ -239,7 +247,7 @@ def karcher_mean(exp, log, metric, points, weights, x0, *, tol=1e-10, max_iterat
             # decides convergence, the objective only guards against overshooting
             if new[2] <= objective * (1.0 + 1e-14) + 1e-300:
                 s_next = _barzilai_borwein(s * gradient, new[0] - gradient, metric(candidate), step)
-                x, (gradient, norm, objective) = candidate, new
+                x, (gradient, norm, objective, V) = candidate, new
                 failure = None
                 break
             failure = MeanStatus.NO_PROGRESS

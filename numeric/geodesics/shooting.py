@@ -393,7 +393,7 @@ MAX_SHOOTING_STEPS = 5_000
 
 def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newton=8,
           min_step=2.0 ** -12, max_rounds=400, max_steps=MAX_SHOOTING_STEPS, time_limit=None,
-          bounds=None, coarse=True, throw=False):
+          bounds=None, coarse=True, throw=False, v0=None):
     """Solve ``exp_x(v) = y`` for ``v`` (the log map) by Newton's method with continuation.
 
     With ``coarse`` (the default) Newton's method first runs with the variational equations
@@ -445,6 +445,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         only (slower, the same answers).
     throw : bool
         Raise :class:`ShootingError` if a pair fails.
+    v0 : array_like, shape (..., n), optional
+        First Newton iterates (a warm start, e.g. the log maps from a nearby base point);
+        rows that are not finite take the default start.
 
     Returns
     -------
@@ -510,6 +513,10 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         guess[bad] = (ys - xs)[bad]
     else:
         guess = _first_guess(solver, xs, ys - xs, params)
+    if v0 is not None:
+        warm = np.broadcast_to(np.asarray(v0, dtype=np.float64), x.shape).reshape(-1, n)
+        use = np.isfinite(warm).all(axis=1)
+        guess[use] = warm[use]
     options = dict(max_newton=max_newton, min_step=min_step, max_rounds=max_rounds,
                    chart=chart, max_steps=max_steps, deadline=deadline)
     v = guess.copy()

@@ -169,3 +169,61 @@ def test_data_outside_the_support_has_log_density_minus_infinity_and_no_score():
     assert abs(got[0] - float(ref)) <= 1e-14
     with pytest.raises(DomainError, match=r"data must lie in the sample space of Beta.*data\[1\]"):
         K.score([[2.0, 3.0], [2.0, 3.0]], [0.5, 2.0])
+
+# -- issue 10, long fuzz run: finite but wrong compiled values at extreme coordinates ------------
+def _vonmises_reference(kappa):
+    # g = diag(kappa A, A') with A = I1/I0 and A' = 1 - A/kappa - A^2 (Mardia & Jupp 2000, 3.5.4)
+    with mp.workdps(60):
+        k = mp.mpf(kappa)
+        A = mp.besseli(1, k) / mp.besseli(0, k)
+        return [[k * A, 0], [0, 1 - A / k - A**2]]
+
+
+@pytest.mark.parametrize("family, x, reference", [
+    # Gamma(shape a, rate b): a / b**2 through a subnormal b**2 kept five digits (1.000011e308)
+    (Gamma, [1e-12, 1e-160], lambda a, b: [[pg(1, mp.mpf(a)), -1 / mp.mpf(b)],
+                                            [-1 / mp.mpf(b), mp.mpf(a) / mp.mpf(b) ** 2]]),
+    # inverse Gaussian: lam / mu**3 overflowed mu**3 and gave 0 for 1e-150
+    ("InverseGaussian", [1e150, 1e300], lambda mu, lam: [[mp.mpf(lam) / mp.mpf(mu) ** 3, 0],
+                                                         [0, 1 / (2 * mp.mpf(lam) ** 2)]]),
+    # von Mises at a subnormal kappa: A / kappa with A = kappa / 2 rounded gave 1 for 1/2
+    ("VonMises", [1e8, 5e-324], lambda mu, kappa: _vonmises_reference(kappa)),
+    ("VonMises", [0.3, 1e-80], lambda mu, kappa: _vonmises_reference(kappa)),
+])
+def test_metric_at_extreme_coordinates_is_exact(family, x, reference):
+    import manifolds
+
+    M = getattr(manifolds, family)() if isinstance(family, str) else family()
+    value = M.numeric.metric(np.array(x))
+    with mp.workdps(60):
+        ref = reference(*x)
+        ref = np.array([[float(e) for e in row] for row in ref])
+    np.testing.assert_allclose(value, ref, rtol=1e-14, atol=0)
+
+
+def test_extreme_points_in_a_batch_are_routed_alone():
+    # the exact evaluation serves only the point with an extreme coordinate; the others keep
+    # the compiled values (equal to the one-point calls)
+    M = Gamma().numeric
+    X = np.array([[1.5, 2.0], [1e-12, 1e-160], [3.0, 0.5]])
+    batch = M.metric(X)
+    for i in range(3):
+        np.testing.assert_array_equal(batch[i], M.metric(X[i]))
+    assert batch[1, 1, 1] == pytest.approx(1e308, rel=1e-14)
+
+
+def test_multivariate_normal_christoffel_at_huge_entries_is_exact_or_refused():
+    # the long fuzz run: -0.0 where the value is -0.77 (an overflowing intermediate)
+    import manifolds
+
+    M = manifolds.MultivariateNormal(2)
+    x = np.array([-1.8656171296427582, -1.6148149057041161, 1.2984519810304154, -1e150, 1.7e308])
+    try:
+        value = M.numeric.christoffel(x)
+    except DomainError as exc:
+        assert "point" in str(exc) or "x" in str(exc)
+        return
+    f = M.numeric._exact_function("christoffel")
+    with mp.workdps(400):
+        ref = np.array([float(e) for e in f(*[mp.mpf(float(v)) for v in x])]).reshape(value.shape)
+    np.testing.assert_allclose(value, ref, rtol=1e-13, atol=0)

@@ -17,7 +17,19 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manifolds import Bernoulli, Binomial, Categorical, Cauchy, Dirichlet, Gamma, MultivariateNormal, Normal, Poisson
+from manifolds import (
+    CATALOG,
+    Bernoulli,
+    Beta,
+    Binomial,
+    Categorical,
+    Cauchy,
+    Dirichlet,
+    Gamma,
+    MultivariateNormal,
+    Normal,
+    Poisson,
+)
 from symbolic import DomainError
 from symbolic.volume import cramer_rao_bound, sectional_curvature
 
@@ -185,3 +197,81 @@ def test_bad_input():
     mu, s = M.coordinates
     R = M.riemann()
     assert sectional_curvature(R, g, [0, 1], [1, 0], M.coordinates) == -sp.Rational(1, 2)
+
+
+# -- the decision procedure over the whole catalog ---------------------------------------------
+# proper (with the volume) or improper; references: Jeffreys 1946 (Bernoulli: Beta(1/2, 1/2),
+# volume pi; the location and scale families improper), Berger, Bernardo & Sun, "Overall
+# objective priors", Bayesian Analysis 10, 2015 (the multinomial: Dirichlet(1/2, ..., 1/2),
+# volume pi^(k/2)/Gamma(k/2)); Beta and Dirichlet: sqrt(det g) decays as t^(-(k+1)/2) along rays
+# in k dimensions (checked numerically below), too slowly to be integrable.
+_n = sp.Symbol("n", positive=True, integer=True)
+EXPECTED = {
+    "Bernoulli": sp.pi, "Binomial": sp.pi * sp.sqrt(_n), "Categorical(3)": 2 * sp.pi,
+    "Geometric": sp.oo, "Poisson": sp.oo, "Exponential": sp.oo, "NormalMean": sp.oo, "Normal": sp.oo,
+    "Gamma": sp.oo, "Beta": sp.oo, "Dirichlet(3)": sp.oo, "InverseGaussian": sp.oo, "LogNormal": sp.oo,
+    "Cauchy": sp.oo, "StudentT": sp.oo, "Laplace": sp.oo, "VonMises": sp.oo, "MultivariateNormal(2)": sp.oo,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,cls,args", CATALOG, ids=[c[0] for c in CATALOG])
+def test_jeffreys_decided_for_the_whole_catalog(name, cls, args):
+    J = cls(*args).jeffreys_prior()
+    assert J.volume is not None, J.statement()
+    assert sp.simplify(J.volume - EXPECTED[name]) == 0 if J.volume.is_finite else J.volume == EXPECTED[name]
+    assert J.reason and J.reason in J.statement()
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_categorical_normaliser_is_half_the_sphere_area(k):
+    """The map p -> 2 sqrt(p) takes Categorical(k) isometrically onto the positive orthant of the sphere
+    of radius 2 in R^k (Amari 2016, ch. 2): volume = 2^(k-1) |S^(k-1)| / 2^k = pi^(k/2)/Gamma(k/2).
+    """
+    J = Categorical(k).jeffreys_prior()
+    sphere = 2 * sp.pi ** sp.Rational(k, 2) / sp.gamma(sp.Rational(k, 2))
+    assert sp.simplify(J.volume - 2 ** (k - 1) * sphere / 2**k) == 0
+    assert J.proper and "Dirichlet integral" in J.reason
+
+
+def test_categorical_prior_integrates_to_one_numerically():
+    J = Categorical(3).jeffreys_prior()
+    p1, p2 = Categorical(3).coordinates
+    u, v = sp.symbols("u v", positive=True)
+    # p1 = u^2, p2 = (1 - u^2) v^2 (u, v in (0, 1)) removes the inverse square roots at the faces
+    g = sp.powsimp(sp.factor(J.density.subs({p1: u**2, p2: (1 - u**2) * v**2}) * 4 * u * v * (1 - u**2)), force=True)
+    f = sp.lambdify((u, v), g, "mpmath")
+    with mpmath.workdps(20):
+        total = mpmath.quad(f, [0, 1], [0, 1])
+    assert abs(total - 1) < 1e-12
+
+
+@pytest.mark.parametrize("M,rate", [(Beta(), sp.Rational(-3, 2)), (Dirichlet(3), sp.Integer(-2))], ids=["Beta", "Dirichlet(3)"])
+def test_power_counting_rate_agrees_with_high_precision_values(M, rate):
+    """The decay exponent the proof uses, against sqrt(det g) at t = 1e4 and 1e5 by mpmath."""
+    J = M.jeffreys_prior()
+    assert J.proper is False and "power counting" in J.reason and f"t^({rate})" in J.reason
+    f = sp.lambdify(M.coordinates, M.volume_form(), "mpmath")
+    slopes = [1 + sp.Rational(i, 3) for i in range(M.dim)]
+    with mpmath.workdps(60):    # the leading orders of det g cancel
+        vals = [f(*[s * mpmath.mpf(t) for s in slopes]) for t in (10**4, 10**5)]
+        assert abs(mpmath.log10(vals[1] / vals[0]) - float(rate)) < 1e-3
+
+
+def test_power_counting_finds_no_divergence_for_proper_priors():
+    from symbolic.volume import _improper_by_power_counting
+
+    for M in (Bernoulli(), Categorical(3)):
+        assert _improper_by_power_counting(sp.factor(M.fisher_metric().det()), M.model) is None
+    # on the Normal family's domain (mu real, sigma > 0): sqrt(det) = 1/((1 + mu^2)(1 + sigma^2))
+    # is integrable (volume pi^2 / 2): t^-4 along rays, t^-2 along each axis, bounded at sigma = 0
+    N = Normal()
+    mu, sigma = N.coordinates
+    assert _improper_by_power_counting(1 / ((1 + mu**2) * (1 + sigma**2)) ** 2, N.model) is None
+    # improper ones: 1/(1 + mu^2 + sigma^2) (t^-2 over the plane, a log divergence) and
+    # 1/((1 + mu^2) sqrt(1 + sigma^2)) (t^-3 along rays, but t^-1 along the sigma axis)
+    assert "(mu, sigma)" in _improper_by_power_counting(1 / (1 + mu**2 + sigma**2) ** 2, N.model)
+    assert "(sigma)" in _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * (1 + sigma**2)), N.model)
+    # and at a finite bound: sigma^(-1) is not integrable at 0, sigma^(-1/2) is
+    assert "sigma -> 0" in _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * sigma**2 * (1 + sigma**2) ** 4), N.model)
+    assert _improper_by_power_counting(1 / ((1 + mu**2) ** 2 * sigma * (1 + sigma**2) ** 4), N.model) is None
