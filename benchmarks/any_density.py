@@ -34,6 +34,7 @@ import sympy as sp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from manifolds import CATALOG, StatisticalManifold  # noqa: E402
+from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
 from symbolic.model import SampleSpace, StatisticalModel, parameter  # noqa: E402
 
 
@@ -102,7 +103,7 @@ def catalog_section(args, rng):
     print("== catalog families: numeric route against the exact geometry ==")
     print(f"{'family':16s} {'metric':>9s} {'Gamma_1st':>9s} {'T':>9s} {'bracketed':>10s}")
     for name, cls, cargs in CATALOG:
-        M = cls(*cargs)
+        M = cls(*cargs).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for Binomial() ...
         if M.model.space.kind == "simplex" or len(M.model.space.variables) != 1:
             print(f"{name:16s} skipped: the numeric route integrates one variable")
             continue

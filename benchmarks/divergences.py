@@ -25,6 +25,7 @@ import sympy as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from manifolds import CATALOG, NotClosedFormError  # noqa: E402
+from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
 
 
 def quad_kl(M, x, y):
@@ -55,7 +56,7 @@ def main(argv=None):
     for name, cls, cargs in CATALOG:
         if args.families and name not in args.families:
             continue
-        M = cls(*cargs)
+        M = cls(*cargs).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for Binomial() ...
         t0 = time.perf_counter()
         try:
             M.kl_divergence()

@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numba  # noqa: E402
 
 from manifolds import CATALOG, Beta, Dirichlet  # noqa: E402
+from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
 
 FAMILIES = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}
 
@@ -139,7 +140,7 @@ def run_far(count, rng):
     numba.set_num_threads(1)
     rows = []
     for name, make, args in CATALOG:
-        M = make(*args)
+        M = make(*args).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for Binomial() ...
         if "distance" in M.model.closed_forms or any(p.lower != 0 or p.upper is not None
                                                      for p in M.parameters):
             continue

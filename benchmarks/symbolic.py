@@ -86,6 +86,7 @@ from sympy.core.cache import clear_cache
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from manifolds import CATALOG, Categorical, Dirichlet, MultivariateNormal  # noqa: E402
+from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
 from symbolic import curvature_chain  # noqa: E402
 
 #: The sizes of issue 16, with their targets in seconds (constructor to scalar curvature).
@@ -365,7 +366,7 @@ def _line(cells):
 def bench_family(name, args):
     """Time one family through every route; returns the row's record."""
     cls, cargs = FAMILIES[name]
-    M = cls(*cargs)
+    M = cls(*cargs).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for the numeric comparison
     base = {"family": name, "mem_gb": args.mem_gb}
     runs = [run_worker("toolkit", base, max(args.timeout, 600.0)) for _ in range(args.repeat)]
     good = [r for r in runs if "scalar" in r]

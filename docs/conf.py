@@ -14,6 +14,10 @@ sys.path.insert(0, str(ROOT))
 # Notebook kernels run in subprocesses: they import the toolkit from this checkout too.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 os.environ.setdefault("INFOGEOM_PROGRESS", "0")
+# The course notebooks show results, not speed: their derivations get ten minutes each instead
+# of the interactive 5 s budget (a loaded build machine took over 5 s for the hyperbolic
+# secant's metric), as the test session does (conftest.py).
+os.environ.setdefault("INFOGEOM_SYMBOLIC_BUDGET", "600")
 
 from symbolic.version import __version__  # noqa: E402
 

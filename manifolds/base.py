@@ -19,7 +19,7 @@ from symbolic import (
     reparametrize,
 )
 from symbolic.curved import CurvedExponentialFamily, restrict, statistical_curvature
-from symbolic.divergences import KL_TIMEOUT, divergence, kl_divergence_closed_form
+from symbolic.divergences import divergence, kl_divergence_closed_form
 from symbolic.errors import NotClosedFormError
 from symbolic.expectation import check_declaration, ways_forward
 from symbolic.latex import quantity_latex
@@ -122,13 +122,14 @@ class StatisticalManifold:
         if key in self._cache:
             return self._cache[key]
         seconds = budget.resolve_budget(timeout) if (timeout is not None or not budget.active()) else None
+        limit = None
         try:
-            with budget.deadline(seconds):
+            with budget.deadline(seconds) as limit:
                 # the declaration check is part of the first derivation's budget
                 self.check_declaration()
                 value = compute()
         except budget.OutOfTime as exc:
-            if seconds is None:  # the enclosing derivation's budget ran out: it reports
+            if limit is None or exc.deadline is not limit:  # an enclosing budget ran out: it reports
                 raise
             where = f" while evaluating {exc.step}" if exc.step else ""
             raise NotClosedFormError(
@@ -213,8 +214,13 @@ class StatisticalManifold:
 
     def amari_chentsov(self, method="auto", *, timeout=None):
         """The Amari-Chentsov tensor ``[i, j, k] = E[∂i l ∂j l ∂k l]``."""
-        return self._derive(("amari_chentsov", method), "amari_chentsov",
-                            lambda: amari_chentsov_tensor(self.model, method), timeout)
+        def compute():
+            # the exponential-family route uses the metric: the cached one, not a second derivation
+            flat_route = method == "log_partition" or (method == "auto" and self.is_exponential_family
+                                                       and "amari_chentsov" not in self.model.closed_forms)
+            return amari_chentsov_tensor(self.model, method, metric=self.fisher_metric() if flat_route else None)
+
+        return self._derive(("amari_chentsov", method), "amari_chentsov", compute, timeout)
 
     def alpha_connection(self, alpha, kind=1, *, timeout=None):
         """The alpha-connection, ``kind=1``: ``[i, j, k] = Γ^(α)_ij,k``; ``kind=2``: ``[k, i, j]``.
@@ -295,17 +301,17 @@ class StatisticalManifold:
         return self._derive("dual_at_coordinates", "dual_potential",
                             lambda: dual_potential_at_coordinates(self._family()), timeout)
 
-    def kl_divergence(self, timeout=KL_TIMEOUT):
+    def kl_divergence(self, timeout=None):
         """Closed-form KL(p_x || p_y); y's coordinates carry the suffix ``_2``.
 
         A family without a closed form raises ``NotClosedFormError`` within ``timeout`` seconds
-        (:func:`symbolic.divergences.kl_divergence_closed_form`).
+        (the session's budget by default, like every derivation), naming the integral that was
+        running (:func:`symbolic.divergences.kl_divergence_closed_form`).
         """
-        # kl_divergence_closed_form keeps its own time limit (and a shorter one for tidying)
-        self.check_declaration()
-        return self.cached("kl", lambda: kl_divergence_closed_form(self.model, timeout))
+        seconds = budget.resolve_budget(timeout)
+        return self._derive("kl", "kl_divergence", lambda: kl_divergence_closed_form(self.model, seconds), timeout)
 
-    def divergence(self, kind="kl", alpha=None, timeout=KL_TIMEOUT):
+    def divergence(self, kind="kl", alpha=None, timeout=None):
         """A divergence between the point and a second point (suffix ``_2``) in closed form:
         :func:`symbolic.divergences.divergence` (kinds, conventions and references there).
 
@@ -316,7 +322,9 @@ class StatisticalManifold:
         2*log(lam) - log(lam_2) - log(2*lam - lam_2)
         """
         alpha = None if alpha is None else to_sympy(alpha, "alpha")
-        return self.cached(("divergence", kind, alpha), lambda: divergence(self.model, kind, alpha, timeout))
+        seconds = budget.resolve_budget(timeout)
+        return self._derive(("divergence", kind, alpha), f"the {kind} divergence",
+                            lambda: divergence(self.model, kind, alpha, seconds), timeout)
 
     # -- volume, priors, bounds ----------------------------------------------------------
     def volume_form(self):
@@ -417,6 +425,27 @@ class StatisticalManifold:
         return self.cached("efron", lambda: statistical_curvature(self.model))
 
     # -- numerics ---------------------------------------------------------------------
+    def with_constants(self, **values):
+        """A copy of the family with values for its symbolic constants, for the numeric layer.
+
+        ``Binomial()`` keeps ``n`` a symbol; its numeric layer refuses to run until ``n`` has a
+        value, given in the constructor (``Binomial(10)``) or here. The copy's symbolic layer
+        keeps the symbol; ``numeric`` substitutes the value
+        (:func:`manifolds.numerics.bind_constants`).
+
+        Examples
+        --------
+        >>> from manifolds import StudentT
+        >>> M = StudentT().with_constants(nu=5)
+        >>> M.name
+        'StudentT(nu), nu = 5'
+        >>> M.numeric.metric([0.0, 1.0]).round(12).tolist()   # (nu+1)/((nu+3) s^2), 2 nu/((nu+3) s^2)
+        [[0.75, 0.0], [0.0, 1.25]]
+        """
+        from .numerics import bind_constants
+
+        return bind_constants(self, values)
+
     @property
     def numeric(self):
         """Compiled kernels and integrators for this manifold (see :mod:`manifolds.numerics`)."""

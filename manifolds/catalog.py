@@ -35,7 +35,7 @@ from .base import StatisticalManifold
 __all__ = [
     "Bernoulli", "Binomial", "Geometric", "Poisson", "Exponential", "NormalMean", "Normal",
     "Gamma", "Beta", "Dirichlet", "Categorical", "InverseGaussian", "LogNormal", "Cauchy",
-    "StudentT", "Laplace", "VonMises", "MultivariateNormal", "CATALOG",
+    "StudentT", "Laplace", "VonMises", "MultivariateNormal", "CATALOG", "TYPICAL_CONSTANTS",
 ]
 
 _real = dict(real=True)
@@ -126,7 +126,8 @@ class Bernoulli(StatisticalManifold):
 
 class Binomial(StatisticalManifold):
     """Binomial(n, p) on {0, ..., n}; ``n`` is fixed (an integer up to ``MAX_BINOMIAL_N = 10**6``, or a
-    symbol when omitted).
+    symbol when omitted: the symbolic layer keeps it, the numeric layer needs a value,
+    ``Binomial().with_constants(n=10)``).
     """
 
     def __init__(self, n=None):
@@ -143,8 +144,7 @@ class Binomial(StatisticalManifold):
             f"Binomial({n})", [p], space, [x], [_logit(p.symbol)],
             lambda t: n * sp.log(1 + sp.exp(t[0])), sp.log(sp.binomial(n, x)),
             from_natural=[1 / (1 + sp.exp(-th))], from_expectation=[eta / n],
-            closed_forms={"distance": ClosedFormDistance(bernoulli_distance, n=n)},
-            constants={} if n.is_Integer else {n: 10}))
+            closed_forms={"distance": ClosedFormDistance(bernoulli_distance, n=n)}))
 
 
 class Geometric(StatisticalManifold):
@@ -187,7 +187,9 @@ class Exponential(StatisticalManifold):
 
 
 class NormalMean(StatisticalManifold):
-    """Normal(mu, sigma) with known standard deviation ``sigma``."""
+    """Normal(mu, sigma) with known standard deviation ``sigma`` (a symbol when omitted: the
+    numeric layer then needs ``NormalMean().with_constants(sigma=...)``).
+    """
 
     def __init__(self, sigma=None):
         s = _fixed("sigma", sigma, positive=True)
@@ -197,8 +199,7 @@ class NormalMean(StatisticalManifold):
             f"NormalMean({s})", [mu], SampleSpace.interval(x), [x], [mu.symbol / s**2],
             lambda t: s**2 * t[0] ** 2 / 2, -x**2 / (2 * s**2) - sp.log(s) - sp.log(2 * sp.pi) / 2,
             from_natural=[s**2 * th], from_expectation=[eta], location_scale=(mu.symbol, s),
-            closed_forms={"distance": ClosedFormDistance(location_distance, scale=s)},
-            constants={} if s.is_number else {s: 1.3}))
+            closed_forms={"distance": ClosedFormDistance(location_distance, scale=s)}))
 
 
 class Normal(StatisticalManifold):
@@ -347,6 +348,8 @@ class StudentT(StatisticalManifold):
     :math:`u`: :math:`T_{\mu\mu\sigma} = 2(\nu+1)(\nu-1)/((\nu+3)(\nu+5)\sigma^3)`,
     :math:`T_{\sigma\sigma\sigma} = 8\nu(\nu-1)/((\nu+3)(\nu+5)\sigma^3)`, the others zero
     (Normal limit 2 and 8; Cauchy, nu = 1, zero). Tests compare both with Monte Carlo.
+    ``nu`` is a symbol when omitted; the numeric layer then needs a value,
+    ``StudentT().with_constants(nu=...)``.
     """
 
     def __init__(self, nu=None):
@@ -367,12 +370,13 @@ class StudentT(StatisticalManifold):
                           "kl_divergence": _cauchy_kl if nu == 1 else None,
                           "chi2_divergence": _cauchy_chi2 if nu == 1 else None,
                           "distance": ClosedFormDistance(location_scale_distance, A=(nu + 1) / (nu + 3),
-                                                         B=2 * nu / (nu + 3))},
-            constants={} if nu.is_number else {nu: 4.5}))
+                                                         B=2 * nu / (nu + 3))}))
 
 
 class Laplace(StatisticalManifold):
-    """Laplace(mu, b) with known scale ``b``; coordinate mu."""
+    """Laplace(mu, b) with known scale ``b``; coordinate mu (``b`` a symbol when omitted: the
+    numeric layer then needs ``Laplace().with_constants(b=...)``).
+    """
 
     def __init__(self, b=None):
         b = _fixed("b", b, positive=True)
@@ -380,8 +384,7 @@ class Laplace(StatisticalManifold):
         super().__init__(StatisticalModel(
             f"Laplace({b})", [mu], SampleSpace.interval(x), -sp.Abs(x - mu.symbol) / b - sp.log(2 * b),
             location_scale=(mu.symbol, b),
-            closed_forms={"kl_divergence": _laplace_kl(b), "distance": ClosedFormDistance(location_distance, scale=b)},
-            constants={} if b.is_number else {b: 1.5}))
+            closed_forms={"kl_divergence": _laplace_kl(b), "distance": ClosedFormDistance(location_distance, scale=b)}))
 
 
 def _normal_fisher_metric(S, tri, coordinates):
@@ -459,6 +462,17 @@ class MultivariateNormal(StatisticalManifold):
 
 #: The catalog with typical constructor arguments, driving the test battery, the tour and
 #: the benchmarks.
+#: Values for the symbolic constants of the catalog's general forms (``Binomial()``,
+#: ``NormalMean()``, ``StudentT()``, ``Laplace()``) that the test battery, the benchmarks and
+#: the examples bind when they need numbers: ``M.with_constants(**TYPICAL_CONSTANTS[name])``.
+#: Nothing applies them silently; the numeric layer refuses a constant without a value.
+TYPICAL_CONSTANTS = {
+    "Binomial": {"n": 10},
+    "NormalMean": {"sigma": 1.3},
+    "StudentT": {"nu": 4.5},
+    "Laplace": {"b": 1.5},
+}
+
 CATALOG = [
     ("Bernoulli", Bernoulli, ()),
     ("Binomial", Binomial, ()),

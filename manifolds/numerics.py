@@ -17,7 +17,9 @@ disk (see :mod:`numeric.compile.kernels`), so a second process only loads it:
 Conventions (docs/conventions.md): batch axes first, coordinates last (``x.shape == (..., n)``) in the
 manifold's declaration order; ``christoffel(x)[..., k, i, j] = Γ^k_ij``; the Fisher metric
 without a factor 4, so ``distance`` is the Fisher-Rao geodesic distance. Constants of a
-family (``n`` of ``Binomial()``) take the values in ``M.model.constants``.
+family (``n`` of ``Binomial()``) take the values in ``M.model.constants``, which only the
+user sets (``Binomial(10)``, ``Binomial().with_constants(n=10)``): a constant without a value
+is refused (``ValueError`` naming it and both ways to give it), never replaced by a default.
 
 Input is checked at this boundary: a wrong type (a string, ``None``, complex numbers) raises
 ``TypeError``, a wrong shape ``ValueError``; NaN, infinity and points outside the domain raise
@@ -41,6 +43,7 @@ Examples
 """
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
@@ -55,9 +58,10 @@ from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import BACKENDS, compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot
 from symbolic.errors import DomainError, NotClosedFormError
+from symbolic.parsing import to_sympy
 from symbolic.validation import as_array, positive, real
 
-__all__ = ["NumericManifold", "MIN_LOG_TOL"]
+__all__ = ["NumericManifold", "MIN_LOG_TOL", "bind_constants"]
 
 #: Smallest ``tol`` of :meth:`NumericManifold.log`: the residual is relative, and the computed
 #: endpoint carries a rounding error of a few float64 epsilons (2.2e-16) whatever the
@@ -67,6 +71,84 @@ MIN_LOG_TOL = 1e-15
 # the keyword options of NumericManifold.log (those of shoot, less what log supplies itself)
 _LOG_OPTIONS = frozenset(inspect.signature(shoot).parameters) - {"solver", "x", "y", "params"} \
     | {"full_output", "backend"}
+
+
+def _constant_value(symbol, value):
+    """``value`` checked against the assumptions of ``symbol`` (positive, integer, ...)."""
+    name = symbol.name
+    if isinstance(value, (sp.MatrixBase, sp.NDimArray, list, tuple, dict)) or value is None:
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    v = to_sympy(value, name, new_symbols=False)
+    if not v.is_number or v.is_real is False or not v.is_finite:
+        raise DomainError(f"{name} must be a finite real number, got {value!r}")
+    if symbol.is_integer and not v.is_integer:
+        raise DomainError(f"{name} must be an integer, got {value!r}")
+    if symbol.is_positive and not v > 0:
+        raise DomainError(f"{name} must be > 0, got {value!r}")
+    if symbol.is_nonnegative and v < 0:
+        raise DomainError(f"{name} must be >= 0, got {value!r}")
+    return v
+
+
+def bind_constants(manifold, values):
+    """A copy of ``manifold`` whose symbolic constants take ``values`` (``{"n": 10}``) in the
+    numeric layer; :meth:`manifolds.StatisticalManifold.with_constants` calls it.
+
+    The symbolic layer of the copy is that of ``manifold`` (``n`` stays a symbol in its
+    metric); its numeric layer substitutes the values. Each value is checked against the
+    symbol's assumptions (``n`` of a Binomial: an integer > 0).
+
+    Raises
+    ------
+    ValueError
+        A name that is not a constant of the model.
+    DomainError
+        A value outside the constant's domain.
+
+    Examples
+    --------
+    >>> from manifolds import Binomial
+    >>> M = Binomial().with_constants(n=10)
+    >>> M.fisher_metric()
+    Matrix([[-n/(p*(p - 1))]])
+    >>> M.numeric.metric([0.5]).tolist()
+    [[40.0]]
+    """
+    model = manifold.model
+    known = {s.name: s for s in (*model.unbound_constants(), *model.constants)}
+    bound = dict(model.constants)
+    for name, value in values.items():
+        if name not in known:
+            have = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"{name} is not a constant of {manifold.name} (its constants: {have})")
+        bound[known[name]] = _constant_value(known[name], value)
+    new_model = copy.copy(model)
+    new_model.constants = bound
+    new_model.name = model.name + "".join(f", {k} = {v}" for k, v in bound.items() if k.name in values)
+    new = copy.copy(manifold)
+    new.model = new_model
+    new._cache = {}
+    return new
+
+
+def _refuse_unbound(manifold):
+    missing = manifold.model.unbound_constants()
+    if not missing:
+        return
+    names = ", ".join(s.name for s in missing)
+    binding = ", ".join(f"{s.name}=..." for s in missing)
+    ways = f"M.with_constants({binding})"
+    cls = type(manifold)
+    try:
+        arguments = set(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        arguments = set()
+    if cls.__module__ == "manifolds.catalog" and {s.name for s in missing} <= arguments:
+        ways = f"{cls.__name__}({binding}) or " + ways
+    raise ValueError(
+        f"{manifold.name} has the symbolic constant{'s' if len(missing) > 1 else ''} {names} without a "
+        f"value, and the numeric layer substitutes no default: give {'them values' if len(missing) > 1 else 'it a value'}, "
+        f"{ways}")
 
 
 class NumericManifold:
@@ -109,6 +191,7 @@ class NumericManifold:
     """
 
     def __init__(self, manifold):
+        _refuse_unbound(manifold)
         self.manifold = manifold
         self.coordinates = tuple(manifold.coordinates)
         self.dim = len(self.coordinates)

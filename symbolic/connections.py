@@ -12,7 +12,7 @@ from itertools import combinations_with_replacement
 
 import sympy as sp
 
-from .algebra import RationalAlgebra, flat, simplify_array
+from .algebra import RationalAlgebra, flat, simplify_array, simplify_entries
 from .expectation import expectation_frame
 from .model import ExponentialFamily
 from .parsing import to_sympy
@@ -33,13 +33,21 @@ def _symmetric3(n, values):
     return sp.ImmutableDenseNDimArray(entries, (n, n, n))
 
 
-def amari_chentsov_tensor(model, method="auto"):
+def amari_chentsov_tensor(model, method="auto", metric=None):
     r""":math:`T_{ijk}`, array index ``[i, j, k]`` (totally symmetric).
 
     ``method``: ``"auto"`` (the log-partition route for an exponential family, else the
-    expectation), ``"log_partition"``
+    expectation), ``"log_partition"`` (through the flat e-connection, below), ``"cumulants"``
     (:math:`T_{ijk} = \partial_a\partial_b\partial_c F\, J_{ai}J_{bj}J_{ck}`, a tensor
     transformation of the third cumulant) or ``"expectation"``.
+
+    The ``"log_partition"`` route: the e-connection is flat in the natural parameters, so in
+    the coordinates :math:`\Gamma^{(1)}_{ij,k} = E[\partial_i\partial_j\ell\,\partial_k\ell]
+    = \partial_i\partial_j\theta^a\,\partial_k\eta_a`, and
+    :math:`T_{ijk} = 2(\Gamma_{ij,k} - \Gamma^{(1)}_{ij,k})` (Amari & Nagaoka 2000, secs. 2.3
+    and 3.3). It needs only first and second derivatives of closed forms: the bivariate
+    normal's tensor in 3 s where the cumulant route takes 30 s, the same normal form.
+    ``metric`` (the Fisher metric, derived when omitted) saves deriving it again.
 
     Examples
     --------
@@ -54,6 +62,8 @@ def amari_chentsov_tensor(model, method="auto"):
         method = "log_partition" if isinstance(model, ExponentialFamily) else "expectation"
     triples = list(combinations_with_replacement(range(n), 3))
     if method == "log_partition":
+        return _skewness_from_flat_connection(model, metric)
+    if method == "cumulants":
         frame = expectation_frame(model, method="moments", degree=3)
         T = frame.skewness()
         return _symmetric3(n, [frame.A.expr(T[t], factor=True) for t in triples])
@@ -61,7 +71,24 @@ def amari_chentsov_tensor(model, method="auto"):
         frame = expectation_frame(model, degree=3)
         s = [frame.d(frame.log_likelihood, i) for i in range(n)]
         return _symmetric3(n, frame.expect_all([s[i] * s[j] * s[k] for i, j, k in triples]))
-    raise ValueError(f"method must be 'auto', 'log_partition' or 'expectation', got {method!r}")
+    raise ValueError(f"method must be 'auto', 'log_partition', 'cumulants' or 'expectation', got {method!r}")
+
+
+def _skewness_from_flat_connection(model, metric=None):
+    from .curvature import metric_to_christoffel_1st
+    from .fisher import fisher_metric
+    from .legendre import expectation_parameters
+
+    n, xs = model.dim, model.coordinates
+    g = fisher_metric(model) if metric is None else metric
+    christoffel = metric_to_christoffel_1st(g, xs)
+    theta = list(model.natural)
+    d_eta = [[sp.diff(e, x) for x in xs] for e in expectation_parameters(model)]
+    values = []
+    for i, j, k in combinations_with_replacement(range(n), 3):
+        flat_e = sum(sp.diff(th, xs[i], xs[j]) * d_eta[a][k] for a, th in enumerate(theta))
+        values.append(2 * (christoffel[i, j, k] - flat_e))
+    return _symmetric3(n, simplify_entries(values, xs, factor=True))
 
 
 def alpha_connection_from_expectation(model, alpha):

@@ -25,19 +25,16 @@ convention of alpha: :math:`D_{-1}[p:q] = KL(p\|q)`, :math:`D_{+1}[p:q] = KL(q\|
 """
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-
 import mpmath
 import sympy as sp
 
+from . import budget
 from .algebra import canonical_functions, simplify_entries
 from .curved import CurvedExponentialFamily
 from .errors import DerivationError, DomainError, NotClosedFormError
 from .expectation import integrate_expectation
+from .legendre import _whole_angles, kl_divergence_from_expectation
 from .legendre import kl_divergence as _bregman_kl
-from .legendre import kl_divergence_from_expectation
 from .model import ExponentialFamily
 from .parsing import to_sympy
 
@@ -77,32 +74,17 @@ DIVERGENCES = {
 _ORDERED = ("alpha", "alpha_jensen", "renyi", "chernoff", "skew_jensen")
 
 
-class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that sympy's ``except Exception`` does not eat it."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Raise :class:`_OutOfTime` in the block after ``seconds`` (POSIX main thread with a free
-    interval timer; elsewhere the block runs without a limit).
+class _OutOfTime(budget.OutOfTime):
+    """The expiry of a :func:`_time_limit` (kept for :mod:`symbolic.volume`; this module uses
+    :func:`symbolic.budget.time_limit`).
     """
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
-    if not usable:
-        yield
-        return
 
-    def alarm(signum, frame):
-        raise _OutOfTime
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 1e-3))
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _time_limit(seconds):
+    """:func:`symbolic.budget.deadline` raising :class:`_OutOfTime` (an enclosing deadline's
+    expiry stays :class:`symbolic.budget.OutOfTime` and passes an ``except _OutOfTime``).
+    """
+    return budget.deadline(seconds, exception=_OutOfTime)
 
 
 def _points(model):
@@ -128,12 +110,11 @@ TIDY_TIMEOUT = 5.0
 
 def _tidy(expr, model):
     x, y = _points(model)
-    try:
-        with _time_limit(TIDY_TIMEOUT):
-            expr = sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))
-            return simplify_entries([expr], x + y, factor=False)[0]
-    except _OutOfTime:
-        return expr
+    with budget.time_limit(TIDY_TIMEOUT):
+        raw = sp.expand(sp.expand_log(sp.powsimp(canonical_functions(expr)), force=False))
+        # the simplifier writes angles as tan(u/2), infinite at u = pi: whole angles instead
+        return _whole_angles(simplify_entries([raw], x + y, factor=False)[0], raw)
+    return expr
 
 
 def _has_log_partition(model):
@@ -216,17 +197,15 @@ def kl_divergence_closed_form(model, timeout=KL_TIMEOUT):
     if "kl_divergence" in model.closed_forms or isinstance(model, ExponentialFamily):
         return _bregman_kl(model)
     try:
-        with _time_limit(timeout):
+        with budget.time_limit(timeout):
             return kl_divergence_from_expectation(model)
-    except _OutOfTime:
-        raise NotClosedFormError(
-            f"no closed form of KL for {model.name} within {timeout} s (none is declared with the "
-            f"family); use divergence_by_quadrature(model, 'kl', x, y) for its value at two points"
-        ) from None
     except (DerivationError, ValueError, TypeError, NotImplementedError) as exc:
         raise NotClosedFormError(
             f"no closed form of KL for {model.name}: the integral failed ({exc}); use "
             f"divergence_by_quadrature(model, 'kl', x, y) for its value at two points") from exc
+    raise NotClosedFormError(
+        f"no closed form of KL for {model.name} within {timeout} s (none is declared with the "
+        f"family); use divergence_by_quadrature(model, 'kl', x, y) for its value at two points")
 
 
 def divergence(model, kind="kl", alpha=None, timeout=KL_TIMEOUT):
@@ -352,14 +331,13 @@ def f_divergence(model, f, timeout=KL_TIMEOUT):
     l2 = l1.subs(dict(zip(x, y, strict=True)), simultaneous=True)
     ratio = sp.powsimp(sp.exp(sp.expand(l2 - l1)))
     try:
-        with _time_limit(timeout):
+        with budget.time_limit(timeout):
             value = integrate_expectation(model, sp.expand(f(ratio)))
             return _tidy(value, model)
-    except _OutOfTime:
-        raise NotClosedFormError(f"sympy did not integrate the f-divergence of {model.name} within "
-                                 f"{timeout} s; use divergence_by_quadrature") from None
     except (DerivationError, ValueError, NotImplementedError) as exc:
         raise NotClosedFormError(f"sympy could not integrate the f-divergence of {model.name}: {exc}") from exc
+    raise NotClosedFormError(f"sympy did not integrate the f-divergence of {model.name} within "
+                             f"{timeout} s; use divergence_by_quadrature")
 
 
 def _quadrature_integrand(kind, alpha):
@@ -418,6 +396,12 @@ def divergence_by_quadrature(model, kind, x, y, alpha=None, dps=30):
     """
     if kind not in DIVERGENCES:
         raise ValueError(f"kind must be one of {', '.join(DIVERGENCES)}; got {kind!r}")
+    missing = model.unbound_constants()
+    if missing:
+        names = ", ".join(m.name for m in missing)
+        raise ValueError(f"{model.name} has the symbolic constant {names} without a value, and quadrature "
+                         f"needs numbers: bind it, M.with_constants({', '.join(m.name + '=...' for m in missing)}), "
+                         f"or construct the family with a number")
     if kind in _ORDERED:
         lower = {"alpha": None, "alpha_jensen": -1}.get(kind, 0)
         a = float(_order(alpha, kind, lower=lower,

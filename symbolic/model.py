@@ -389,6 +389,27 @@ class StatisticalModel:
         """``{symbol: value}`` for a point (validated) plus the model's constants."""
         return {**dict(zip(self.coordinates, self.validate(point), strict=True)), **self.constants}
 
+    def unbound_constants(self):
+        """The symbols of the declaration that have no value: neither coordinates, nor
+        variables of the sample space, nor keys of :attr:`constants` (``n`` of ``Binomial()``).
+
+        The symbolic layer keeps them; the numeric layer refuses a model that has one.
+
+        Examples
+        --------
+        >>> mu, x, s = parameter("mu"), sp.Symbol("x", real=True), sp.Symbol("s", positive=True)
+        >>> logp = -(x - mu.symbol)**2 / (2*s**2) - sp.log(s) - sp.log(2*sp.pi) / 2
+        >>> StatisticalModel("N(mu, s)", [mu], SampleSpace.interval(x), logp).unbound_constants()
+        (s,)
+        """
+        free = set(self.log_density.free_symbols)
+        for bound in (self.space.lower, self.space.upper):
+            free |= set(sp.sympify(bound, strict=True).free_symbols)
+        for c in self.constraints:
+            free |= set(c.expr.free_symbols)
+        free -= set(self.coordinates) | set(self.space.variables) | set(self.constants)
+        return tuple(sorted(free, key=sp.default_sort_key))
+
     def __repr__(self):
         coords = ", ".join(p.name for p in self.parameters)
         return f"{type(self).__name__}({self.name}; {coords})"

@@ -23,10 +23,11 @@ numeric
 
 The comparison has a time budget (``timeout``, seconds): the normal form gets at most 40 % of
 it, the numeric stage at least 60 %, and sympy's ``simplify`` (which may still make a numeric
-"correct" exact) what is left. The budget is enforced with ``signal.setitimer`` (a
-``SIGALRM`` interrupts sympy between bytecodes); that is only possible on POSIX systems in the
-main thread, and when no other interval timer is running. Elsewhere the comparison runs
-without a deadline, and what keeps it short are the parser's limits on the answer. A check
+"correct" exact) what is left. The budget is enforced by :func:`symbolic.budget.time_limit`
+(a ``SIGALRM`` interrupts sympy between bytecodes; nested inside a derivation's budget, it
+ends no later than that budget); that is only possible on POSIX systems in the main thread.
+Elsewhere the comparison runs without a deadline, and what keeps it short are the parser's
+limits on the answer. A check
 that runs out of time returns an *undecided* :class:`CheckResult` (falsy, ``decided`` False).
 
 ``feedback="verdict"`` (the default, safe for auto-grading) gives the verdict and how it was
@@ -35,9 +36,6 @@ expected - answer to the message and to ``CheckResult.difference``.
 """
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 import time
 from fractions import Fraction
 
@@ -45,6 +43,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from . import budget
 from .algebra import flat, simplify_entries
 from .errors import AnswerError
 from .parsing import parse_expression, to_sympy
@@ -139,33 +138,6 @@ class CheckResult:
         if not self.decided or self.difference is None:
             return r"$\text{" + self.verdict + ": " + self.message.replace("$", "").replace("_", r"\_") + "}$"
         return r"$\text{incorrect: expected} - \text{answer} = " + sp.latex(self.difference) + "$"
-
-
-class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that sympy's ``except Exception`` does not eat it."""
-
-
-def _alarm(signum, frame):
-    raise _OutOfTime
-
-
-@contextlib.contextmanager
-def _deadline(seconds):
-    """Interrupt the block with :class:`_OutOfTime` after ``seconds`` where a POSIX interval
-    timer is available to this thread and not used by anyone else; otherwise no deadline.
-    """
-    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
-    if not usable:
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- reading the answer ------------------------------------------------------------------
@@ -395,11 +367,9 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
                              f"timeout or a simpler form of the answer")
     left = lambda share: max(timeout - (time.perf_counter() - start), share * timeout)  # noqa: E731
     # 1. the normal form in the rational-function field (cheap, decides most answers)
-    try:
-        with _deadline(_SYMBOLIC_SHARE * timeout):
-            simplified = _normal_form(diffs, model)
-    except _OutOfTime:
-        simplified = None
+    simplified = None
+    with budget.time_limit(_SYMBOLIC_SHARE * timeout):
+        simplified = _normal_form(diffs, model)
     current = simplified if simplified is not None else diffs
     if simplified is not None:
         if all(d == 0 for d in simplified):
@@ -407,20 +377,17 @@ def check_answer(expected, answer, symbols, model=None, points=DEFAULT_POINTS, r
         if any(_provably_nonzero(d) for d in simplified):
             return _incorrect(simplified, shape_e, show, "exact", "")
     # 2. the numeric ladder: a genuine nonzero value decides at once
-    try:
-        with _deadline(left(1 - _SYMBOLIC_SHARE)):
-            status, n, why = _numeric_stage(current, model, variables or {}, points, rng)
-    except _OutOfTime:
+    with budget.time_limit(left(1 - _SYMBOLIC_SHARE)) as limit:
+        status, n, why = _numeric_stage(current, model, variables or {}, points, rng)
+    if limit.expired:
         return out_of_time
     if status == "nonzero":
         return _incorrect(current, shape_e, show, _numeric_how(n), why)
     # 3. sympy's simplify() may still prove the difference zero: then the verdict is exact
     if simplified is not None:
-        try:
-            with _deadline(left(_SIMPLIFY_SHARE)):
-                proved = _simplify(simplified)
-        except _OutOfTime:
-            proved = None
+        proved = None
+        with budget.time_limit(left(_SIMPLIFY_SHARE)):
+            proved = _simplify(simplified)
         if proved is not None and all(d == 0 for d in proved):
             return CheckResult(True, _reshape(proved, shape_e) if show else None, "exact")
         if proved is not None and any(_provably_nonzero(d) for d in proved):

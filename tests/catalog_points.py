@@ -6,12 +6,18 @@ import pytest
 import scipy.stats as st
 
 from manifolds import CATALOG
+from manifolds.catalog import TYPICAL_CONSTANTS
 
 
 def build(name):
+    """The family ``name`` of the catalog, its symbolic constants bound to the catalog's typical
+    values (the numeric layer refuses a constant without a value; the symbolic layer keeps the
+    symbol either way).
+    """
     for n, cls, args in CATALOG:
         if n == name:
-            return cls(*args)
+            M = cls(*args)
+            return M.with_constants(**TYPICAL_CONSTANTS[n]) if n in TYPICAL_CONSTANTS else M
     raise KeyError(name)
 
 

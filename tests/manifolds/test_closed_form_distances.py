@@ -17,6 +17,7 @@ import manifolds.numerics
 from manifolds import CATALOG, Gamma, Normal, Poisson
 from numeric.geodesics.distances import ClosedFormDistance, exponential_distance, location_scale_distance
 from symbolic.errors import DomainError
+from tests.catalog_points import build
 from tests.support import examples
 
 DECLARING = [(name, make, args) for name, make, args in CATALOG
@@ -25,8 +26,7 @@ DECLARING = [(name, make, args) for name, make, args in CATALOG
 
 @functools.lru_cache(maxsize=None)
 def numeric(name):
-    make, args = next((m, a) for n, m, a in CATALOG if n == name)
-    return make(*args).numeric
+    return build(name).numeric
 
 
 def test_the_catalog_declares_the_known_closed_forms():
@@ -120,7 +120,7 @@ def test_wrong_declaration_is_refused():
 
 
 def test_declared_constants_are_bound():
-    # StudentT() keeps nu symbolic (constants {nu: 4.5}): A = (nu+1)/(nu+3), B = 2nu/(nu+3)
+    # StudentT() keeps nu symbolic, bound to 4.5 by with_constants: A = (nu+1)/(nu+3), B = 2nu/(nu+3)
     K = numeric("StudentT")
     x, y = np.array([0.3, 0.8]), np.array([-0.5, 1.4])
     nu = 4.5

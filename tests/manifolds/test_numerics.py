@@ -34,6 +34,7 @@ from manifolds import (
     Poisson,
     StudentT,
 )
+from manifolds.catalog import TYPICAL_CONSTANTS
 from numeric.geodesics.integrate import IntegrationError, IntegrationStatus
 from numeric.geodesics.shooting import ShootingError
 from tests import support
@@ -70,10 +71,16 @@ def symbolic_at(expr, coords, point, constants=None):
                     dtype=float).reshape(arr.shape)
 
 
+def bound(make):
+    """``make()`` with its symbolic constants (n of Binomial()) bound to the catalog's typical values."""
+    M = make()
+    return M.with_constants(**TYPICAL_CONSTANTS.get(type(M).__name__, {}))
+
+
 # -- kernels = symbolic expressions ------------------------------------------------------
 @pytest.mark.parametrize("make", [Normal, Beta, Gamma, Binomial])
 def test_metric_kernels_match_symbolic(make):
-    M = make()
+    M = bound(make)
     K = M.numeric
     for point in random_points(M, 3, 0):
         expected = symbolic_at(M.fisher_metric(), M.coordinates, point, M.model.constants)
@@ -200,7 +207,7 @@ CLOSED = [
 
 @pytest.mark.parametrize("make, x, v", CLOSED, ids=[c[0].__name__ for c in CLOSED])
 def test_closed_form_distance_against_reference_geodesic(make, x, v):
-    M = make()
+    M = bound(make)
     K = M.numeric
     f = K.closed_form_distance
     assert f is not None

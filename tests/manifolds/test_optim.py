@@ -378,7 +378,7 @@ def test_mirror_descent_with_loss_undefined_at_start_is_non_finite():
     (Bernoulli(), [0, 2, 1], "x in {0, 1}"),
     (Poisson(), [1.5, 2.0], "x in {0, 1, ..., oo}"),
     (Binomial(4), [1, 5], "x in {0, 1, 2, 3, 4}"),
-    (Binomial(), [3, 11], "x in {0, 1, ..., n}"),                # n = 10 fixed by the declaration
+    (Binomial().with_constants(n=10), [3, 11], "x in {0, 1, ..., n}"),   # n symbolic, bound to 10
     (Categorical(3), [1, 2, 0], "x in {1, 2, 3}"),
     (Dirichlet(3), [[0.2, 0.3, 0.5], [0.2, 0.3, 0.6]], "in the simplex"),
     (Normal(), [0.0, np.inf], "must be finite"),
@@ -390,7 +390,7 @@ def test_fisher_scoring_refuses_data_outside_the_sample_space(M, data, shown):
 
 
 def test_fisher_scoring_accepts_the_edges_of_a_discrete_sample_space():
-    path = fisher_scoring(Binomial(), [0, 10, 5, 5], [0.3])          # n = 10
+    path = fisher_scoring(Binomial().with_constants(n=10), [0, 10, 5, 5], [0.3])
     assert path.ok and abs(path.x[0] - 0.5) < 1e-12
 
 

@@ -202,13 +202,15 @@ def test_alpha_connection_from_definition(name):
 
 @pytest.mark.parametrize("name", params(EXP_FAMILIES))
 def test_amari_chentsov_two_routes(name):
-    """Third cumulant pulled back = E[score^3]."""
+    """2 (Levi-Civita - flat e-connection) = third cumulant pulled back = E[score^3]."""
     M = build(name)
     if M.dim > 3:
         pytest.skip("E[score^3] by moments is slow for MultivariateNormal; covered by duality")
     a = amari_chentsov_tensor(M.model, "log_partition")
     b = amari_chentsov_tensor(M.model, "expectation")
+    c = amari_chentsov_tensor(M.model, "cumulants")
     assert _zero([x - y for x, y in zip(flat(a), flat(b), strict=True)], M.coordinates)
+    assert _zero([x - y for x, y in zip(flat(a), flat(c), strict=True)], M.coordinates)
 
 
 @pytest.mark.parametrize("name", params(EXP_FAMILIES))
