@@ -14,6 +14,9 @@ s2 (N*N), s3 (N*N*N)]``, and ``inside_core``, the domain test. Placeholders:
     The Gauss-Kronrod rule (:func:`numeric.quadrature.rules.gauss_kronrod`) as literals.
 ``${TOL}``, ``${MAX_PANELS}``, ``${MAX_TERMS}``
     The relative tolerance of every group of moments, and the work limits.
+``${RULE}``
+    The function that takes the expectations: ``line_moments``, ``tensor_moments`` or
+    ``sum_moments``.
 ``${KIND}``
     0 for the real line (adaptive Gauss-Kronrod on ``u = c + s t / (1 - t^2)``), 1 for
     integers ``${LOWER}`` .. ``${UPPER}`` (``${HAS_UPPER}`` False for no bound), 2 for the finite
@@ -376,6 +379,24 @@ def sum_term(theta, k, z, jet, f, total, level):
 
 
 @njit(cache=True, error_model='numpy')
+def cancellation(jet):
+    """How much larger the parts of the score are than the score itself, >= 1: its terms
+    free of the observation are computed once per point (prepare()) and added at each term,
+    so a score that is a small difference of large parts (1/p - 1/(1 - p) near p = 1)
+    carries their rounding; the rounding floor of a sum is scaled by this factor.
+    """
+    parts = 0.0
+    whole = 0.0
+    for i in range(${N}):
+        c = jet[${OFF_C} + 1 + i]
+        parts = max(parts, abs(jet[${OFF_S1} + i] - c) + abs(c))
+        whole = max(whole, abs(jet[${OFF_S1} + i]))
+    if whole == 0.0 or not math.isfinite(parts):
+        return 1.0
+    return max(1.0, parts / whole)
+
+
+@njit(cache=True, error_model='numpy')
 def sum_moments(theta, level, tol, total, error):
     m = group_end(level)
     z = np.empty(${N} + ${D})
@@ -391,8 +412,10 @@ def sum_moments(theta, level, tol, total, error):
             before = total.copy()
             if sum_term(theta, v, z, jet, f, total, level) < 0.0:
                 status = 2
+            # up to four scores in a product: each carries the rounding of its parts
+            kappa = 4.0 * cancellation(jet)
             for j in range(m):
-                absolute[j] += abs(total[j] - before[j])
+                absolute[j] += kappa * abs(total[j] - before[j])
         for j in range(m):
             error[j] = 50.0 * EPS * absolute[j]
         return status
@@ -431,8 +454,9 @@ def sum_moments(theta, level, tol, total, error):
             if size < 0.0:
                 status = 2
                 size = 0.0
+            kappa = 4.0 * cancellation(jet) if size > 0.0 else 1.0
             for j in range(m):
-                absolute[j] += abs(total[j] - before[j])
+                absolute[j] += kappa * abs(total[j] - before[j])
             scale = 0.0
             for j in range(m):
                 scale = max(scale, abs(total[j]))
@@ -863,11 +887,8 @@ def node_sums_batch(thetas, nodes, level, totals, status):
 
 @njit(cache=True, error_model='numpy')
 def moments(theta, level, tol, total, error):
-    if ${KIND} == 0:
-        return line_moments(theta, level, tol, total, error)
-    if ${KIND} == 3:
-        return tensor_moments(theta, level, tol, total, error)
-    return sum_moments(theta, level, tol, total, error)
+    # the rule of this sample space only: the others are never typed nor compiled
+    return ${RULE}(theta, level, tol, total, error)
 
 
 @njit(cache=True, error_model='numpy', parallel=True)

@@ -434,7 +434,8 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         OFF_A=off_a, OFF_T=off_t, OFF_DA=off_da, OFF_DT=off_dt, XK=_literal_array(x),
         WK=_literal_array(wk), WG=_literal_array(wg), VALUES=_literal_array(values),
         TOL=repr(float(tol)), MAX_PANELS=MAX_PANELS, MAX_TERMS=MAX_TERMS, KIND=kind,
-        LOWER=repr(lower), UPPER=repr(upper), HAS_UPPER=repr(has_upper), **hermite)
+        LOWER=repr(lower), UPPER=repr(upper), HAS_UPPER=repr(has_upper),
+        RULE=("line_moments", "sum_moments", "sum_moments", "tensor_moments")[kind], **hermite)
     source += integrator_source("", "geodesic_field_core", 2 * n, 2 * n)
     source += integrator_source("_var", "variational_field_core", 2 * n + 2 * n * n, 2 * n)
     module, _ = build_module(

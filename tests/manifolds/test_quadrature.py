@@ -4,7 +4,7 @@ optimisers run unchanged on metrics and Christoffel symbols computed by quadratu
 import numpy as np
 import pytest
 
-from manifolds import Normal, Poisson
+from manifolds import Gamma, Normal, Poisson
 from manifolds.numerics import NumericManifold
 from manifolds.quadrature import QuadratureManifold
 
@@ -47,3 +47,60 @@ def test_natural_gradient_on_the_numeric_route():
     K = Poisson().numeric_geometry("numeric")
     path = K.natural_gradient_descent(lambda x: 2 * (x - 2.0), [1.0], 0.25, 1)
     assert abs(path.x[0] - 1.5) < 1e-11
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_scalar_curvature_of_the_normal_family(alpha):
+    # the alpha-curvature of the Normal family is constant, K = -(1 - alpha^2)
+    # (Amari & Nagaoka 2000, Methods of Information Geometry, Section 3.5 and
+    # docs/conventions.md), so the scalar curvature is R = 2K; the numeric route takes it from
+    # expectations of the exact third derivatives of log p
+    K = Normal().numeric_geometry("numeric")
+    points = np.array([[0.0, 1.0], [1.3, 0.4], [-2.0, 3.5]])
+    R = K.scalar_curvature(points, alpha=alpha)
+    assert np.allclose(R, -2 * (1 - alpha**2), rtol=1e-9, atol=0)
+    est = K.scalar_curvature_estimate(points[:1], alpha=alpha)
+    assert est.ok and np.all(est.error < 1e-9)
+    # Riemann's symmetries: R^i_jkl = -R^i_jlk; for alpha = 0 also R_ijkl = -R_jikl
+    riemann = K.riemann(points, alpha=alpha)
+    assert np.allclose(riemann, -np.swapaxes(riemann, -1, -2), atol=1e-9)
+    if alpha == 0.0:
+        lowered = np.einsum("...im,...mjkl->...ijkl", K.metric(points), riemann)
+        assert np.allclose(lowered, -np.swapaxes(lowered, -3, -4), atol=1e-9)
+
+
+@pytest.mark.slow
+def test_scalar_curvature_of_the_gamma_family_matches_the_exact_layer():
+    # an independent derivation: sympy's exact scalar curvature (polygammas) at 30 digits
+    M = Gamma()
+    K = M.numeric_geometry("numeric")
+    points = np.array([[0.7, 1.5], [2.5, 0.3]])
+    expr = M.scalar_curvature()
+    exact = [float(expr.subs(dict(zip(M.coordinates, p, strict=True))).evalf(30)) for p in points]
+    assert np.allclose(K.scalar_curvature(points), exact, rtol=1e-8, atol=0)
+
+
+@pytest.mark.slow
+def test_numeric_falls_back_to_quadrature_when_the_budget_runs_out():
+    # Weibull(k, lam): sympy's integrator does not find its metric within the budget; the
+    # numeric layer then takes the quadrature route (with a warning) instead of failing.
+    # Reference: the closed form of Johnson, Kotz & Balakrishnan (1994), ch. 21, eq. 21.49.
+    from benchmarks.own_models import weibull
+    from symbolic import budget
+
+    M = weibull()
+    old = budget.set_default_budget(1)
+    try:
+        with pytest.warns(RuntimeWarning, match="continues by quadrature"):
+            g = M.numeric.metric([1.7, 2.3])
+        assert M.numeric.route == "numeric"
+        euler = 0.5772156649015329
+        assert abs(g[0, 0] - ((1 - euler) ** 2 + np.pi**2 / 6) / 1.7**2) < 1e-12
+        assert abs(g[1, 1] - 1.7**2 / 2.3**2) < 1e-12
+        # the geodesics too: the solver comes from the quadrature route, without a second wait
+        sol = M.numeric.geodesic([1.7, 2.3], [0.3, -0.2], 1.0, t_eval=3)
+        speeds = np.einsum("ti,tij,tj->t", sol.v, M.numeric.metric(sol.x), sol.v)
+        assert np.ptp(speeds) <= 1e-9 * speeds[0]
+    finally:
+        budget.set_default_budget(old)
