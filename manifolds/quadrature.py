@@ -8,6 +8,12 @@ parameters. Everything else is inherited unchanged: the geodesic integrator, the
 log map, distances, the log-density and the score; natural-gradient descent and Fisher
 scoring run on the same engines (:mod:`numeric.optim.gradient_methods`) as for the catalog.
 
+Beyond :class:`~manifolds.numerics.NumericManifold`'s quantities it gives the curvature of
+any α-connection (:meth:`QuadratureManifold.riemann`, ``ricci``, ``scalar_curvature``) from
+expectations of the exact third derivatives of the log-density, and the KL divergence by
+mpmath quadrature. ``M.numeric`` falls back on this route by itself when an exact
+derivation runs out of its time budget (``M.numeric.route``, docs/guide/any-density.md).
+
 Accuracy: ``tol`` is the relative accuracy of every expectation (each moment within ``tol``
 times the largest of its kind, see :mod:`numeric.quadrature.engine`); the ``*_estimate``
 methods return the values with their error estimates, and :meth:`QuadratureManifold.geodesic_error`

@@ -25,6 +25,16 @@ Rules by sample space:
   method on the exact derivatives), mapped to ``t`` in (-1, 1) by ``u = c + s t / (1 - t²)``
   and integrated by globally adaptive 21-point Gauss-Kronrod (QUADPACK's ``qag`` [1]_ with
   its error estimate, floored by the rounding of the sum);
+- two or three continuous variables (a product space, or a simplex moved to ``R^(k-1)`` by
+  :func:`symbolic.integrands.simplex_to_line`): the weight is centred at its mode and
+  whitened, ``u = c + C y`` with ``C C^T`` the inverse of minus its Hessian there; tensor
+  Gauss-Hermite rules of 10, 20 and 40 points per axis in ``y`` first (accepted when two
+  successive rules agree within the tolerance; their difference is the error estimate), else
+  globally adaptive tensor-product Gauss-Kronrod on ``y_a = t_a / (1 - t_a^2)`` over
+  ``(-1, 1)^D``, the worst box halved along the axis where the Gauss rule alone differs most;
+- four or more continuous variables: randomised quasi-Monte Carlo (:meth:`ExpectationEngine.
+  qmc_moments`, independent scramblings of a Sobol set on the same whitened cube, points
+  doubled until the tolerance); no geodesic integrator there;
 - integers: an exact sum outward from the largest weight, stopped where the next terms, bounded
   by a geometric series of their ratio, fall below the tolerance (a bound where the ratios of
   successive terms decrease, as for every log-concave tail);

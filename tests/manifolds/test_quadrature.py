@@ -52,14 +52,15 @@ def test_natural_gradient_on_the_numeric_route():
 @pytest.mark.slow
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_scalar_curvature_of_the_normal_family(alpha):
-    # the alpha-curvature of the Normal family is constant, K = -(1 - alpha^2)
-    # (Amari & Nagaoka 2000, Methods of Information Geometry, Section 3.5 and
-    # docs/conventions.md), so the scalar curvature is R = 2K; the numeric route takes it from
+    # the Normal family with the Fisher metric is a hyperbolic plane of Gaussian curvature
+    # -1/2 (Costa, Santos & Strapasson 2015, Discrete Appl. Math. 197, Section 3), so R = 2K = -1;
+    # its alpha-curvature is R = -(1 - alpha^2) (docs/conventions.md; Amari & Nagaoka 2000,
+    # Methods of Information Geometry, Section 2.3); the numeric route takes it from
     # expectations of the exact third derivatives of log p
     K = Normal().numeric_geometry("numeric")
     points = np.array([[0.0, 1.0], [1.3, 0.4], [-2.0, 3.5]])
     R = K.scalar_curvature(points, alpha=alpha)
-    assert np.allclose(R, -2 * (1 - alpha**2), rtol=1e-9, atol=0)
+    assert np.allclose(R, -(1 - alpha**2), rtol=1e-9, atol=0)
     est = K.scalar_curvature_estimate(points[:1], alpha=alpha)
     assert est.ok and np.all(est.error < 1e-9)
     # Riemann's symmetries: R^i_jkl = -R^i_jlk; for alpha = 0 also R_ijkl = -R_jikl
@@ -104,3 +105,27 @@ def test_numeric_falls_back_to_quadrature_when_the_budget_runs_out():
         assert np.ptp(speeds) <= 1e-9 * speeds[0]
     finally:
         budget.set_default_budget(old)
+
+
+@pytest.mark.slow
+def test_mixture_geodesic_and_distance_match_the_mpmath_reference():
+    # the reference: the geodesic of (1 - w) N(0, 1) + w N(m, 1) from X0 with velocity V0,
+    # its Christoffel symbols and metric from 30-digit mpmath quadrature of the exact
+    # integrands, integrated by scipy's DOP853 at rtol 1e-13 (benchmarks/any_density.py,
+    # reference_geodesic, where the values are pinned); the distance from X0 to its end is
+    # its length sqrt(g(X0)(V0, V0)) (a short geodesic is minimising)
+    from benchmarks.any_density import REFERENCE_END, REFERENCE_SPEED, V0, X0
+    from benchmarks.own_models import two_component_mixture
+
+    K = two_component_mixture().numeric_geometry("numeric")
+    end = np.array(REFERENCE_END)
+    x1 = K.exp(X0, V0)
+    assert np.abs(x1 - end[:2]).max() <= 1e-8 * np.abs(end[:2]).max()
+    sol = K.geodesic(X0, V0, 1.0, rtol=1e-12)
+    assert np.abs(sol.v[-1] - end[2:]).max() <= 1e-8 * np.abs(end[2:]).max()
+    d = float(K.distance(X0, end[:2]))
+    assert abs(d - REFERENCE_SPEED) <= 1e-8 * REFERENCE_SPEED
+    # what the quadrature adds to the end point (integrated again with 1000 times smaller
+    # tolerance) is far below the agreement required, and bounds the quadrature's share
+    added = K.geodesic_error(X0, V0)
+    assert np.all(added <= 1e-10)
