@@ -110,14 +110,21 @@ def test_numeric_falls_back_to_quadrature_when_the_budget_runs_out():
 @pytest.mark.slow
 def test_mixture_geodesic_and_distance_match_the_mpmath_reference():
     # the reference: the geodesic of (1 - w) N(0, 1) + w N(m, 1) from X0 with velocity V0,
-    # its Christoffel symbols and metric from 30-digit mpmath quadrature of the exact
-    # integrands, integrated by scipy's DOP853 at rtol 1e-13 (benchmarks/any_density.py,
-    # reference_geodesic, where the values are pinned); the distance from X0 to its end is
-    # its length sqrt(g(X0)(V0, V0)) (a short geodesic is minimising)
-    from benchmarks.any_density import REFERENCE_END, REFERENCE_SPEED, V0, X0
+    # its Christoffel symbols from scipy's quad_vec of hand-written derivatives of the density
+    # (no sympy, no map, no rule of ours), integrated by scipy's DOP853 at rtol 1e-13
+    # (benchmarks/any_density.py, reference_geodesic, pinned there); its field is certified
+    # here against 30-digit mpmath quadrature at X0. The distance from X0 to the end point is
+    # the geodesic's length sqrt(g(X0)(V0, V0)) (a short geodesic is minimising).
+    from benchmarks.any_density import REFERENCE_END, REFERENCE_SPEED, V0, X0, mixture_moments
     from benchmarks.own_models import two_component_mixture
 
     K = two_component_mixture().numeric_geometry("numeric")
+    ref = K.reference(dps=30)
+    g, first = mixture_moments(X0)
+    g30 = np.array(ref.metric(X0), dtype=float)
+    first30 = np.array(ref.christoffel_first(X0), dtype=float)
+    assert np.abs(g - g30).max() <= 1e-12 * np.abs(g30).max()
+    assert np.abs(first - first30).max() <= 1e-12 * np.abs(first30).max()
     end = np.array(REFERENCE_END)
     x1 = K.exp(X0, V0)
     assert np.abs(x1 - end[:2]).max() <= 1e-8 * np.abs(end[:2]).max()
@@ -125,7 +132,7 @@ def test_mixture_geodesic_and_distance_match_the_mpmath_reference():
     assert np.abs(sol.v[-1] - end[2:]).max() <= 1e-8 * np.abs(end[2:]).max()
     d = float(K.distance(X0, end[:2]))
     assert abs(d - REFERENCE_SPEED) <= 1e-8 * REFERENCE_SPEED
-    # what the quadrature adds to the end point (integrated again with 1000 times smaller
-    # tolerance) is far below the agreement required, and bounds the quadrature's share
+    # what the quadrature adds to the end point (integrated again with a 1000 times smaller
+    # tolerance, a second module) is far below the agreement required
     added = K.geodesic_error(X0, V0)
     assert np.all(added <= 1e-10)
