@@ -151,7 +151,7 @@ def test_randomised_qmc_above_the_tensor_dimension():
         g, dg = total[1], error[1]
         assert abs(total[0] - 1) <= error[0] + 1e-15   # E[1] = 1
         covered += abs(g - 4.0) <= dg
-        assert dg < 1e-2 * 4.0
+        assert dg < 0.1 * 4.0    # 8 x 1024 points in 4-D: a few percent
     assert covered >= 18
     g = K.metric_estimate([[0.3], [-0.5]])
     assert np.all(np.abs(g.value[:, 0, 0] - 4.0) <= np.maximum(g.error[:, 0, 0], 1e-6 * 4.0))
