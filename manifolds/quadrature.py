@@ -140,6 +140,7 @@ class QuadratureManifold(NumericManifold):
         ∂_m Γ_ij,k = ∂_m A_ij,k + (1 - α)/2 ∂_m T_ijk, ∂_m g^-1 = -g^-1 (∂_m g) g^-1.
         """
         E = self.engine
+        E._smooth("the curvature")
         total, error, status = E.moments(self.validate(x), 2, tol)
         if np.any(status == QuadratureStatus.WORK_LIMIT):
             raise DerivationError(f"the curvature: {Estimate(total, error, status).message}")

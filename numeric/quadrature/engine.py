@@ -169,8 +169,11 @@ class ExpectationEngine:
         Relative tolerance of the quadrature inside the geodesic integrator.
     """
 
-    def __init__(self, module, coordinates, domain, tol, variables=0):
+    def __init__(self, module, coordinates, domain, tol, variables=0, singular=False):
         self._module = module
+        #: True where the log-density has a kink in the coordinates (DiracDelta in its
+        #: second derivatives): the metric and T are given, the connections are refused
+        self.singular = bool(singular)
         #: continuous variables integrated (0 for sums)
         self.variables = int(variables)
         self.coordinates = tuple(coordinates)
@@ -320,8 +323,17 @@ class ExpectationEngine:
         total, error, status = self.moments(x, 1, tol)
         return Estimate(self._part(total, "T", 3), self._part(error, "T", 3), status)
 
+    def _smooth(self, what):
+        if self.singular:
+            raise ValueError(
+                f"{what}: the log-density has a kink in the coordinates (DiracDelta in its second "
+                f"derivatives, as |x - mu| gives); the connection then involves the density at "
+                f"the kink and is not an expectation of pointwise derivatives. The metric and the "
+                f"Amari-Chentsov tensor are; use the exact layer (M.christoffel()) for the rest")
+
     def christoffel_first(self, x, alpha=0.0, tol=None):
         """``Γ^(α)_ij,k = E[(s_ij + (1 - α)/2 s_i s_j) s_k]``, index ``[i, j, k]``."""
+        self._smooth("the Christoffel symbols")
         total, error, status = self.moments(x, 1, tol)
         half = 0.5 * (1.0 - float(alpha))
         value = self._part(total, "A", 3) + half * self._part(total, "T", 3)
@@ -332,6 +344,7 @@ class ExpectationEngine:
         """``Γ^k_ij = g^kl Γ_ij,l`` of the α-connection, index ``[k, i, j]``; the error is
         propagated to first order from those of ``g`` and ``Γ_ij,l``.
         """
+        self._smooth("the Christoffel symbols")
         total, error, status = self.moments(x, 1, tol)
         half = 0.5 * (1.0 - float(alpha))
         g, dg = self._part(total, "metric", 2), self._part(error, "metric", 2)
@@ -350,6 +363,7 @@ class ExpectationEngine:
         whose Christoffel symbols are these quadratures at :attr:`tol`; with ``with_alpha``
         it takes α as its parameter.
         """
+        self._smooth("geodesics")
         if self.variables > TENSOR_MAX_DIM:
             raise ValueError(f"geodesics need a deterministic quadrature inside the integrator; "
                              f"this sample space has {self.variables} continuous variables, above "
@@ -414,8 +428,18 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
 
     head = [split(e) for e in (rewrite_quotients(jet.log_weight),
                                *[rewrite_quotients(e) for e in jet.score])]
-    second = [split(e) for e in sp.flatten(jet.score2)]
-    third = [split(e) for e in sp.flatten(jet.score3)]
+    # a kink of the log-density in the coordinates (|x - mu|) puts DiracDelta in its second
+    # derivatives: they hold pointwise away from the kink, but the connection then needs the
+    # density at the kink, so the engine gives the metric and T only (``singular``)
+    singular = any(sp.sympify(e, strict=True).has(sp.DiracDelta)
+                   for e in sp.flatten(jet.score2) + sp.flatten(jet.score3))
+
+    def pointwise(e):
+        return sp.sympify(e, strict=True).replace(lambda a: isinstance(a, sp.DiracDelta),
+                                                  lambda a: sp.Integer(0))
+
+    second = [split(pointwise(e)) for e in sp.flatten(jet.score2)]
+    third = [split(pointwise(e)) for e in sp.flatten(jet.score3)]
     constant = [c for c, _ in head + second + third]
     entries = [head[0][1], *jet.gradient, *sp.flatten(jet.hessian), *[v for _, v in head[1:]]]
     second = [v for _, v in second]
@@ -454,4 +478,5 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
                                                          "jetc": sp.Array(constant)},
         predicates={"inside": sp.sympify(domain, strict=True)}, extra_source=source,
         depends_on=_SOURCES)
-    return ExpectationEngine(module, jet.coordinates, domain, tol, variables=d if jet.kind == "line" else 0)
+    return ExpectationEngine(module, jet.coordinates, domain, tol,
+                             variables=d if jet.kind == "line" else 0, singular=singular)

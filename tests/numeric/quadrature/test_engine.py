@@ -42,14 +42,24 @@ def test_catalog_family_matches_exact(name):
     rng = np.random.default_rng(14)
     points = np.array([M.random_point(rng) for _ in range(3)])
     g = K.metric_estimate(points)
-    gamma = K.christoffel_estimate(points, kind=1)
     T = K.amari_chentsov_estimate(points)
+    if K.engine.singular:
+        # Laplace: |x - mu| has a kink, its second derivative a DiracDelta; the connection is
+        # refused with a message, the metric and T are compared below
+        assert name == "Laplace"
+        with pytest.raises(ValueError, match="kink"):
+            K.christoffel_estimate(points, kind=1)
+        gamma = None
+    else:
+        gamma = K.christoffel_estimate(points, kind=1)
     mass = K.engine.mass(points)
-    assert g.ok and gamma.ok and T.ok, g.message
+    assert g.ok and T.ok and (gamma is None or gamma.ok), g.message
     assert np.all(np.abs(mass.value - 1) <= 1e-12)
     inside = total = 0
     for b, point in enumerate(points):
         for estimate, exact in zip((g, gamma, T), _exact(M, point), strict=True):
+            if estimate is None:
+                continue
             # a tensor that vanishes identically (T of a location family in some entries,
             # all of T for none) is measured against the metric's scale, as the engine does
             scale = max(np.abs(exact).max(), np.abs(g.value[b]).max() ** (exact.ndim / 2))
