@@ -1,26 +1,29 @@
 """The numeric route (geometry of any density by quadrature of exact integrands) benchmark.
 
 Prints, for models whose expectations have no closed form (Weibull(k, lam), the mixture
-(1 - w) N(0, 1) + w N(m, 1) in (w, m), a normal truncated to (-1, 2)):
+(1 - w) N(0, 1) + w N(m, 1) in (w, m), a normal truncated to (-1, 2)) and a 2-D sample space
+(the bivariate normal in its correlation rho), all declared in benchmarks/own_models.py:
 
 - the metric's cost per point after compilation (batch of --n points), beside the cost of the
   30-digit mpmath reference (numeric.quadrature.reference, what one would otherwise use to get
   certified digits), as a ratio;
-- the largest relative error of the metric against that reference at --points random points,
-  and how often the error estimate brackets the true error;
-- for every catalog family with a one-dimensional sample space: the largest relative error
-  of the metric, the Christoffel symbols of the first kind and the Amari-Chentsov tensor
-  against the exact expressions at --points random points, and the bracketing rate;
-- for the mixture: a geodesic (exp map) and a Fisher-Rao distance, their cost, and their
-  agreement with a reference whose Christoffel symbols and metric come from 30-digit mpmath
-  quadrature (integrated by scipy's DOP853 at rtol 1e-13, an implementation independent of
-  ours): the end point of exp_x(v) with v = log_x(y) from the compiled route must land on y,
-  and the distance is sqrt(g_ref(x)(v, v)).
+- the largest relative error of the metric against that reference at --points random points
+  (for the bivariate normal: against (1 + rho^2)/(1 - rho^2)^2, which the tests also pin
+  from a 30-digit mpmath 2-D quadrature), and how often the error estimate brackets it;
+- for every catalog family: the largest relative error of the metric, the Christoffel symbols
+  of the first kind and the Amari-Chentsov tensor against the exact expressions at --points
+  random points, and the bracketing rate;
+- for the mixture: the time per geodesic (exp map) and per distance, their agreement with a
+  reference geodesic (scipy's quad_vec of the exact density and score products, scipy's
+  DOP853 at rtol 1e-13: an implementation independent of ours, whose metric and Christoffel
+  symbols --reference checks against 30-digit mpmath quadrature), the error the quadrature adds
+  (geodesic_error), and geomstats' FisherRaoMetric on the same model beside it as a ratio,
+  run in geomstats' own interpreter (numpy < 2.4) as a subprocess when one is found:
+  $INFOGEOM_GEOMSTATS_PYTHON, or .venv-geomstats/bin/python beside the repository or in
+  /work/venv-geomstats.
 
-geomstats' FisherRaoMetric is not run here (a separate environment, see benchmarks/geodesics.py;
-not set up for this script).
-
-Usage: python benchmarks/any_density.py [--n 2000] [--points 5] [--skip-catalog] [--skip-geodesic]
+Usage: python benchmarks/any_density.py [--n 2000] [--points 5] [--skip-catalog]
+       [--skip-geodesic] [--skip-geomstats] [--reference]
 """
 import argparse
 import os
@@ -33,46 +36,22 @@ import sympy as sp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from manifolds import CATALOG, StatisticalManifold  # noqa: E402
+from benchmarks.own_models import QUADRATURE_MODELS, two_component_mixture  # noqa: E402
+from manifolds import CATALOG  # noqa: E402
 from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
-from symbolic.model import SampleSpace, StatisticalModel, parameter  # noqa: E402
 
-
-def weibull():
-    x = sp.Symbol("x", positive=True)
-    k, lam = parameter("k", 0, typical=(0.5, 4)), parameter("lam", 0, typical=(0.5, 3))
-    K, L = k.symbol, lam.symbol
-    return StatisticalManifold(StatisticalModel(
-        "Weibull", [k, lam], SampleSpace.interval(x, 0, sp.oo),
-        sp.log(K / L) + (K - 1) * sp.log(x / L) - (x / L) ** K))
-
-
-def mixture():
-    x = sp.Symbol("x", real=True)
-    w, m = parameter("w", 0, 1, typical=(0.1, 0.9)), parameter("m", typical=(-2, 2))
-    W, Mu = w.symbol, m.symbol
-    return StatisticalManifold(StatisticalModel(
-        "Mixture", [w, m], SampleSpace.interval(x),
-        sp.log((1 - W) * sp.exp(-x**2 / 2) + W * sp.exp(-(x - Mu) ** 2 / 2)) - sp.log(2 * sp.pi) / 2))
-
-
-def truncated_normal():
-    x = sp.Symbol("x", real=True)
-    mu, s = parameter("mu", typical=(-1, 1)), parameter("sigma", 0, typical=(0.5, 2))
-    z = (x - mu.symbol) / s.symbol
-
-    def cdf(t):
-        return (1 + sp.erf((t - mu.symbol) / (sp.sqrt(2) * s.symbol))) / 2
-
-    return StatisticalManifold(StatisticalModel(
-        "TruncatedNormal", [mu, s], SampleSpace.interval(x, -1, 2),
-        -z**2 / 2 - sp.log(s.symbol) - sp.log(2 * sp.pi) / 2 - sp.log(cdf(2) - cdf(-1))))
+#: The mixture's geodesic from X0 with initial velocity V0: its state (x, v) at t = 1 and its
+#: speed sqrt(g(X0)(V0, V0)), the distance from X0 to its end, pinned from
+#: reference_geodesic(np.array(X0), np.array(V0)) (scipy 1.17, 278 fields):
+X0, V0 = [0.3, 1.0], [0.2, 0.8]
+REFERENCE_END = [0.5511328022674691, 1.463075135622201, 0.2644439326515337, 0.3039177118715169]
+REFERENCE_SPEED = 0.46276001277462053
 
 
 def metric_section(args, rng):
     print("== metric of models without closed-form expectations (tol 1e-12) ==")
     print(f"{'model':18s} {'us/point':>9s} {'mpmath s/pt':>11s} {'ratio':>9s} {'max rel err':>11s} {'bracketed':>9s}")
-    for make in (weibull, mixture, truncated_normal):
+    for make in QUADRATURE_MODELS.values():
         M = make()
         K = M.numeric_geometry("numeric")
         points = np.array([M.random_point(rng) for _ in range(args.n)])
@@ -83,11 +62,16 @@ def metric_section(args, rng):
             K.metric(points)
             best = min(best, time.perf_counter() - t)
         per_point = best / len(points)
-        ref = K.reference(dps=30)
+        bivariate = len(M.model.space.variables) == 2
+        ref = None if bivariate else K.reference(dps=30)
         worst, inside, total, spent = 0.0, 0, 0, 0.0
         for point in points[:args.points]:
             t = time.perf_counter()
-            exact = np.array(ref.metric(list(point)), dtype=float)
+            if bivariate:
+                r = point[0]
+                exact = np.array([[(1 + r * r) / (1 - r * r) ** 2]])
+            else:
+                exact = np.array(ref.metric(list(point)), dtype=float)
             spent += time.perf_counter() - t
             est = K.metric_estimate(point)
             error = np.abs(est.value - exact)
@@ -95,8 +79,12 @@ def metric_section(args, rng):
             inside += int(np.sum(error <= est.error + 1e-16 * np.abs(exact).max()))
             total += error.size
         slow = spent / args.points
-        print(f"{M.name:18s} {per_point * 1e6:9.1f} {slow:11.3f} {slow / per_point:9.0f} {worst:11.2e} "
-              f"{inside}/{total}")
+        if bivariate:
+            print(f"{M.name:18s} {per_point * 1e6:9.1f} {'(closed)':>11s} {'':>9s} {worst:11.2e} "
+                  f"{inside}/{total}")
+        else:
+            print(f"{M.name:18s} {per_point * 1e6:9.1f} {slow:11.3f} {slow / per_point:9.0f} "
+                  f"{worst:11.2e} {inside}/{total}")
 
 
 def catalog_section(args, rng):
@@ -104,9 +92,6 @@ def catalog_section(args, rng):
     print(f"{'family':16s} {'metric':>9s} {'Gamma_1st':>9s} {'T':>9s} {'bracketed':>10s}")
     for name, cls, cargs in CATALOG:
         M = cls(*cargs).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for Binomial() ...
-        if M.model.space.kind == "simplex" or len(M.model.space.variables) != 1:
-            print(f"{name:16s} skipped: the numeric route integrates one variable")
-            continue
         K = M.numeric_geometry("numeric")
         points = np.array([M.random_point(rng) for _ in range(args.points)])
         try:
@@ -124,7 +109,8 @@ def catalog_section(args, rng):
             for q, (est, expr) in enumerate(zip(estimates, exprs, strict=True)):
                 exact = np.array(sp.Array(expr).subs(subs).applyfunc(lambda e: e.evalf(30)).tolist(),
                                  dtype=float)
-                scale = np.abs(exact).max()
+                # a tensor that vanishes identically is measured against the metric's scale
+                scale = max(np.abs(exact).max(), np.abs(estimates[0].value[b]).max() ** (exact.ndim / 2))
                 error = np.abs(est.value[b] - exact)
                 worst[q] = max(worst[q], error.max() / scale)
                 inside += int(np.sum(error <= est.error[b] + 4e-16 * scale))
@@ -132,53 +118,154 @@ def catalog_section(args, rng):
         print(f"{name:16s} {worst[0]:9.1e} {worst[1]:9.1e} {worst[2]:9.1e} {inside:5d}/{total}")
 
 
-def geodesic_section(args):
+def mixture_moments(point):
+    """Metric ``g_ij`` and Christoffel symbols of the first kind ``Γ_ij,k`` of the mixture at
+    one point, by scipy's ``quad_vec`` (adaptive Gauss-Kronrod in float64, relative
+    tolerance 1e-14) on (-30, 31) split at the two means (the mass outside is below 1e-190),
+    from derivatives of the density written out by hand: no sympy, no map, no rule of the
+    numeric route. With ``p = (1 - w) φ(x) + w φ(x - m)`` and ``s_i = ∂_i p / p``:
+    ``p s_i s_j = s_i ∂_j p`` and ``p (s_ij + s_i s_j / 2) s_k = (∂_ij p / p - s_i s_j / 2) ∂_k p``,
+    ratios that stay finite where the density is tiny.
+    """
+    from scipy.integrate import quad_vec
+
+    w, m = float(point[0]), float(point[1])
+
+    def f(x):
+        phi0 = np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+        phi1 = np.exp(-(x - m) ** 2 / 2) / np.sqrt(2 * np.pi)
+        p = (1 - w) * phi0 + w * phi1
+        dp = np.array([phi1 - phi0, w * (x - m) * phi1])
+        d2p = np.array([[0.0, (x - m) * phi1], [(x - m) * phi1, w * ((x - m) ** 2 - 1) * phi1]])
+        s = dp / p
+        metric = np.outer(s, dp)
+        first = np.einsum("ij,k->ijk", d2p / p - np.outer(s, s) / 2, dp)
+        return np.concatenate([metric.ravel(), first.ravel()])
+
+    value, _ = quad_vec(f, -30.0, 31.0, epsabs=0.0, epsrel=1e-14, points=sorted({0.0, m}),
+                        norm="max", limit=4000)
+    return value[:4].reshape(2, 2), value[4:].reshape(2, 2, 2)
+
+
+def reference_geodesic(x, v, rtol=1e-13):
+    """End point ``(x, v)`` at t = 1 of the mixture's geodesic from ``x`` with velocity ``v``:
+    Christoffel symbols from :func:`mixture_moments`, integrated by scipy's DOP853 (``rtol``,
+    atol 1e-15); returns also its speed ``sqrt(g(x)(v, v))`` and the number of fields.
+    Independent of the compiled route (its maps, rules and integrator); the tests check
+    :func:`mixture_moments` against 30-digit mpmath quadrature.
+    """
     from scipy.integrate import solve_ivp
 
+    def rhs(_, state):
+        g, first = mixture_moments(state[:2])
+        gamma = np.einsum("kl,ijl->kij", np.linalg.inv(g), first)
+        vel = state[2:]
+        return np.concatenate([vel, -np.einsum("kij,i,j->k", gamma, vel, vel)])
+
+    sol = solve_ivp(rhs, (0, 1), np.concatenate([x, v]), method="DOP853", rtol=rtol, atol=1e-15)
+    g0, _ = mixture_moments(x)
+    return sol.y[:, -1], float(np.sqrt(np.asarray(v) @ g0 @ np.asarray(v))), sol.nfev
+
+
+def geomstats_python():
+    """The interpreter of a geomstats environment, or None."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [os.environ.get("INFOGEOM_GEOMSTATS_PYTHON", ""),
+                  os.path.join(here, ".venv-geomstats", "bin", "python"),
+                  os.path.join(os.path.dirname(here), ".venv-geomstats", "bin", "python"),
+                  "/work/venv-geomstats/bin/python"]
+    for path in candidates:
+        if path and os.path.exists(path):
+            return path
+    return None
+
+
+def geodesic_section(args):
+    import json
+    import subprocess
+
     print("== mixture: a geodesic and a distance against a 30-digit-quadrature reference ==")
-    M = mixture()
-    K = M.numeric_geometry("numeric")
-    ref = K.reference(dps=30)
-    x, y = np.array([0.3, 1.0]), np.array([0.6, 2.0])
+    K = two_component_mixture().numeric_geometry("numeric")
+    x, v = np.array(X0), np.array(V0)
     t = time.perf_counter()
+    end, speed, nfev = reference_geodesic(x, v)
+    print(f"reference geodesic (scipy quad_vec of the exact integrands + DOP853, {nfev} fields): "
+          f"{time.perf_counter() - t:.1f} s; differs from the pinned one by "
+          f"{np.abs(end - REFERENCE_END).max():.1e}")
+    if args.reference:
+        ref = K.reference(dps=30)
+        g30 = np.array(ref.metric(list(x)), dtype=float)
+        first30 = np.array(ref.christoffel_first(list(x)), dtype=float)
+        g, first = mixture_moments(x)
+        print(f"  its metric and Christoffel symbols at x against 30-digit mpmath: "
+              f"{np.abs(g - g30).max() / np.abs(g30).max():.1e}, "
+              f"{np.abs(first - first30).max() / np.abs(first30).max():.1e}")
+    y = end[:2]
+    t = time.perf_counter()
+    K.exp(x, v)
     K.distance(x, y)
     first = time.perf_counter() - t
     best = {}
-    for what, f in (("distance", lambda: K.distance(x, y)),
-                    ("geodesic (exp map)", lambda: K.exp(x, [0.2, 0.8]))):
+    for what, f in (("geodesic (exp map)", lambda: K.exp(x, v)),
+                    ("distance (log map)", lambda: K.distance(x, y))):
         runs = []
-        for _ in range(3):
+        for _ in range(5):
             t = time.perf_counter()
             f()
             runs.append(time.perf_counter() - t)
         best[what] = min(runs)
-    v = K.log(x, y)
-    d = float(K.distance(x, y))
-
-    def christoffel(point):
-        G1 = np.array(ref.christoffel_first(list(point)), dtype=float)
-        g = np.array(ref.metric(list(point)), dtype=float)
-        return np.einsum("kl,ijl->kij", np.linalg.inv(g), G1)
-
-    def rhs(_, state):
-        p, vel = state[:2], state[2:]
-        return np.concatenate([vel, -np.einsum("kij,i,j->k", christoffel(p), vel, vel)])
-
-    t = time.perf_counter()
-    sol = solve_ivp(rhs, (0, 1), np.concatenate([x, v]), method="DOP853", rtol=1e-13, atol=1e-15)
-    spent = time.perf_counter() - t
-    end = sol.y[:2, -1]
-    g_ref = np.array(ref.metric(list(x)), dtype=float)
-    d_ref = float(np.sqrt(v @ g_ref @ v))
-    print(f"first distance (compiles or loads the module): {first:.1f} s")
+    print(f"first exp + distance (compiles or loads the module): {first:.1f} s")
     for what, seconds in best.items():
         print(f"{what:20s} {seconds * 1e3:8.2f} ms")
-    print(f"reference geodesic (scipy DOP853 + mpmath quadrature, {sol.nfev} fields): {spent:.1f} s")
-    print(f"|exp_ref(x, log x y) - y| = {np.abs(end - y).max():.2e};  distance {d:.15f}, "
-          f"reference {d_ref:.15f}, relative difference {abs(d - d_ref) / d_ref:.2e}")
+    ours_end = K.exp(x, v)
+    d = float(K.distance(x, y))
+    print(f"|exp(x, v) - reference end| = {np.abs(ours_end - y).max():.2e} (relative "
+          f"{np.abs(ours_end - y).max() / np.abs(y).max():.2e});  distance {d:.15f}, reference "
+          f"{speed:.15f}, relative difference {abs(d - speed) / speed:.2e}")
     print(f"quadrature's share of the end point's error (tol vs 1e-3 tol): "
           f"{K.geodesic_error(x, v).max():.2e}")
-    print("geomstats FisherRaoMetric: not run (needs its own environment, see benchmarks/geodesics.py)")
+    python = None if args.skip_geomstats else geomstats_python()
+    if python is None:
+        print("geomstats not installed" + (" (skipped)" if args.skip_geomstats else ""))
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "geomstats_any_density.py")
+    payload = json.dumps({"x": x.tolist(), "v": v.tolist(), "y": y.tolist()})
+    lines = []
+    try:
+        run = subprocess.run([python, script, payload], capture_output=True, text=True,
+                             timeout=args.geomstats_timeout)
+        lines = [ln for ln in run.stdout.splitlines() if ln.startswith("{")]
+        timed_out = False
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+        timed_out = True
+    if not lines:
+        print(f"geomstats FisherRaoMetric: no result ({'timed out' if timed_out else run.stderr[-300:]})")
+        return
+    out = json.loads(lines[-1])
+    g_ours = K.metric(x)
+    runs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        K.metric(x)
+        runs.append(time.perf_counter() - t)
+    metric_seconds = min(runs)   # one point per call, as geomstats is called
+    g_gs = np.array(out["metric"])
+    print("geomstats FisherRaoMetric (support (-20, 21), autograd backend, LSODA / solve_bvp):")
+    print(f"  metric   {out['metric_s'] * 1e3:10.1f} ms   ratio to ours "
+          f"{out['metric_s'] / metric_seconds:10.0f}x   max rel diff "
+          f"{np.abs(g_gs - g_ours).max() / np.abs(g_ours).max():.1e}")
+    gs_end = np.array(out["exp"])
+    print(f"  geodesic {out['exp_s'] * 1e3:10.1f} ms   ratio to ours "
+          f"{out['exp_s'] / best['geodesic (exp map)']:10.0f}x   |end - reference| "
+          f"{np.abs(gs_end - y).max():.1e}")
+    if "distance" in out:
+        print(f"  distance {out['distance_s'] * 1e3:10.1f} ms   ratio to ours "
+              f"{out['distance_s'] / best['distance (log map)']:10.0f}x   rel diff to reference "
+              f"{abs(out['distance'] - speed) / speed:.1e}")
+    else:
+        print(f"  distance: no result within {args.geomstats_timeout} s")
 
 
 def main():
@@ -187,6 +274,10 @@ def main():
     parser.add_argument("--points", type=int, default=5)
     parser.add_argument("--skip-catalog", action="store_true")
     parser.add_argument("--skip-geodesic", action="store_true")
+    parser.add_argument("--skip-geomstats", action="store_true")
+    parser.add_argument("--geomstats-timeout", type=float, default=900.0)
+    parser.add_argument("--reference", action="store_true",
+                        help="check the reference against 30-digit mpmath (seconds to minutes)")
     args = parser.parse_args()
     rng = np.random.default_rng(14)
     mpmath.mp.dps = 15

@@ -2,6 +2,9 @@
 
 Each function returns a fresh :class:`manifolds.StatisticalManifold`; ``benchmarks/symbolic_budget.py``
 times every symbolic call on them and the tests of the own-model checks build them here.
+The models of the numeric route (issue 14: expectations with no closed form, and a 2-D sample
+space) are declared here too, once, for ``benchmarks/any_density.py`` and its tests
+(``QUADRATURE_MODELS``).
 """
 import sympy as sp
 
@@ -81,4 +84,48 @@ OWN_MODELS = {
     "N(mu, mu^2)": normal_mu_mu2,
     "ZIPoisson": zero_inflated_poisson,
     "NormalMixture": normal_mixture,
+}
+
+
+def two_component_mixture():
+    """(1 - w) N(0, 1) + w N(m, 1) in its weight and second mean (issue 14)."""
+    x = sp.Symbol("x", real=True)
+    w, m = parameter("w", 0, 1, typical=(0.1, 0.9)), parameter("m", typical=(-2, 2))
+    W, Mu = w.symbol, m.symbol
+    return StatisticalManifold(StatisticalModel(
+        "Mixture", [w, m], SampleSpace.interval(x),
+        sp.log((1 - W) * sp.exp(-x**2 / 2) + W * sp.exp(-(x - Mu) ** 2 / 2)) - sp.log(2 * sp.pi) / 2))
+
+
+def truncated_normal():
+    """N(mu, sigma^2) truncated to (-1, 2)."""
+    x = sp.Symbol("x", real=True)
+    mu, s = parameter("mu", typical=(-1, 1)), parameter("sigma", 0, typical=(0.5, 2))
+    z = (x - mu.symbol) / s.symbol
+
+    def cdf(t):
+        return (1 + sp.erf((t - mu.symbol) / (sp.sqrt(2) * s.symbol))) / 2
+
+    return StatisticalManifold(StatisticalModel(
+        "TruncatedNormal", [mu, s], SampleSpace.interval(x, -1, 2),
+        -z**2 / 2 - sp.log(s.symbol) - sp.log(2 * sp.pi) / 2 - sp.log(cdf(2) - cdf(-1))))
+
+
+def bivariate_normal_rho():
+    """The standard bivariate normal with correlation rho in (-1, 1), a 2-D sample space."""
+    rho = parameter("rho", -1, 1, typical=(-0.8, 0.8))
+    x, y = sp.symbols("x y", real=True)
+    r = rho.symbol
+    return StatisticalManifold(StatisticalModel(
+        "BivariateNormalRho", [rho], SampleSpace.product((x, y)),
+        -(x**2 - 2 * r * x * y + y**2) / (2 * (1 - r**2)) - sp.log(2 * sp.pi)
+        - sp.log(1 - r**2) / 2))
+
+
+#: The models of the numeric route (issue 14), name -> constructor.
+QUADRATURE_MODELS = {
+    "Weibull": weibull,
+    "Mixture": two_component_mixture,
+    "TruncatedNormal": truncated_normal,
+    "BivariateNormalRho": bivariate_normal_rho,
 }

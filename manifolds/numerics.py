@@ -48,6 +48,7 @@ import functools
 import inspect
 import math
 import uuid
+import warnings
 
 import mpmath
 import numpy as np
@@ -202,6 +203,8 @@ class NumericManifold:
         # mpmath functions of the quantities, for points where the compiled value is not finite
         self._exact = {}
         self._token = uuid.uuid4().hex
+        # the numeric route (manifolds.quadrature) once an exact derivation ran out of budget
+        self._fallback = None
 
     def __repr__(self):
         return f"NumericManifold({self.manifold.name})"
@@ -217,7 +220,7 @@ class NumericManifold:
 
     def __setstate__(self, state):
         # the manifold may still be half-restored here (it holds this object): only store
-        self.__dict__.update(state, _solvers={}, _exact={})
+        self.__dict__.update(state, _solvers={}, _exact={}, _fallback=None)
 
     # -- symbolic inputs, constants substituted ------------------------------------------
     def _subs(self, expr):
@@ -420,6 +423,8 @@ class NumericManifold:
         it has no exact value either.
         """
         value = np.asarray(value)
+        if self._fallback is not None:   # no exact expression to evaluate again
+            return _no_nan(value, points, what, core_ndim)
         core_axes = tuple(range(value.ndim - core_ndim, value.ndim))
         bad = ~np.isfinite(value).all(axis=core_axes) if core_ndim else ~np.isfinite(value)
         bad = bad | self._extreme(points, params, bad.shape)
@@ -445,11 +450,36 @@ class NumericManifold:
             far = np.ones_like(far)
         return np.broadcast_to(far, shape)
 
+    @property
+    def route(self):
+        """``"exact"``, or ``"numeric"`` once an exact expectation was not found within its
+        time budget and the quadrature of :mod:`manifolds.quadrature` took over.
+        """
+        return "exact" if self._fallback is None else "numeric"
+
+    def _exact_or_numeric(self, exact, numeric):
+        """``exact()``; where an exact derivation raises NotClosedFormError, ``numeric(K)``
+        with ``K = M.numeric_geometry("numeric")`` from then on (with a warning, once).
+        """
+        if self._fallback is None:
+            try:
+                return exact()
+            except NotClosedFormError as exc:
+                self._fallback = self.manifold.numeric_geometry("numeric")
+                warnings.warn(f"{self.manifold.name}: {exc.args[0].split(';')[0]}; M.numeric "
+                              f"continues by quadrature of the exact score "
+                              f"(M.numeric_geometry('numeric'), docs/guide/any-density.md)",
+                              RuntimeWarning, stacklevel=4)
+        return numeric(self._fallback)
+
     @functools.cached_property
     def _metric_kernels(self):
-        g = self._subs(self.manifold.fisher_metric())
-        return compile_kernels(self.coordinates, {
-            "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
+        def exact():
+            g = self._subs(self.manifold.fisher_metric())
+            return compile_kernels(self.coordinates, {
+                "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
+
+        return self._exact_or_numeric(exact, lambda K: K._metric_kernels)
 
     def metric(self, x):
         """Fisher metric ``g_ij``, shape (..., n, n).
@@ -491,6 +521,10 @@ class NumericManifold:
         return self._solvers[with_alpha]
 
     def _compile_solver(self, with_alpha):
+        return self._exact_or_numeric(lambda: self._compile_exact_solver(with_alpha),
+                                      lambda K: K.engine.solver(with_alpha))
+
+    def _compile_exact_solver(self, with_alpha):
         if with_alpha:
             a = self._alpha_symbol
             gamma = self._subs(self.manifold.alpha_connection(a, kind=2))

@@ -8,6 +8,12 @@ parameters. Everything else is inherited unchanged: the geodesic integrator, the
 log map, distances, the log-density and the score; natural-gradient descent and Fisher
 scoring run on the same engines (:mod:`numeric.optim.gradient_methods`) as for the catalog.
 
+Beyond :class:`~manifolds.numerics.NumericManifold`'s quantities it gives the curvature of
+any α-connection (:meth:`QuadratureManifold.riemann`, ``ricci``, ``scalar_curvature``) from
+expectations of the exact third derivatives of the log-density, and the KL divergence by
+mpmath quadrature. ``M.numeric`` falls back on this route by itself when an exact
+derivation runs out of its time budget (``M.numeric.route``, docs/guide/any-density.md).
+
 Accuracy: ``tol`` is the relative accuracy of every expectation (each moment within ``tol``
 times the largest of its kind, see :mod:`numeric.quadrature.engine`); the ``*_estimate``
 methods return the values with their error estimates, and :meth:`QuadratureManifold.geodesic_error`
@@ -27,7 +33,7 @@ import functools
 import numpy as np
 
 from numeric.optim.gradient_methods import metric_descent, scoring_steps
-from numeric.quadrature import QuadratureStatus, compile_expectations
+from numeric.quadrature import Estimate, QuadratureStatus, compile_expectations
 from symbolic.errors import DerivationError
 from symbolic.integrands import model_to_score_jet
 from symbolic.validation import positive
@@ -126,6 +132,72 @@ class QuadratureManifold(NumericManifold):
     def amari_chentsov(self, x):
         """The Amari-Chentsov tensor ``T_ijk``, shape (..., n, n, n)."""
         return self._value(self.amari_chentsov_estimate(x), "the Amari-Chentsov tensor")
+
+    # -- curvature from the metric's derivatives, as expectations ---------------------------
+    def _connection_jet(self, x, alpha, tol):
+        """Γ^k_ij of the α-connection and its derivatives ∂_m Γ^k_ij ``[..., k, i, j, m]``
+        from the level-2 moments (docs/conventions.md): ∂_m g_ab = T_mab + A_ma,b + A_mb,a,
+        ∂_m Γ_ij,k = ∂_m A_ij,k + (1 - α)/2 ∂_m T_ijk, ∂_m g^-1 = -g^-1 (∂_m g) g^-1.
+        """
+        E = self.engine
+        E._smooth("the curvature")
+        total, error, status = E.moments(self.validate(x), 2, tol)
+        if np.any(status == QuadratureStatus.WORK_LIMIT):
+            raise DerivationError(f"the curvature: {Estimate(total, error, status).message}")
+        half = 0.5 * (1.0 - float(alpha))
+        g = E._part(total, "metric", 2)
+        A, T = E._part(total, "A", 3), E._part(total, "T", 3)
+        dA, dT = E._part(total, "dA", 4), E._part(total, "dT", 4)
+        ginv = np.linalg.inv(g)
+        first = A + half * T
+        dfirst = dA + half * dT                               # [m, i, j, k]
+        dg = T + A + np.swapaxes(A, -1, -2)                   # [m, a, b]
+        gamma = np.einsum("...kl,...ijl->...kij", ginv, first)
+        dginv = -np.einsum("...ka,...mab,...bl->...mkl", ginv, dg, ginv)
+        dgamma = (np.einsum("...mkl,...ijl->...kijm", dginv, first)
+                  + np.einsum("...kl,...mijl->...kijm", ginv, dfirst))
+        return g, gamma, dgamma
+
+    def riemann(self, x, alpha=0.0, tol=None):
+        """Riemann tensor of the α-connection ``[..., i, j, k, l] = R^i_jkl`` (docs/
+        conventions.md), from expectations of exact third derivatives of the log-density.
+        """
+        _, gamma, dgamma = self._connection_jet(x, alpha, tol)
+        # R^i_jkl = ∂k Γ^i_lj − ∂l Γ^i_kj + Γ^i_km Γ^m_lj − Γ^i_lm Γ^m_kj
+        return (np.einsum("...iljk->...ijkl", dgamma) - np.einsum("...ikjl->...ijkl", dgamma)
+                + np.einsum("...ikm,...mlj->...ijkl", gamma, gamma)
+                - np.einsum("...ilm,...mkj->...ijkl", gamma, gamma))
+
+    def ricci(self, x, alpha=0.0, tol=None):
+        """Ricci tensor ``R_jl = R^i_jil``, shape (..., n, n)."""
+        return np.einsum("...ijil->...jl", self.riemann(x, alpha, tol))
+
+    def scalar_curvature(self, x, alpha=0.0, tol=None):
+        """Scalar curvature ``R = g^jl R_jl`` of the α-connection, shape (...)."""
+        g, gamma, dgamma = self._connection_jet(x, alpha, tol)
+        R = (np.einsum("...iljk->...ijkl", dgamma) - np.einsum("...ikjl->...ijkl", dgamma)
+             + np.einsum("...ikm,...mlj->...ijkl", gamma, gamma)
+             - np.einsum("...ilm,...mkj->...ijkl", gamma, gamma))
+        return np.einsum("...jl,...ijil->...", np.linalg.inv(g), R)
+
+    def scalar_curvature_estimate(self, x, alpha=0.0, factor=1e-2):
+        """The scalar curvature with an error estimate: the difference between the values
+        with the moments at :attr:`tol` and at ``factor * tol`` (the same compiled module;
+        the tolerance is an argument of the quadrature).
+        """
+        tol = self.tol
+        value = self.scalar_curvature(x, alpha, tol)
+        finer = self.scalar_curvature(x, alpha, max(tol * factor, 1e-15))
+        status = self.engine.moments(self.validate(x), 0)[2]
+        return Estimate(value, np.abs(finer - value), status)
+
+    # -- divergences by quadrature -------------------------------------------------------------
+    def kl_divergence(self, x, y, dps=30):
+        """``KL(p_x || p_y) = E_x[log p_x - log p_y]`` by mpmath quadrature of the exact
+        log-densities (:meth:`manifolds.numerics.NumericManifold.divergence` with
+        ``method="quadrature"``), one pair of points at a time.
+        """
+        return self.divergence("kl", x, y, method="quadrature", dps=dps)
 
     @functools.cached_property
     def _metric_kernels(self):

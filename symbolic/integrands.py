@@ -10,7 +10,9 @@ Beta or Gamma) becomes an exponential decay:
 
 - ``(-oo, oo)``: :math:`x = u`;
 - ``(a, oo)``: :math:`x = a + e^u`; ``(-oo, b)``: :math:`x = b - e^{-u}`;
-- ``(a, b)``: :math:`x = a + (b - a)/(1 + e^{-u})`.
+- ``(a, b)``: :math:`x = a + (b - a)/(1 + e^{-u})`;
+- a simplex of ``k`` barycentric coordinates: the stick-breaking map from ``R^(k-1)``
+  (:func:`simplex_to_line`).
 
 The log of the Jacobian joins the log-density into the *log-weight*
 :math:`L(\xi, u) = \ell(\xi, x(u)) + \log|x'(u)|`; the score is unchanged by the map (the
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-__all__ = ["ScoreJet", "interval_to_line", "model_to_score_jet"]
+__all__ = ["ScoreJet", "interval_to_line", "model_to_score_jet", "simplex_to_line"]
 
 
 def interval_to_line(x, lower, upper, u):
@@ -48,6 +50,35 @@ def interval_to_line(x, lower, upper, u):
     # log sigma'(u) = -log(1 + e^-u) - log(1 + e^u), both finite for every u of moderate size
     return (lower + width / (1 + sp.exp(-u)),
             sp.log(width) - sp.log(1 + sp.exp(-u)) - sp.log(1 + sp.exp(u)))
+
+
+def simplex_to_line(u):
+    r"""Stick-breaking map from ``R^(k-1)`` onto the open simplex of ``k`` barycentric
+    coordinates, and the log of its Jacobian (with respect to the first ``k - 1``).
+
+    With :math:`\sigma(u) = 1/(1 + e^{-u})` and the remaining stick
+    :math:`r_j = \prod_{i<j} \sigma(-u_i)`: :math:`x_j = r_j \sigma(u_{j-1})` for
+    :math:`j < k` and :math:`x_k = r_k`; the Jacobian is triangular, its log is
+    :math:`\sum_j \log r_j + \log\sigma(u_{j-1}) + \log\sigma(-u_{j-1})`.
+
+    Examples
+    --------
+    >>> u = sp.symbols("u0 u1", real=True)
+    >>> x, logj = simplex_to_line(u)
+    >>> sp.simplify(sum(x))
+    1
+    """
+    def log_sigma(v):
+        return -sp.log(1 + sp.exp(-v))
+
+    x, log_jacobian = [], sp.Integer(0)
+    stick, log_stick = sp.Integer(1), sp.Integer(0)
+    for v in u:
+        x.append(stick / (1 + sp.exp(-v)))
+        log_jacobian += log_stick + log_sigma(v) + log_sigma(-v)
+        stick, log_stick = stick / (1 + sp.exp(v)), log_stick + log_sigma(-v)
+    x.append(stick)
+    return tuple(x), log_jacobian
 
 
 @dataclass(frozen=True)
@@ -116,8 +147,8 @@ def model_to_score_jet(model, constants=None):
     Raises
     ------
     ValueError
-        A sample space the numeric route does not cover (a simplex), or bounds that depend
-        on the coordinates (the support must not move with the parameters).
+        Bounds that depend on the coordinates (the support must not move with the
+        parameters).
 
     Examples
     --------
@@ -143,11 +174,14 @@ def model_to_score_jet(model, constants=None):
         if sp.sympify(bound, strict=True).subs(constants).free_symbols & set(coords):
             raise ValueError(f"the sample space {space.describe()} of {model.name} moves with the "
                              f"coordinates; the numeric route needs a fixed support")
-    if space.kind == "simplex":
-        raise ValueError(f"the numeric route does not integrate over a simplex yet "
-                         f"({model.name}: {space.describe()})")
     n = len(coords)
-    if space.kind in ("interval", "product"):
+    if space.kind == "simplex":
+        variables = [sp.Symbol(f"u{k}", real=True) for k in range(len(space.variables) - 1)]
+        to_sample, log_jacobian = simplex_to_line(variables)
+        logp = sp.expand_log(logp.subs(dict(zip(space.variables, to_sample, strict=True))),
+                             force=True)
+        kind = "line"
+    elif space.kind in ("interval", "product"):
         variables, to_sample, log_jacobian = [], [], sp.Integer(0)
         lower = sp.sympify(space.lower, strict=True).subs(constants)
         upper = sp.sympify(space.upper, strict=True).subs(constants)

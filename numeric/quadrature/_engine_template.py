@@ -14,6 +14,9 @@ s2 (N*N), s3 (N*N*N)]``, and ``inside_core``, the domain test. Placeholders:
     The Gauss-Kronrod rule (:func:`numeric.quadrature.rules.gauss_kronrod`) as literals.
 ``${TOL}``, ``${MAX_PANELS}``, ``${MAX_TERMS}``
     The relative tolerance of every group of moments, and the work limits.
+``${RULE}``
+    The function that takes the expectations: ``line_moments``, ``tensor_moments`` or
+    ``sum_moments``.
 ``${KIND}``
     0 for the real line (adaptive Gauss-Kronrod on ``u = c + s t / (1 - t^2)``), 1 for
     integers ``${LOWER}`` .. ``${UPPER}`` (``${HAS_UPPER}`` False for no bound), 2 for the finite
@@ -28,6 +31,12 @@ __all__ = ["ENGINE_TEMPLATE"]
 
 ENGINE_TEMPLATE = string.Template('''
 XK = np.array(${XK})
+HX10 = np.array(${HX10})
+HW10 = np.array(${HW10})
+HX20 = np.array(${HX20})
+HW20 = np.array(${HW20})
+HX40 = np.array(${HX40})
+HW40 = np.array(${HW40})
 WK = np.array(${WK})
 WG = np.array(${WG})
 VALUES = np.array(${VALUES}, dtype=np.float64)
@@ -370,6 +379,24 @@ def sum_term(theta, k, z, jet, f, total, level):
 
 
 @njit(cache=True, error_model='numpy')
+def cancellation(jet):
+    """How much larger the parts of the score are than the score itself, >= 1: its terms
+    free of the observation are computed once per point (prepare()) and added at each term,
+    so a score that is a small difference of large parts (1/p - 1/(1 - p) near p = 1)
+    carries their rounding; the rounding floor of a sum is scaled by this factor.
+    """
+    parts = 0.0
+    whole = 0.0
+    for i in range(${N}):
+        c = jet[${OFF_C} + 1 + i]
+        parts = max(parts, abs(jet[${OFF_S1} + i] - c) + abs(c))
+        whole = max(whole, abs(jet[${OFF_S1} + i]))
+    if whole == 0.0 or not math.isfinite(parts):
+        return 1.0
+    return max(1.0, parts / whole)
+
+
+@njit(cache=True, error_model='numpy')
 def sum_moments(theta, level, tol, total, error):
     m = group_end(level)
     z = np.empty(${N} + ${D})
@@ -385,8 +412,10 @@ def sum_moments(theta, level, tol, total, error):
             before = total.copy()
             if sum_term(theta, v, z, jet, f, total, level) < 0.0:
                 status = 2
+            # up to four scores in a product: each carries the rounding of its parts
+            kappa = 4.0 * cancellation(jet)
             for j in range(m):
-                absolute[j] += abs(total[j] - before[j])
+                absolute[j] += kappa * abs(total[j] - before[j])
         for j in range(m):
             error[j] = 50.0 * EPS * absolute[j]
         return status
@@ -425,8 +454,9 @@ def sum_moments(theta, level, tol, total, error):
             if size < 0.0:
                 status = 2
                 size = 0.0
+            kappa = 4.0 * cancellation(jet) if size > 0.0 else 1.0
             for j in range(m):
-                absolute[j] += abs(total[j] - before[j])
+                absolute[j] += kappa * abs(total[j] - before[j])
             scale = 0.0
             for j in range(m):
                 scale = max(scale, abs(total[j]))
@@ -452,10 +482,413 @@ def sum_moments(theta, level, tol, total, error):
 
 
 @njit(cache=True, error_model='numpy')
+def whiten(theta, z, jet):
+    """Mode c of the log-weight over all D variables and an upper-triangular C with
+    C C^T = (-H)^-1 at the mode (H the Hessian in u), so that u = c + C y whitens a normal
+    weight: coordinate-wise ascent (center()), then full Newton steps while -H is positive
+    definite. C is diag(s) where -H is not positive definite at the mode (then the third
+    value, ``normal``, is False).
+    """
+    c, s = center(theta, z, jet)
+    R = np.zeros((${D}, ${D}))
+    step = np.empty(${D})
+    trial = np.empty(${D})
+    L = log_weight(theta, c, z, jet)
+    for _ in range(30):
+        if not cholesky_neg_hessian(jet, R):
+            break
+        # step = (-H)^-1 g by the two triangular solves with R R^T = -H
+        for a in range(${D}):
+            acc = jet[1 + a]
+            for b in range(a):
+                acc -= R[a, b] * step[b]
+            step[a] = acc / R[a, a]
+        for a in range(${D} - 1, -1, -1):
+            acc = step[a]
+            for b in range(a + 1, ${D}):
+                acc -= R[b, a] * step[b]
+            step[a] = acc / R[a, a]
+        scale = 1.0
+        moved = 0.0
+        accepted = False
+        for _try in range(30):
+            for a in range(${D}):
+                trial[a] = c[a] + scale * step[a]
+            value = log_weight(theta, trial, z, jet)
+            if value >= L:
+                accepted = True
+                break
+            scale *= 0.5
+        if not accepted:
+            log_weight(theta, c, z, jet)
+            break
+        for a in range(${D}):
+            moved = max(moved, abs(trial[a] - c[a]) / (1.0 + abs(c[a])))
+            c[a] = trial[a]
+        L = value
+        if moved < 1e-12:
+            break
+    log_weight(theta, c, z, jet)
+    C = np.zeros((${D}, ${D}))
+    normal = cholesky_neg_hessian(jet, R)
+    if normal:
+        # C = R^-T: solve R^T C = I column by column (R lower, R^T upper)
+        for col in range(${D}):
+            for a in range(${D} - 1, -1, -1):
+                acc = 1.0 if a == col else 0.0
+                for b in range(a + 1, ${D}):
+                    acc -= R[b, a] * C[b, col]
+                C[a, col] = acc / R[a, a]
+    else:
+        for a in range(${D}):
+            C[a, a] = s[a]
+    return c, C, normal
+
+
+@njit(cache=True, error_model='numpy')
+def cholesky_neg_hessian(jet, R):
+    """R lower triangular with R R^T = -H (H the Hessian in u in the jet); False if -H is not
+    positive definite or not finite.
+    """
+    for a in range(${D}):
+        for b in range(a + 1):
+            acc = -jet[1 + ${D} + a * ${D} + b]
+            for k in range(b):
+                acc -= R[a, k] * R[b, k]
+            if a == b:
+                if not (acc > 0.0 and math.isfinite(acc)):
+                    return False
+                R[a, a] = math.sqrt(acc)
+            else:
+                R[a, b] = acc / R[b, b]
+    return True
+
+
+@njit(cache=True, error_model='numpy')
+def map_node(c, C, t, u, y):
+    """u = c + C y with y_a = t_a / (1 - t_a^2); returns dy/dt's product times det C."""
+    jac = 1.0
+    for a in range(${D}):
+        den = 1.0 - t[a] * t[a]
+        y[a] = t[a] / den
+        jac *= (1.0 + t[a] * t[a]) / (den * den) * C[a, a]
+    for a in range(${D}):
+        acc = c[a]
+        for b in range(a, ${D}):
+            acc += C[a, b] * y[b]
+        u[a] = acc
+    return jac
+
+
+@njit(cache=True, error_model='numpy')
+def weighted(theta, c, C, t, z, jet, f, level, scale, u, y):
+    """The weight times the Jacobian (and ``scale``) at the node t of (-1, 1)^D, with the
+    integrands in f; 0 where the weight vanishes; -1 where the log-weight is +inf or NaN.
+    """
+    jac = map_node(c, C, t, u, y)
+    L = log_weight(theta, u, z, jet)
+    if not L > -np.inf:
+        return 0.0
+    if not L < np.inf:
+        return -1.0
+    w = math.exp(L) * jac * scale
+    if w == 0.0 or not math.isfinite(w):
+        return 0.0
+    products(jet, f, level)
+    return w
+
+
+@njit(cache=True, error_model='numpy')
+def box(theta, c, C, lo, hi, z, jet, f, fv, res, err, level):
+    """The tensor product of the Gauss-Kronrod rule on the box (lo, hi) of (-1, 1)^D: the
+    Kronrod sum, QUADPACK's error estimate of the Kronrod-minus-Gauss difference per moment,
+    and the axis along which the box should be split (the largest difference when the Gauss
+    rule is used along that axis alone). Returns (status, axis).
+    """
+    m = group_end(level)
+    q_count = XK.shape[0] ** ${D}
+    half = np.empty(${D})
+    mid = np.empty(${D})
+    volume = 1.0
+    for a in range(${D}):
+        half[a] = 0.5 * (hi[a] - lo[a])
+        mid[a] = 0.5 * (hi[a] + lo[a])
+        volume *= half[a]
+    t = np.empty(${D})
+    u = np.empty(${D})
+    y = np.empty(${D})
+    idx = np.empty(${D}, dtype=np.int64)
+    wk = np.empty(q_count)
+    wg = np.empty(q_count)
+    axis_w = np.empty((${D}, q_count))
+    status = 0
+    for q in range(q_count):
+        r = q
+        for a in range(${D}):
+            idx[a] = r % XK.shape[0]
+            r //= XK.shape[0]
+            t[a] = mid[a] + half[a] * XK[idx[a]]
+        pk = 1.0
+        pg = 1.0
+        for a in range(${D}):
+            pk *= WK[idx[a]]
+            pg *= WG[idx[a]]
+        wk[q] = pk
+        wg[q] = pg
+        for a in range(${D}):
+            axis_w[a, q] = pk / WK[idx[a]] * WG[idx[a]]
+        w = weighted(theta, c, C, t, z, jet, f, level, volume, u, y)
+        if w == 0.0:
+            for k in range(m):
+                fv[q, k] = 0.0
+            continue
+        if w < 0.0:
+            status = 2
+            for k in range(m):
+                fv[q, k] = 0.0
+            continue
+        for k in range(m):
+            fv[q, k] = w * f[k]
+            if not math.isfinite(fv[q, k]):
+                fv[q, k] = 0.0
+                if w > 1e-250:
+                    status = 2
+    axis_err = np.zeros(${D})
+    reference_volume = 2.0 ** ${D}
+    for k in range(m):
+        rk = 0.0
+        rg = 0.0
+        ra = 0.0
+        for q in range(q_count):
+            rk += wk[q] * fv[q, k]
+            rg += wg[q] * fv[q, k]
+            ra += wk[q] * abs(fv[q, k])
+        mean = rk / reference_volume
+        rasc = 0.0
+        for q in range(q_count):
+            rasc += wk[q] * abs(fv[q, k] - mean)
+        e = abs(rk - rg)
+        if rasc != 0.0 and e != 0.0:
+            e = rasc * min(1.0, (200.0 * e / rasc) ** 1.5)
+        res[k] = rk
+        err[k] = max(e, 50.0 * EPS * ra)
+        if k < ${OFF_A}:
+            for a in range(${D}):
+                ga = 0.0
+                for q in range(q_count):
+                    ga += axis_w[a, q] * fv[q, k]
+                axis_err[a] += abs(rk - ga)
+    axis = 0
+    for a in range(${D}):
+        if axis_err[a] > axis_err[axis]:
+            axis = a
+    return status, axis
+
+
+@njit(cache=True, error_model='numpy')
+def hermite(theta, c, C, hx, hw, z, jet, f, level, out, size):
+    """The tensor product of the Gauss-Hermite rule (hx, hw) for exp(-|y|^2 / 2) on the
+    whitened variables u = c + C y: the exact weight is divided by the rule's Gaussian at each
+    node. ``out`` gets the sums, ``size`` the sums of absolute terms; returns the status.
+    """
+    m = group_end(level)
+    q_count = hx.shape[0] ** ${D}
+    u = np.empty(${D})
+    idx = np.empty(${D}, dtype=np.int64)
+    det = 1.0
+    for a in range(${D}):
+        det *= C[a, a]
+    out[:m] = 0.0
+    size[:m] = 0.0
+    status = 0
+    for q in range(q_count):
+        r = q
+        wq = det
+        half_norm = 0.0
+        for a in range(${D}):
+            idx[a] = r % hx.shape[0]
+            r //= hx.shape[0]
+            wq *= hw[idx[a]]
+            half_norm += 0.5 * hx[idx[a]] * hx[idx[a]]
+        for a in range(${D}):
+            acc = c[a]
+            for b in range(a, ${D}):
+                acc += C[a, b] * hx[idx[b]]
+            u[a] = acc
+        L = log_weight(theta, u, z, jet)
+        if not L > -np.inf:
+            continue
+        if not L < np.inf:
+            status = 2
+            continue
+        w = wq * math.exp(L + half_norm)
+        if w == 0.0 or not math.isfinite(w):
+            continue
+        products(jet, f, level)
+        for k in range(m):
+            v = w * f[k]
+            if math.isfinite(v):
+                out[k] += v
+                size[k] += abs(v)
+            elif w > 1e-250:
+                status = 2
+    return status
+
+
+@njit(cache=True, error_model='numpy')
+def hermite_ladder(theta, c, C, z, jet, f, level, tol, total, error):
+    """Gauss-Hermite tensor rules of 10, 20 (and for D <= 2, 40) points per axis on the
+    whitened variables; the difference of two successive rules estimates the error of the
+    coarser one, so the finer is accepted with that (larger) error once it is within tol.
+    Returns the status, or -1 if no pair met the tolerance (the caller then subdivides).
+    """
+    m = group_end(level)
+    previous = np.zeros(${M})
+    size = np.zeros(${M})
+    status = 0
+    for stage in range(3 if ${D} <= 2 else 2):
+        if stage == 0:
+            st = hermite(theta, c, C, HX10, HW10, z, jet, f, level, total, size)
+        elif stage == 1:
+            st = hermite(theta, c, C, HX20, HW20, z, jet, f, level, total, size)
+        else:
+            st = hermite(theta, c, C, HX40, HW40, z, jet, f, level, total, size)
+        status = max(status, st)
+        if stage > 0:
+            for k in range(m):
+                error[k] = max(abs(total[k] - previous[k]), 50.0 * EPS * size[k])
+            if status == 0 and converged(total, error, level, tol):
+                return status
+        previous[:m] = total[:m]
+    return -1
+
+
+@njit(cache=True, error_model='numpy')
+def tensor_moments(theta, level, tol, total, error):
+    """Globally adaptive tensor-product Gauss-Kronrod over (-1, 1)^D after whiten(): the box
+    with the largest error is halved along its worst axis until every moment is within tol.
+    """
+    m = group_end(level)
+    z = np.empty(${N} + ${D})
+    jet = np.empty(${J})
+    f = np.zeros(${M})
+    fv = np.zeros((XK.shape[0] ** ${D}, ${M}))
+    prepare(theta, z, jet)
+    c, C, normal = whiten(theta, z, jet)
+    # a weight close to a normal one is integrated by Gauss-Hermite at a fraction of the cost
+    if normal:
+        st = hermite_ladder(theta, c, C, z, jet, f, level, tol, total, error)
+        if st >= 0:
+            return st
+    count = 2 ** ${D}
+    cap = max(16, 2 * count)
+    lo = np.empty((cap, ${D}))
+    hi = np.empty((cap, ${D}))
+    axis = np.zeros(cap, dtype=np.int64)
+    res = np.zeros((cap, ${M}))
+    err = np.zeros((cap, ${M}))
+    status = 0
+    for b in range(count):
+        for a in range(${D}):
+            side = (b >> a) & 1
+            lo[b, a] = -1.0 + side
+            hi[b, a] = side + 0.0
+        st, axis[b] = box(theta, c, C, lo[b], hi[b], z, jet, f, fv, res[b], err[b], level)
+        status = max(status, st)
+    while True:
+        total[:] = 0.0
+        error[:] = 0.0
+        for b in range(count):
+            for j in range(m):
+                total[j] += res[b, j]
+                error[j] += err[b, j]
+        if converged(total, error, level, tol):
+            return status
+        if count >= ${MAX_PANELS}:
+            return max(status, 1)
+        pick = 0
+        big = -1.0
+        for b in range(count):
+            e = worst(err[b], total, level)
+            if e > big:
+                big = e
+                pick = b
+        if count + 1 > cap:
+            cap *= 2
+            lo2 = np.empty((cap, ${D}))
+            hi2 = np.empty((cap, ${D}))
+            axis2 = np.zeros(cap, dtype=np.int64)
+            res2 = np.zeros((cap, ${M}))
+            err2 = np.zeros((cap, ${M}))
+            lo2[:count] = lo[:count]
+            hi2[:count] = hi[:count]
+            axis2[:count] = axis[:count]
+            res2[:count] = res[:count]
+            err2[:count] = err[:count]
+            lo, hi, axis, res, err = lo2, hi2, axis2, res2, err2
+        a = axis[pick]
+        middle = 0.5 * (lo[pick, a] + hi[pick, a])
+        lo[count] = lo[pick]
+        hi[count] = hi[pick]
+        hi[pick, a] = middle
+        lo[count, a] = middle
+        st, axis[pick] = box(theta, c, C, lo[pick], hi[pick], z, jet, f, fv, res[pick], err[pick], level)
+        status = max(status, st)
+        st, axis[count] = box(theta, c, C, lo[count], hi[count], z, jet, f, fv, res[count], err[count], level)
+        status = max(status, st)
+        count += 1
+
+
+@njit(cache=True, error_model='numpy')
+def node_sums(theta, nodes, level, total):
+    """Sum over the rows of ``nodes`` (points of (-1, 1)^D, after whiten()) of the weighted
+    integrands times 2^D / len(nodes): one randomised quasi-Monte Carlo estimate. Returns
+    the status (2 for a non-finite integrand where the weight is not negligible).
+    """
+    m = group_end(level)
+    z = np.empty(${N} + ${D})
+    jet = np.empty(${J})
+    f = np.zeros(${M})
+    prepare(theta, z, jet)
+    c, C, _ = whiten(theta, z, jet)
+    total[:] = 0.0
+    status = 0
+    scale = 2.0 ** ${D} / nodes.shape[0]
+    u = np.empty(${D})
+    y = np.empty(${D})
+    for q in range(nodes.shape[0]):
+        w = weighted(theta, c, C, nodes[q], z, jet, f, level, scale, u, y)
+        if w < 0.0:
+            status = 2
+            continue
+        if w == 0.0:
+            continue
+        for k in range(m):
+            v = w * f[k]
+            if math.isfinite(v):
+                total[k] += v
+            elif w > 1e-250:
+                status = 2
+    return status
+
+
+@njit(cache=True, error_model='numpy', parallel=True)
+def node_sums_batch(thetas, nodes, level, totals, status):
+    """node_sums at every point (rows of thetas) and every node set (nodes[r]):
+    totals[b, r], status[b] the worst over the sets.
+    """
+    for b in prange(thetas.shape[0]):
+        worst_status = 0
+        for r in range(nodes.shape[0]):
+            st = node_sums(thetas[b], nodes[r], level, totals[b, r])
+            worst_status = max(worst_status, st)
+        status[b] = worst_status
+
+
+@njit(cache=True, error_model='numpy')
 def moments(theta, level, tol, total, error):
-    if ${KIND} == 0:
-        return line_moments(theta, level, tol, total, error)
-    return sum_moments(theta, level, tol, total, error)
+    # the rule of this sample space only: the others are never typed nor compiled
+    return ${RULE}(theta, level, tol, total, error)
 
 
 @njit(cache=True, error_model='numpy', parallel=True)

@@ -25,6 +25,16 @@ Rules by sample space:
   method on the exact derivatives), mapped to ``t`` in (-1, 1) by ``u = c + s t / (1 - t²)``
   and integrated by globally adaptive 21-point Gauss-Kronrod (QUADPACK's ``qag`` [1]_ with
   its error estimate, floored by the rounding of the sum);
+- two or three continuous variables (a product space, or a simplex moved to ``R^(k-1)`` by
+  :func:`symbolic.integrands.simplex_to_line`): the weight is centred at its mode and
+  whitened, ``u = c + C y`` with ``C C^T`` the inverse of minus its Hessian there; tensor
+  Gauss-Hermite rules of 10, 20 and 40 points per axis in ``y`` first (accepted when two
+  successive rules agree within the tolerance; their difference is the error estimate), else
+  globally adaptive tensor-product Gauss-Kronrod on ``y_a = t_a / (1 - t_a^2)`` over
+  ``(-1, 1)^D``, the worst box halved along the axis where the Gauss rule alone differs most;
+- four or more continuous variables: randomised quasi-Monte Carlo (:meth:`ExpectationEngine.
+  qmc_moments`, independent scramblings of a Sobol set on the same whitened cube, points
+  doubled until the tolerance); no geodesic integrator there;
 - integers: an exact sum outward from the largest weight, stopped where the next terms, bounded
   by a geometric series of their ratio, fall below the tolerance (a bound where the ratios of
   successive terms decrease, as for every log-concave tail);
@@ -54,16 +64,21 @@ from ..compile import build_module
 from ..compile.printer import rewrite_quotients
 from ..geodesics.integrate import GeodesicSolver, integrator_source
 from . import _engine_template
-from .rules import gauss_kronrod
+from .rules import gauss_hermite, gauss_kronrod
 
 __all__ = ["Estimate", "ExpectationEngine", "QuadratureStatus", "compile_expectations"]
 
 _SOURCES = ("quadrature/engine.py", "quadrature/_engine_template.py", "quadrature/rules.py",
             "geodesics/integrate.py", "geodesics/_dop853_template.py", "geodesics/tableau.py")
 
-#: Most panels of one adaptive integral, and most terms of one sum.
+#: Most panels (boxes) of one adaptive integral, and most terms of one sum.
 MAX_PANELS = 4000
 MAX_TERMS = 10_000_000
+#: Continuous variables integrated by a tensor-product rule (21^D nodes per box); above,
+#: randomised quasi-Monte Carlo (:meth:`ExpectationEngine.qmc_moments`) alone.
+TENSOR_MAX_DIM = 3
+#: Most continuous variables of the numeric route.
+MAX_DIM = 12
 
 
 class QuadratureStatus(enum.IntEnum):
@@ -115,6 +130,30 @@ class Estimate:
         return f"{code.name}: {_MESSAGES[code]}"
 
 
+def _within(total, error, level, tol, n):
+    """Per point: every moment's error within ``tol`` times its group's scale (the rule of
+    the compiled ``converged``: a group's largest moment, for A, T and their derivatives at
+    least the metric's scale to the power 3/2 or 2).
+    """
+    bounds = np.cumsum([0, 1, n * n, n**3, n**3, n**4, n**4])
+    last = {0: 2, 1: 4, 2: 6}[level]
+    metric = np.abs(total[:, bounds[1]:bounds[2]]).max(axis=1)
+    ok = np.ones(total.shape[0], dtype=bool)
+    for g in range(last):
+        if g in (2, 3):
+            part, power = slice(bounds[2], bounds[4]), 1.5
+        elif g >= 4:
+            part, power = slice(bounds[4], bounds[6]), 2.0
+        else:
+            part, power = slice(bounds[g], bounds[g + 1]), 0.0
+        scale = np.abs(total[:, part]).max(axis=1)
+        if power:
+            scale = np.maximum(scale, metric**power)
+        scale = np.maximum(scale, 1e-300)
+        ok &= (error[:, bounds[g]:bounds[g + 1]] <= tol * scale[:, None]).all(axis=1)
+    return ok
+
+
 def _literal_array(values):
     return "[" + ", ".join(repr(float(v)) for v in values) + "]"
 
@@ -130,8 +169,13 @@ class ExpectationEngine:
         Relative tolerance of the quadrature inside the geodesic integrator.
     """
 
-    def __init__(self, module, coordinates, domain, tol):
+    def __init__(self, module, coordinates, domain, tol, variables=0, singular=False):
         self._module = module
+        #: True where the log-density has a kink in the coordinates (DiracDelta in its
+        #: second derivatives): the metric and T are given, the connections are refused
+        self.singular = bool(singular)
+        #: continuous variables integrated (0 for sums)
+        self.variables = int(variables)
         self.coordinates = tuple(coordinates)
         self.dim = n = len(self.coordinates)
         self.domain = domain
@@ -173,10 +217,93 @@ class ExpectationEngine:
         total = np.zeros((flat.shape[0], self.size))
         error = np.zeros((flat.shape[0], self.size))
         status = np.zeros(flat.shape[0], dtype=np.int64)
-        if flat.shape[0]:
+        if flat.shape[0] and self.variables > TENSOR_MAX_DIM:
+            total, error, status = self._qmc_adaptive(flat, int(level), float(tol))
+        elif flat.shape[0]:
             self._module.moments_batch(flat, int(level), float(tol), total, error, status)
         batch = x.shape[:-1]
         return total.reshape(batch + (self.size,)), error.reshape(batch + (self.size,)), status.reshape(batch)
+
+    def qmc_moments(self, x, level=1, points=4096, scramblings=8, seed=0):
+        """The raw moments by randomised quasi-Monte Carlo, for continuous sample spaces.
+
+        ``scramblings`` independent Owen-scrambled Sobol sets of ``points`` points each
+        (:class:`scipy.stats.qmc.Sobol`) on the whitened cube of the tensor rule (the weight
+        centred at its mode and scaled by the Cholesky factor of its Hessian); the value is the
+        mean of the independent estimates and the error the half-width of its 99% Student-t
+        interval, ``t_0.995(R - 1) s / sqrt(R)`` [2]_.
+
+        Parameters
+        ----------
+        x : array_like, shape (..., n)
+        level : {0, 1, 2}
+        points : int
+            Points per scrambling, a power of 2 (the balance of a Sobol set).
+        scramblings : int
+            Independent scramblings, >= 2.
+        seed : int or numpy.random.Generator
+
+        Returns
+        -------
+        (total, error, status) : as :meth:`moments` (status ``NON_FINITE`` where an integrand
+        was not finite; convergence is the caller's to judge against ``error``).
+
+        References
+        ----------
+        .. [2] A. B. Owen, "Scrambling Sobol' and Niederreiter-Xing points", J. Complexity 14
+           (1998), 466-489; P. L'Ecuyer and C. Lemieux, "Recent advances in randomized
+           quasi-Monte Carlo methods" (2002), Section 4 (independent randomisations).
+        """
+        if self.variables == 0:
+            raise ValueError("qmc_moments integrates continuous variables; this sample space "
+                             "is summed")
+        points = int(points)
+        if points < 2 or points & (points - 1):
+            raise ValueError(f"points must be a power of 2 >= 2, got {points}")
+        if int(scramblings) < 2:
+            raise ValueError(f"scramblings must be >= 2 (the error comes from their spread), "
+                             f"got {scramblings}")
+        x = as_array("x", x)
+        if x.ndim == 0 and self.dim == 1:
+            x = x.reshape(1)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape (..., {self.dim}), got shape {x.shape}")
+        flat = np.ascontiguousarray(x.reshape(-1, self.dim))
+        total, error, status = self._qmc(flat, int(level), points, int(scramblings), seed)
+        batch = x.shape[:-1]
+        return (total.reshape(batch + (self.size,)), error.reshape(batch + (self.size,)),
+                status.reshape(batch))
+
+    def _qmc(self, flat, level, points, scramblings, seed):
+        from scipy import stats
+        from scipy.stats import qmc
+
+        rng = np.random.default_rng(seed)
+        d = self.variables
+        nodes = np.empty((scramblings, points, d))
+        for r in range(scramblings):
+            nodes[r] = qmc.Sobol(d=d, scramble=True, seed=rng).random(points)
+        # the open cube: t = +-1 maps to infinity
+        nodes = np.clip(2.0 * nodes - 1.0, -1.0 + 2.0**-52, 1.0 - 2.0**-52)
+        sums = np.zeros((flat.shape[0], scramblings, self.size))
+        status = np.zeros(flat.shape[0], dtype=np.int64)
+        self._module.node_sums_batch(flat, nodes, level, sums, status)
+        quantile = float(stats.t.ppf(0.995, scramblings - 1))
+        error = quantile * sums.std(axis=1, ddof=1) / np.sqrt(scramblings)
+        return sums.mean(axis=1), error, status
+
+    def _qmc_adaptive(self, flat, level, tol, start=1024, max_points=2**18, scramblings=8):
+        """QMC with the points doubled until every moment is within ``tol`` of its group's
+        scale (as the deterministic rules), or ``max_points`` (status ``WORK_LIMIT``).
+        """
+        points = start
+        while True:
+            total, error, status = self._qmc(flat, level, points, scramblings, 0)
+            ok = _within(total, error, level, tol, self.dim)
+            if ok.all() or points >= max_points:
+                status = np.where(ok, status, np.maximum(status, QuadratureStatus.WORK_LIMIT))
+                return total, error, status
+            points *= 2
 
     def _part(self, array, name, rank):
         return array[..., self._slices[name]].reshape(array.shape[:-1] + (self.dim,) * rank)
@@ -196,8 +323,17 @@ class ExpectationEngine:
         total, error, status = self.moments(x, 1, tol)
         return Estimate(self._part(total, "T", 3), self._part(error, "T", 3), status)
 
+    def _smooth(self, what):
+        if self.singular:
+            raise ValueError(
+                f"{what}: the log-density has a kink in the coordinates (DiracDelta in its second "
+                f"derivatives, as |x - mu| gives); the connection then involves the density at "
+                f"the kink and is not an expectation of pointwise derivatives. The metric and the "
+                f"Amari-Chentsov tensor are; use the exact layer (M.christoffel()) for the rest")
+
     def christoffel_first(self, x, alpha=0.0, tol=None):
         """``Γ^(α)_ij,k = E[(s_ij + (1 - α)/2 s_i s_j) s_k]``, index ``[i, j, k]``."""
+        self._smooth("the Christoffel symbols")
         total, error, status = self.moments(x, 1, tol)
         half = 0.5 * (1.0 - float(alpha))
         value = self._part(total, "A", 3) + half * self._part(total, "T", 3)
@@ -208,6 +344,7 @@ class ExpectationEngine:
         """``Γ^k_ij = g^kl Γ_ij,l`` of the α-connection, index ``[k, i, j]``; the error is
         propagated to first order from those of ``g`` and ``Γ_ij,l``.
         """
+        self._smooth("the Christoffel symbols")
         total, error, status = self.moments(x, 1, tol)
         half = 0.5 * (1.0 - float(alpha))
         g, dg = self._part(total, "metric", 2), self._part(error, "metric", 2)
@@ -226,6 +363,12 @@ class ExpectationEngine:
         whose Christoffel symbols are these quadratures at :attr:`tol`; with ``with_alpha``
         it takes α as its parameter.
         """
+        self._smooth("geodesics")
+        if self.variables > TENSOR_MAX_DIM:
+            raise ValueError(f"geodesics need a deterministic quadrature inside the integrator; "
+                             f"this sample space has {self.variables} continuous variables, above "
+                             f"the tensor rule's {TENSOR_MAX_DIM} (its moments come from "
+                             f"randomised QMC)")
         with_alpha = bool(with_alpha)
         if with_alpha not in self._solvers:
             params = (sp.Symbol("alpha", real=True),) if with_alpha else ()
@@ -272,8 +415,8 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         raise DomainError(f"tol must be >= 1e-15 (float64 sums carry a relative rounding of "
                           f"a few 1e-16), got {tol!r}")
     n, d = len(jet.coordinates), len(jet.variables)
-    if jet.kind == "line" and d != 1:
-        raise ValueError(f"the numeric route integrates one continuous variable for now; "
+    if jet.kind == "line" and d > MAX_DIM:
+        raise ValueError(f"the numeric route integrates at most {MAX_DIM} continuous variables; "
                          f"this model has {d}: {jet.variables}")
     # the log-weight and score at every node; the higher derivatives only where a level
     # needs them (their special functions cost most)
@@ -285,13 +428,26 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
 
     head = [split(e) for e in (rewrite_quotients(jet.log_weight),
                                *[rewrite_quotients(e) for e in jet.score])]
-    second = [split(e) for e in sp.flatten(jet.score2)]
-    third = [split(e) for e in sp.flatten(jet.score3)]
+    # a kink of the log-density in the coordinates (|x - mu|) puts DiracDelta in its second
+    # derivatives: they hold pointwise away from the kink, but the connection then needs the
+    # density at the kink, so the engine gives the metric and T only (``singular``)
+    singular = any(sp.sympify(e, strict=True).has(sp.DiracDelta)
+                   for e in sp.flatten(jet.score2) + sp.flatten(jet.score3))
+
+    def pointwise(e):
+        return sp.sympify(e, strict=True).replace(lambda a: isinstance(a, sp.DiracDelta),
+                                                  lambda a: sp.Integer(0))
+
+    second = [split(pointwise(e)) for e in sp.flatten(jet.score2)]
+    third = [split(pointwise(e)) for e in sp.flatten(jet.score3)]
     constant = [c for c, _ in head + second + third]
     entries = [head[0][1], *jet.gradient, *sp.flatten(jet.hessian), *[v for _, v in head[1:]]]
     second = [v for _, v in second]
     third = [v for _, v in third]
     x, wk, wg = gauss_kronrod(rule)
+    hermite = {}
+    for order in (10, 20, 40):
+        hermite[f"HX{order}"], hermite[f"HW{order}"] = map(_literal_array, gauss_hermite(order))
     off_s1 = 1 + d + d * d
     off_s2 = off_s1 + n
     off_s3 = off_s2 + n * n
@@ -299,7 +455,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
     off_t = off_a + n**3
     off_da = off_t + n**3
     off_dt = off_da + n**4
-    kind = {"line": 0, "integers": 1, "finite": 2}[jet.kind]
+    kind = {"line": 0 if d == 1 else 3, "integers": 1, "finite": 2}[jet.kind]
     lower, upper, has_upper = 0.0, 0.0, False
     if jet.kind == "integers":
         lower = float(jet.lower)
@@ -312,7 +468,8 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         OFF_A=off_a, OFF_T=off_t, OFF_DA=off_da, OFF_DT=off_dt, XK=_literal_array(x),
         WK=_literal_array(wk), WG=_literal_array(wg), VALUES=_literal_array(values),
         TOL=repr(float(tol)), MAX_PANELS=MAX_PANELS, MAX_TERMS=MAX_TERMS, KIND=kind,
-        LOWER=repr(lower), UPPER=repr(upper), HAS_UPPER=repr(has_upper))
+        LOWER=repr(lower), UPPER=repr(upper), HAS_UPPER=repr(has_upper),
+        RULE=("line_moments", "sum_moments", "sum_moments", "tensor_moments")[kind], **hermite)
     source += integrator_source("", "geodesic_field_core", 2 * n, 2 * n)
     source += integrator_source("_var", "variational_field_core", 2 * n + 2 * n * n, 2 * n)
     module, _ = build_module(
@@ -321,4 +478,5 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
                                                          "jetc": sp.Array(constant)},
         predicates={"inside": sp.sympify(domain, strict=True)}, extra_source=source,
         depends_on=_SOURCES)
-    return ExpectationEngine(module, jet.coordinates, domain, tol)
+    return ExpectationEngine(module, jet.coordinates, domain, tol,
+                             variables=d if jet.kind == "line" else 0, singular=singular)
