@@ -442,6 +442,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     ``rtol``/``atol`` and the Jacobian kept from the coarse phase bring the residual below
     ``tol``; rows where either phase fails are solved again by the full method at the tight
     tolerances. Every reported solution was checked by an integration at ``rtol``/``atol``.
+    With ``bounds``, the coarse phase does not integrate an iterate whose initial speed in
+    the box chart exceeds 16 times the pair's displacement in that chart (Newton's
+    overshoot; see ``_MAX_CHART_SPEED``): it counts as a failed step.
 
     Parameters
     ----------
