@@ -830,7 +830,8 @@ class NumericManifold:
             except ValueError:
                 client = None  # no cluster: dask arrays are only the input's container
         if closed is None:
-            self._solver(False)  # derived here, so that the workers receive the derivation
+            # derived here, so that the workers receive the derivation
+            (self._shooting_chart or self)._solver(False)
         pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol), backend)
         return pairwise(pair, X, Y, chunk=chunk, progress=progress, client=client,
                         messages=PAIR_MESSAGES)
