@@ -32,36 +32,22 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.common import christoffel_numpy, timed  # noqa: E402
 from manifolds import Beta, Dirichlet, Gamma  # noqa: E402
 
 
-def timed(f, *args, repeat=1, **kw):
-    """(result, best wall time of ``repeat`` runs)."""
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = f(*args, **kw)
-        best = min(best, time.perf_counter() - t)
-    return out, best
-
-
 def scipy_rhs(M):
-    import sympy
-
-    G = M.christoffel(kind=2)
+    """solve_ivp's and solve_bvp's right-hand sides from the same Christoffel symbols."""
+    gamma = christoffel_numpy(M)
     n = M.dim
-    f = sympy.lambdify(M.coordinates, [G[k, i, j] for k in range(n) for i in range(n)
-                                       for j in range(n)], "scipy")
 
     def rhs(t, y):
         x, v = y[:n], y[n:]
-        gamma = np.array(f(*x), dtype=float).reshape(n, n, n)
-        return np.concatenate([v, -np.einsum("kij,i,j->k", gamma, v, v)])
+        return np.concatenate([v, -np.einsum("kij,i,j->k", gamma(*x), v, v)])
 
     def rhs_vec(t, y):  # (2n, m) for solve_bvp
         x, v = y[:n], y[n:]
-        gamma = np.array([np.broadcast_to(e, x.shape[1:]) for e in f(*x)]).reshape(n, n, n, -1)
-        return np.concatenate([v, -np.einsum("kijm,im,jm->km", gamma, v, v)])
+        return np.concatenate([v, -np.einsum("kijm,im,jm->km", gamma(*x), v, v)])
 
     return rhs, rhs_vec
 

@@ -12,9 +12,9 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
   the two (``--workers``), or on an existing scheduler (``--scheduler tcp://host:8786``: then
   the workers there are used as they are, and need this package importable and its kernel
   cache writable);
-- ``--far``: per-family cost of one distance, single-threaded, over the box (0.5, 10)^n of
-  every catalog family whose parameters are all positive and which declares no closed form,
-  as a ratio to Beta's cost over the same box.
+- ``--far``: per-pair cost of the shooting log map, single-threaded, for every catalog family
+  of dimension >= 2 over its typical box widened as Beta's (0.5, 4)^2 is to (0.5, 10)^2, as
+  a ratio to Beta's cost (closed forms are not used: this measures shooting).
 
 - on a GPU (when numba.cuda finds one): exp maps per second and ``pairwise_distances`` with
   ``backend="cuda"`` against the CPU threads, with the largest difference between the two;
@@ -24,6 +24,7 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
 
 Usage: python benchmarks/scale.py [--sizes 500 2000] [--large] [--families Beta Dirichlet(3)]
        [--workers 1 2] [--scheduler ADDRESS] [--no-cluster] [--far] [--pairs 2000] [--ptx]
+       [--only far|ptx|cluster]
 """
 import argparse
 import os
@@ -31,7 +32,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -40,34 +40,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numba  # noqa: E402
 
+from benchmarks.common import PeakMemory, far_box, points_in_box  # noqa: E402
 from manifolds import CATALOG, Beta, Dirichlet  # noqa: E402
 from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
 
 FAMILIES = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}
-
-
-class PeakMemory:
-    """Peak resident memory of this process while the block runs (sampled every 10 ms)."""
-
-    def __enter__(self):
-        import psutil
-
-        self._proc = psutil.Process()
-        self.start = self._proc.memory_info().rss
-        self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(0.01):
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
 def points(M, count, low, high, rng):
@@ -136,29 +113,36 @@ def run_cluster(name, N, n, workers, scheduler, rng):
 
 
 def run_far(count, rng):
-    """Per-pair cost over (0.5, 10)^n, single-threaded, for the families without a closed form."""
+    """Per-pair cost of the shooting log map on far pairs, single-threaded, for every catalog
+    family of dimension >= 2 (closed forms not used: this measures shooting), over its typical
+    box widened as Beta's (0.5, 4)^2 is to (0.5, 10)^2 (benchmarks.common.far_box).
+    """
     numba.set_num_threads(1)
     rows = []
     for name, make, args in CATALOG:
         M = make(*args).with_constants(**TYPICAL_CONSTANTS.get(name, {}))   # numbers for Binomial() ...
-        if "distance" in M.model.closed_forms or any(p.lower != 0 or p.upper is not None
-                                                     for p in M.parameters):
-            continue
-        if M.model.constraints:
+        if M.dim < 2:
             continue
         N = M.numeric
-        x = points(M, count, 0.5, 10.0, rng)
-        y = points(M, count, 0.5, 10.0, rng)
-        N.distance(x[:2], y[:2])
+        box = far_box(M)
+        x, y = points_in_box(M, box, count, rng), points_in_box(M, box, count, rng)
+        N.log(x[:2], y[:2], throw=False)  # load (or compile) the kernels
         t = time.perf_counter()
         r = N.log(x, y, throw=False, full_output=True)
         cost = (time.perf_counter() - t) / count
-        rows.append((name, cost, float(np.mean(r.status == 0)), float(np.mean(r.iterations))))
-    beta = next(cost for name, cost, _, _ in rows if name == "Beta")
-    print(f"\nfar pairs over (0.5, 10)^n, one thread, {count} pairs per family")
-    print(f"  {'family':<14} {'ms/pair':>8} {'/Beta':>6} {'converged':>10} {'integrations':>13}")
-    for name, cost, ok, rounds in rows:
-        print(f"  {name:<14} {cost * 1e3:>8.3f} {cost / beta:>6.2f} {ok:>10.4f} {rounds:>13.1f}")
+        rows.append((name, box, cost, float(np.mean(r.status == 0)), float(np.mean(r.iterations)),
+                     float(np.mean(r.steps))))
+        print(f"  {name}: {cost * 1e3:.3f} ms/pair", file=sys.stderr, flush=True)
+    beta = next(row for row in rows if row[0] == "Beta")
+    print(f"\nfar pairs: shooting log map, one thread, {count} random pairs per family over its "
+          f"typical box widened (Beta: (0.5, 10)^2)")
+    print("  (steps: integrator steps per pair, the work whatever the load; /Beta: of the time)")
+    print(f"  {'family':<22} {'ms/pair':>8} {'/Beta':>6} {'steps':>7} {'/Beta':>6} {'converged':>10} "
+          f"{'integrations':>13}  box")
+    for name, box, cost, ok, rounds, steps in rows:
+        span = " x ".join(f"({lo:.3g}, {hi:.3g})" for lo, hi in box)
+        print(f"  {name:<22} {cost * 1e3:>8.3f} {cost / beta[2]:>6.2f} {steps:>7.0f} {steps / beta[5]:>6.2f} "
+              f"{ok:>10.4f} {rounds:>13.1f}  {span}")
 
 
 def run_gpu(name, N, rng, count=100_000, n=500):
@@ -254,7 +238,16 @@ def main():
     parser.add_argument("--far", action="store_true", help="per-family cost of far pairs")
     parser.add_argument("--far-pairs", type=int, default=200)
     parser.add_argument("--ptx", action="store_true", help="registers and occupancy of the CUDA kernels")
+    parser.add_argument("--only", choices=["far", "ptx", "cluster"],
+                        help="run only this part (cluster: the LocalCluster runs, no local ones)")
     args = parser.parse_args()
+    if args.only == "far":
+        return run_far(args.far_pairs, np.random.default_rng(0))
+    if args.only == "ptx":
+        print("CUDA kernels compiled for sm_90 (no GPU needed)")
+        for name in args.families:
+            run_ptx(name)
+        return None
     rng = np.random.default_rng(0)
     sizes = args.sizes + ([10_000] if args.large else [])
     try:
@@ -266,7 +259,8 @@ def main():
     print(f"GPU: {'present' if gpu else 'none (CPU threads and Dask only)'}")
     for name in args.families:
         N = FAMILIES[name]().numeric
-        run_local(name, N, sizes, args.pairs, rng)
+        if args.only != "cluster":
+            run_local(name, N, sizes, args.pairs, rng)
         if gpu:
             run_gpu(name, N, rng)
         if not args.no_cluster:

@@ -19,40 +19,26 @@ Usage: python benchmarks/transport.py [--n 1.0] [--repeat 3]
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.common import christoffel_numpy, timed  # noqa: E402
 from manifolds import Gamma, Normal  # noqa: E402
 
 
-def timed(f, *args, repeat=1, **kw):
-    """(result, best wall time of ``repeat`` runs)."""
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = f(*args, **kw)
-        best = min(best, time.perf_counter() - t)
-    return out, best
-
-
 def scipy_transport(M, alpha, x, v, w):
-    import sympy
     from scipy.integrate import solve_ivp
 
     n = M.dim
-    G0 = M.christoffel(kind=2)
-    Ga = M.alpha_connection(alpha, kind=2)
-    f0 = sympy.lambdify(M.coordinates, [G0[k, i, j] for k in range(n) for i in range(n) for j in range(n)], "scipy")
-    fa = sympy.lambdify(M.coordinates, [Ga[k, i, j] for k in range(n) for i in range(n) for j in range(n)], "scipy")
+    g0 = christoffel_numpy(M)
+    ga = christoffel_numpy(M, M.alpha_connection(alpha, kind=2))
 
     def rhs(t, y):
         p, u, q = y[:n], y[n:2 * n], y[2 * n:]
-        g0 = np.array(f0(*p), dtype=float).reshape(n, n, n)
-        ga = np.array(fa(*p), dtype=float).reshape(n, n, n)
-        return np.concatenate([u, -np.einsum("kij,i,j->k", g0, u, u), -np.einsum("kij,i,j->k", ga, u, q)])
+        return np.concatenate([u, -np.einsum("kij,i,j->k", g0(*p), u, u),
+                               -np.einsum("kij,i,j->k", ga(*p), u, q)])
 
     out = np.empty_like(w)
     for k in range(len(x)):

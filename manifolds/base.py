@@ -66,6 +66,12 @@ class StatisticalManifold:
     CheckResult(correct)
     """
 
+    #: Chart in which ``M.numeric.log`` (and every distance by shooting) solves its log maps,
+    #: ``"natural"`` or ``"expectation"`` (see :meth:`in_chart`), or None for the family's
+    #: own coordinates. A family declares it where its coordinates are singular on the
+    #: manifold or wrap around it (:func:`numeric.geodesics.shooting.shoot_in_chart`).
+    shooting_chart = None
+
     def __init__(self, model):
         self.model = model
         self._cache = {}

@@ -313,6 +313,8 @@ class InverseGaussian(StatisticalManifold):
 class VonMises(StatisticalManifold):
     """VonMises(mu, kappa) on the circle (-pi, pi)."""
 
+    shooting_chart = "natural"  # (mu, kappa) are polar coordinates of theta: singular at kappa = 0
+
     def __init__(self):
         mu, kappa = parameter("mu", typical=(-2.5, 2.5), period=2 * sp.pi), parameter("kappa", 0, typical=(0.5, 4))
         x = _x()

@@ -57,7 +57,7 @@ import sympy as sp
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import BACKENDS, compile_geodesic
-from numeric.geodesics.shooting import ShootingStatus, shoot
+from numeric.geodesics.shooting import ShootingStatus, shoot, shoot_in_chart
 from symbolic.errors import DomainError, NotClosedFormError
 from symbolic.parsing import to_sympy
 from symbolic.validation import as_array, positive, real
@@ -819,15 +819,35 @@ class NumericManifold:
                 f"relative however accurate the integration, so a smaller tol is met by chance or never")
         x = self.validate(x, "x")
         y = self.nearest_copy(x, self.validate(y, "y"))
-        solver, params = self._solver_for(alpha)
-        options.setdefault("bounds", self._bounds)
-        result = shoot(solver.on(backend), x, y, params=params, tol=tol, rtol=rtol, atol=atol,
-                       throw=throw, **options)
+        result = self._shoot(x, y, alpha=alpha, backend=backend, tol=tol, rtol=rtol, atol=atol,
+                             throw=throw, **options)
         if full_output:
             return result
         v = np.array(result.v)
         v[result.status != ShootingStatus.SUCCESS] = np.nan
         return v
+
+    @functools.cached_property
+    def _shooting_chart(self):
+        """The NumericManifold of the chart the family declares for shooting
+        (``StatisticalManifold.shooting_chart``), or None.
+        """
+        name = self.manifold.shooting_chart
+        return None if name is None else self.manifold.in_chart(name).numeric
+
+    def _shoot(self, x, y, *, alpha=0.0, backend="cpu", **options):
+        """:func:`numeric.geodesics.shooting.shoot` for valid points, in the family's shooting
+        chart if it declares one (:func:`numeric.geodesics.shooting.shoot_in_chart`).
+        """
+        chart = self._shooting_chart
+        host = self if chart is None else chart
+        solver, params = host._solver_for(alpha)
+        options.setdefault("bounds", host._bounds)
+        if chart is None:
+            return shoot(solver.on(backend), x, y, params=params, **options)
+        name = self.manifold.shooting_chart
+        return shoot_in_chart(solver.on(backend), getattr(self, name),
+                              self._dual_kernels[name + "_jacobian"], x, y, params=params, **options)
 
     # -- distances ---------------------------------------------------------------------------
     @functools.cached_property
@@ -981,7 +1001,8 @@ class NumericManifold:
             except ValueError:
                 client = None  # no cluster: dask arrays are only the input's container
         if closed is None:
-            self._solver(False)  # derived here, so that the workers receive the derivation
+            # derived here, so that the workers receive the derivation
+            (self._shooting_chart or self)._solver(False)
         pair = _PairDistance(self, closed is not None, dict(tol=tol, rtol=rtol, atol=atol), backend)
         return pairwise(pair, X, Y, chunk=chunk, progress=progress, client=client,
                         messages=PAIR_MESSAGES)
@@ -1331,8 +1352,7 @@ class _PairDistance:
             status = np.where(np.isfinite(d), 0, CLOSED_FORM_NOT_FINITE)
             d = np.where(status == 0, d, np.nan)
             return d, status
-        result = shoot(nm._solver(False).on(self.backend), xs, ys, bounds=nm._bounds, throw=False,
-                       **self.options)
+        result = nm._shoot(xs, ys, backend=self.backend, throw=False, **self.options)
         ok = result.status == ShootingStatus.SUCCESS
         v = np.where(ok[:, None], result.v, 0.0)
         g = nm._metric_kernels["metric"](xs)

@@ -704,6 +704,43 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
             f"got shape {shape}"
         )
     domain = sympy.sympify(domain, strict=True)
+    params = tuple(params)
+    # A warm cache skips the derivation too: a small index module, named after the inputs,
+    # holds the name of the generated module (whose own name hashes the expressions after
+    # the variational derivatives and the Bessel/polygamma rewriting, which took a minute
+    # for the von Mises family's natural chart).
+    index_key = module_key(
+        ["compile_geodesic", sympy.srepr(args), sympy.srepr(christoffel), sympy.srepr(domain),
+         sympy.srepr(params), str(bool(variational))],
+        depends_on=(*TOOLCHAIN, *_SOURCES))
+    built = {}
+
+    def index_source():
+        built["module"] = _build_geodesic_module(args, christoffel, domain, params, variational)
+        return f'"""Index of a generated geodesic module; do not edit."""\nMODULE = {built["module"].__name__!r}\n'
+
+    module = load_generated_module(index_key, index_source).MODULE
+    if "module" in built:
+        module = built["module"]
+    else:
+        try:
+            module = load_generated_module(module, _not_cached)
+        except _NotCached:
+            module = _build_geodesic_module(args, christoffel, domain, params, variational)
+    return GeodesicSolver(module, args, params, domain, variational)
+
+
+class _NotCached(Exception):
+    """A generated module that the index names is no longer in the cache."""
+
+
+def _not_cached():
+    raise _NotCached
+
+
+def _build_geodesic_module(args, christoffel, domain, params, variational):
+    """The generated module of :func:`compile_geodesic` (derived, written, imported)."""
+    n = len(args)
     # the module's cores take the state (x, v[, X, V]); the Christoffel core reads only x
     state = _state_symbols(args, params, variational)
     v = state[n:2 * n]
@@ -745,4 +782,4 @@ def compile_geodesic(args, christoffel, domain=True, params=(), variational=Fals
         tuple(state), params, exprs, predicates={"inside": domain}, extra_source=source,
         depends_on=_SOURCES,
     )
-    return GeodesicSolver(module, args, tuple(params), domain, variational)
+    return module

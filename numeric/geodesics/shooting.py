@@ -22,6 +22,7 @@ References
    (2002), Section 7.3 (shooting methods, Newton with the variational equations) and 5.4
    (continuation).
 """
+import dataclasses
 import enum
 import time
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ from symbolic.validation import integer, nonnegative, positive
 
 from .integrate import IntegrationStatus
 
-__all__ = ["MAX_SHOOTING_STEPS", "ShootingError", "ShootingResult", "ShootingStatus", "shoot"]
+__all__ = ["MAX_SHOOTING_STEPS", "ShootingError", "ShootingResult", "ShootingStatus", "shoot",
+           "shoot_in_chart"]
 
 
 class ShootingStatus(enum.IntEnum):
@@ -80,13 +82,18 @@ class ShootingResult:
         ``max_k |exp_x(v)_k - y_k| / scale_k`` at the returned ``v`` for converged pairs
         (``scale_k = max(|x_k|, |y_k|)``, or 1 where both are zero); ``inf`` if failed.
     iterations : ndarray of int, shape (...)
-        Integrations of the variational equations spent on each pair.
+        Integrations spent on each pair (of the variational equations, or of the geodesic
+        alone in the chord iterations).
+    steps : ndarray of int, shape (...)
+        Integrator steps (accepted and rejected) of those integrations: the work per pair,
+        whatever the machine's load.
     """
 
     v: np.ndarray
     status: np.ndarray
     residual: np.ndarray
     iterations: np.ndarray
+    steps: np.ndarray = None
 
     @property
     def ok(self):
@@ -198,9 +205,9 @@ def _adaptive_tolerance(err_prev, rtol, atol, loosest, tight):
 
 def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton, min_step,
                          max_rounds, loosest=None, chart=None, step_when_done=False,
-                         max_steps=None, deadline=None):
+                         max_steps=None, deadline=None, speed_ratio=None):
     """Newton with continuation (the module docstring) for the rows of xs, ys, starting at
-    the guess v. Returns (v, status, residual, rounds, jac): jac is ∂exp_x(v)/∂v at the
+    the guess v. Returns (v, status, residual, rounds, jac, steps): jac is ∂exp_x(v)/∂v at the
     returned v for converged rows (NaN elsewhere).
 
     With ``loosest`` the integrations far from convergence run at looser tolerances (down
@@ -218,6 +225,11 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     scale = _residual_scale(xs, ys)
     delta = ys - xs
     v = v.copy()
+    speed_limit = chart_derivative = None
+    if chart is not None and speed_ratio is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            chart_derivative = chart.derivative(xs)
+            speed_limit = speed_ratio * np.max(np.abs(chart.value(ys) - chart.value(xs)), axis=1)
     # continuation state: v_done solves the target at s_done; v is the current iterate
     s_done = np.zeros(m)
     v_done = np.zeros((m, n))
@@ -229,6 +241,7 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     status = np.full(m, -1, dtype=np.int64)
     residual = np.full(m, np.inf)
     rounds = np.zeros(m, dtype=np.int64)
+    steps = np.zeros(m, dtype=np.int64)
     jacobian = np.full((m, n, n), np.nan)
     left_domain = np.zeros(m, dtype=bool)
     reached = np.zeros(m, dtype=bool)  # some integration ended inside the domain
@@ -255,10 +268,24 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
             status[active] = ShootingStatus.TIME_LIMIT
             v[active] = v_done[active]
             break
-        sol = solver.variational(xs[active], v[active], 1.0, params=params, rtol=rt, atol=at,
-                                 max_steps=max_steps)
-        code, end, jac = sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
-        rounds[active] += 1
+        # an iterate far faster (in the chart) than any log map of the pair is an overshoot
+        # of Newton's method: a failed step at once, not an integration of up to max_steps
+        # steps towards the boundary (see _MAX_CHART_SPEED)
+        wild = np.zeros(active.size, dtype=bool)
+        if speed_limit is not None:
+            with np.errstate(invalid="ignore", over="ignore"):
+                speed = np.max(np.abs(chart_derivative[active] * v[active]), axis=1)
+            wild = ~(speed <= speed_limit[active])
+        code = np.full(active.size, IntegrationStatus.NON_FINITE, dtype=np.int64)
+        end = np.full((active.size, n), np.nan)
+        jac = np.full((active.size, n, n), np.nan)
+        tame = np.flatnonzero(~wild)
+        if tame.size:
+            sol = solver.variational(xs[active[tame]], v[active[tame]], 1.0, params=params,
+                                     rtol=rt[tame], atol=at[tame], max_steps=max_steps)
+            code[tame], end[tame], jac[tame] = sol.status, sol.x[:, -1], sol.dx_dv0[:, -1]
+            steps[active[tame]] += sol.n_steps + sol.n_rejected
+        rounds[active[tame]] += 1
         ok = code == IntegrationStatus.SUCCESS
         left_domain[active] |= code == IntegrationStatus.LEFT_DOMAIN
         reached[active] |= ok
@@ -333,13 +360,13 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
         over = np.flatnonzero((status < 0) & (rounds >= max_rounds))
         status[over] = ShootingStatus.NOT_CONVERGED
         v[over] = v_done[over]
-    return v, status, residual, rounds, jacobian
+    return v, status, residual, rounds, jacobian, steps
 
 
 def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_steps=None):
     """Chord iterations at the tight tolerances: integrate exp_x(v) (without variational
     equations) and correct v with the Jacobian ``jac`` kept from the coarse phase, until the
-    residual meets tol. Returns (v, converged, residual, rounds); a row whose residual stops
+    residual meets tol. Returns (v, converged, residual, rounds, steps); a row whose residual stops
     shrinking by at least half per iteration is left unconverged (for the full method).
     """
     m = xs.shape[0]
@@ -348,6 +375,7 @@ def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_ste
     converged = np.zeros(m, dtype=bool)
     residual = np.full(m, np.inf)
     rounds = np.zeros(m, dtype=np.int64)
+    steps = np.zeros(m, dtype=np.int64)
     err_prev = np.full(m, np.inf)
     active = np.arange(m)
     for _ in range(max_polish):
@@ -356,6 +384,7 @@ def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_ste
         sol = solver(xs[active], v[active], 1.0, params=params, rtol=rtol, atol=atol,
                      max_steps=max_steps)
         rounds[active] += 1
+        steps[active] += sol.n_steps + sol.n_rejected
         r = sol.x[:, -1] - ys[active]
         with np.errstate(invalid="ignore"):
             err = np.max(np.abs(r) / scale[active], axis=1)
@@ -369,7 +398,7 @@ def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_ste
             v[idx] -= np.linalg.solve(jac[idx], r[go_on][..., None])[..., 0]
             err_prev[idx] = err[go_on]
         active = idx
-    return v, converged, residual, rounds
+    return v, converged, residual, rounds, steps
 
 
 # Intermediate continuation targets are solved to this residual only.
@@ -387,6 +416,17 @@ _LOOSEST_RTOL = 1e-4
 _HANDOVER_TOL = 1e-6
 _MAX_POLISH = 4
 
+# The coarse phase integrates no iterate whose speed in the box chart, max_k |u_k'(0)|
+# (u = _BoxChart.value(x)), exceeds _MAX_CHART_SPEED times the chart displacement of the
+# pair, max_k |u_k(y) - u_k(x)|: it counts as a failed Newton step (the continuation step
+# is shortened) without an integration. Such iterates are Newton's overshoots; their
+# geodesics run towards the boundary (Gamma: a -> 0) until max_steps. Measured over the box
+# (0.5, 10)^n on 1,000 random pairs, the log maps themselves have a ratio below 5.2
+# (Gamma), 3.7 (Beta), 2.8 (Dirichlet(3)), 5.0 (Normal, mu in (-10, 10)); Gamma's far
+# pairs spent 80% of their integrator steps on 33 such iterates (5,000 steps each, the rest
+# take about 25). The full method, which solves what the coarse phase leaves, has no limit.
+_MAX_CHART_SPEED = 16.0
+
 #: Integrator steps allowed per integration while shooting (see :func:`shoot`).
 MAX_SHOOTING_STEPS = 5_000
 
@@ -402,6 +442,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     ``rtol``/``atol`` and the Jacobian kept from the coarse phase bring the residual below
     ``tol``; rows where either phase fails are solved again by the full method at the tight
     tolerances. Every reported solution was checked by an integration at ``rtol``/``atol``.
+    With ``bounds``, the coarse phase does not integrate an iterate whose initial speed in
+    the box chart exceeds 16 times the pair's displacement in that chart (Newton's
+    overshoot; see ``_MAX_CHART_SPEED``): it counts as a failed step.
 
     Parameters
     ----------
@@ -523,22 +566,25 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     status = np.full(m, -1, dtype=np.int64)
     residual = np.full(m, np.inf)
     rounds = np.zeros(m, dtype=np.int64)
+    steps = np.zeros(m, dtype=np.int64)
     same = np.all(xs == ys, axis=1)
     v[same] = 0.0
     status[same] = ShootingStatus.SUCCESS
     residual[same] = 0.0
     todo = np.flatnonzero(~same)
     if todo.size and coarse and rtol < _LOOSEST_RTOL and tol < _HANDOVER_TOL:
-        v_c, status_c, _, rounds_c, jac = _newton_continuation(
+        v_c, status_c, _, rounds_c, jac, steps_c = _newton_continuation(
             solver, xs[todo], ys[todo], guess[todo], params, _HANDOVER_TOL, rtol, atol,
-            loosest=_LOOSEST_RTOL, step_when_done=True, **options)
+            loosest=_LOOSEST_RTOL, step_when_done=True, speed_ratio=_MAX_CHART_SPEED, **options)
         rounds[todo] += rounds_c
+        steps[todo] += steps_c
         found = np.flatnonzero(status_c == ShootingStatus.SUCCESS)
         rows = todo[found]
-        v_p, ok, res_p, rounds_p = _polish(solver, xs[rows], ys[rows], v_c[found],
+        v_p, ok, res_p, rounds_p, steps_p = _polish(solver, xs[rows], ys[rows], v_c[found],
                                            jac[found], params, tol, rtol, atol, _MAX_POLISH,
                                            max_steps=max_steps)
         rounds[rows] += rounds_p
+        steps[rows] += steps_p
         v[rows] = v_p
         status[rows[ok]] = ShootingStatus.SUCCESS
         residual[rows[ok]] = res_p[ok]
@@ -548,19 +594,93 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         v[todo[late]] = v_c[late]
         todo = np.flatnonzero(status < 0)
     if todo.size:
-        v_t, status_t, res_t, rounds_t, _ = _newton_continuation(
+        v_t, status_t, res_t, rounds_t, _, steps_t = _newton_continuation(
             solver, xs[todo], ys[todo], v[todo], params, tol, rtol, atol, **options)
         v[todo] = v_t
         status[todo] = status_t
         residual[todo] = res_t
         rounds[todo] += rounds_t
+        steps[todo] += steps_t
 
     result = ShootingResult(
         v=v.reshape(batch + (n,)),
         status=status.reshape(batch),
         residual=residual.reshape(batch),
         iterations=rounds.reshape(batch),
+        steps=steps.reshape(batch),
     )
+    if throw and not result.ok:
+        raise ShootingError(result.message)
+    return result
+
+
+def shoot_in_chart(solver, to_chart, jacobian, x, y, *, throw=False, **options):
+    """The log map of points ``x``, ``y`` of one chart, shot in another one.
+
+    ``to_chart`` maps points to the chart ``u`` in which ``solver`` integrates the
+    geodesics; :func:`shoot` solves ``exp_u(x)(w) = u(y)`` there, and the velocity is brought
+    back with the chart's Jacobian at x, ``v = (∂u/∂x)⁻¹ w`` (a tangent vector's components
+    transform linearly, so the map back is exact). A family declares such a chart where its
+    own coordinates are singular on the manifold or wrap around it: the von Mises family's
+    (mu, kappa) are polar coordinates of its natural parameters, singular at kappa = 0 (the
+    uniform distribution, a regular point) and 2 pi-periodic in mu, so a pair with
+    |mu - mu_2| near pi or beyond has no geodesic in (mu, kappa) (its shooting failed after
+    seconds of work), but one in the natural chart.
+
+    Parameters
+    ----------
+    solver : numeric.geodesics.integrate.GeodesicSolver
+        The geodesic integrator of the chart ``u`` (``variational=True``).
+    to_chart : callable
+        ``to_chart(x)``: points of shape (..., n) to the chart, the same shape.
+    jacobian : callable
+        ``jacobian(x)``: ``∂u/∂x`` at points of shape (..., n), shape (..., n, n),
+        invertible.
+    x, y : array_like, shape (..., n)
+        Start and target points in the original chart (broadcast).
+
+    Other Parameters
+    ----------------
+    throw : bool
+        Raise :class:`ShootingError` if a pair fails.
+    **options
+        Those of :func:`shoot` (``tol`` is then measured in the chart ``u``, ``bounds`` are
+        the chart's).
+
+    Returns
+    -------
+    ShootingResult
+        :attr:`ShootingResult.v` in the original chart; status, residual and work as
+        :func:`shoot` reports them in the chart ``u``. Where the geodesic leaves the original
+        chart (through its singular set), ``exp_x(v)`` is not defined in it, but ``v`` is the
+        tangent vector at x all the same, and ``g_x(v, v)`` the squared length.
+
+    Examples
+    --------
+    The Poincaré half-plane shot in the chart ``(x, log y)``: from (0, 1) to (0, e) the log
+    map is (0, 1) in either chart.
+
+    >>> import sympy
+    >>> from numeric.geodesics.integrate import compile_geodesic
+    >>> a, s = sympy.symbols("a s", real=True)
+    >>> G = sympy.Array([[[0, -1], [-1, 0]], [[sympy.exp(-2 * s), 0], [0, 0]]])
+    >>> solver = compile_geodesic([a, s], G, variational=True)
+    >>> chart = lambda p: np.array([p[0], np.log(p[1])])
+    >>> jac = lambda p: np.array([[1.0, 0.0], [0.0, 1.0 / p[1]]])
+    >>> r = shoot_in_chart(solver, chart, jac, [0.0, 1.0], [0.0, np.e])
+    >>> r.ok, np.round(r.v, 10).tolist()
+    (True, [0.0, 1.0])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    try:
+        x, y = np.broadcast_arrays(x, y)
+    except ValueError as exc:
+        raise ValueError(f"x of shape {x.shape} and y of shape {y.shape} do not broadcast") from exc
+    result = shoot(solver, to_chart(x), to_chart(y), throw=False, **options)
+    with np.errstate(invalid="ignore"):
+        v = np.linalg.solve(jacobian(x), np.asarray(result.v)[..., None])[..., 0]
+    result = dataclasses.replace(result, v=v)
     if throw and not result.ok:
         raise ShootingError(result.message)
     return result

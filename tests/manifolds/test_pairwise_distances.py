@@ -68,3 +68,21 @@ def test_every_status_code_has_a_message():
     from numeric.geodesics.shooting import ShootingStatus
 
     assert {int(s) for s in ShootingStatus} - {0} <= set(PAIR_MESSAGES)
+
+
+@pytest.mark.slow
+def test_a_family_with_a_shooting_chart_is_shot_in_it():
+    # VonMises declares its natural chart for shooting: pairs with |mu - mu_2| > pi, which
+    # have no geodesic in (mu, kappa), converge, and the matrix is symmetric to shooting
+    # from either end (the lower triangle of d(X, X) shoots from the other point)
+    from manifolds import VonMises
+
+    K = VonMises().numeric
+    X = np.array([[2.57, 0.82], [-3.5, 8.7], [0.3, 2.0], [-2.9, 1.1]])
+    s = K.pairwise_distances(X)
+    full = K.pairwise_distances(X, X)
+    assert s.ok and full.ok, (s.message, full.message)
+    np.testing.assert_allclose(full.distances, full.distances.T, rtol=1e-9)
+    np.testing.assert_allclose(s.distances, full.distances, rtol=1e-9, atol=1e-300)
+    # 1.77320572175191: mpmath at 20 and 30 digits (tests/numeric/geodesics/test_shooting.py)
+    assert s.distances[0, 1] == pytest.approx(1.77320572175191, rel=1e-11)

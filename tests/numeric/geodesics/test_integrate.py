@@ -302,3 +302,57 @@ def test_second_process_loads_integrator_from_cache(solve):
                           capture_output=True, text=True, check=True)
     stats = json.loads(done.stdout.strip().splitlines()[-1])
     assert stats == {"hits": 1, "misses": 0, "ok": True}
+
+
+_SUBPROCESS_INDEX = textwrap.dedent("""
+    import json
+    import sympy
+    from numeric.geodesics import integrate as I
+    from tests.numeric.geodesics.test_integrate import METRIC, christoffel_second_kind, x, y, lam, ymin
+
+    def derive(*args):
+        raise AssertionError("derived again")
+
+    I._build_geodesic_module = derive
+    solve = I.compile_geodesic([x, y], christoffel_second_kind(METRIC, [x, y]), domain=y > ymin,
+                               params=[lam, ymin])
+    sol = solve([0.0, 1.0], [0.0, 1.0], params={"lam": 1.0, "ymin": 0.0})
+    print(json.dumps({"ok": sol.ok, "top": float(sol.x[-1, 1])}))
+""")
+
+
+@pytest.mark.slow
+def test_a_warm_cache_skips_the_derivation(solve):
+    # the index module named after compile_geodesic's inputs leads a new process straight to
+    # the generated module: no variational derivatives, no rewriting (a minute for the von
+    # Mises natural chart); the vertical half-plane geodesic is (0, e^t)
+    solve([0.0, 1.0], [1.0, 0.0], params=HALF_PLANE)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-c", _SUBPROCESS_INDEX], env=env, cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    stats = json.loads(done.stdout.strip().splitlines()[-1])
+    assert stats["ok"] and abs(stats["top"] - np.e) < 1e-10
+
+
+def test_an_index_whose_module_is_gone_derives_again(solve, monkeypatch):
+    calls = []
+    build, load = I._build_geodesic_module, I.load_generated_module
+
+    def counting_build(*args):
+        calls.append(args)
+        return build(*args)
+
+    def gone(name, make_source):
+        if make_source is I._not_cached:
+            make_source()  # as if the file had been deleted from the cache
+        return load(name, make_source)
+
+    monkeypatch.setattr(I, "_build_geodesic_module", counting_build)
+    monkeypatch.setattr(I, "load_generated_module", gone)
+    again = compile_geodesic([x, y], christoffel_second_kind(METRIC, [x, y]), domain=y > ymin,
+                             params=[lam, ymin])
+    assert len(calls) == 1
+    assert again._module is solve._module  # the same generated module, rebuilt in memory
+    sol = again([0.0, 1.0], [0.0, 1.0], params=HALF_PLANE)
+    assert abs(float(sol.x[-1, 1]) - np.e) < 1e-10

@@ -8,7 +8,7 @@ import pytest
 
 from manifolds import Beta, Normal
 from numeric.geodesics.distances import location_scale_distance
-from numeric.geodesics.shooting import ShootingError, ShootingStatus, shoot
+from numeric.geodesics.shooting import ShootingError, ShootingStatus, shoot, shoot_in_chart
 
 
 @pytest.fixture(scope="module")
@@ -169,17 +169,101 @@ def test_step_bound_makes_a_runaway_iterate_a_failed_step(beta):
 
 @pytest.mark.slow
 def test_von_mises_pair_without_a_chart_geodesic_fails_in_bounded_work():
-    # a pair whose Newton iterates run out towards kappa -> infinity, where each integration
-    # used to take 100,000 steps (33 s for one log map); the step bound keeps each iterate to
-    # MAX_SHOOTING_STEPS steps, and the pair is reported, not hung on
-    # (mu is an angle: NumericManifold.log goes to the nearest copy, mu = 1.932 - 2 pi, and
-    # converges; the solver itself is asked for the copy across the puncture kappa = 0 of the
-    # polar chart (mu, kappa), which no geodesic of the chart reaches)
+    # in the family's own chart (mu, kappa), a pair whose Newton iterates run out towards
+    # kappa -> infinity, where each integration used to take 100,000 steps (33 s for one
+    # log map); the step bound keeps each iterate to MAX_SHOOTING_STEPS steps, and the pair
+    # is reported, not hung on. (M.numeric.log shoots it in the natural chart, where it
+    # converges: test_von_mises_is_shot_in_its_natural_chart.)
     from manifolds import VonMises
     from numeric.geodesics.shooting import MAX_SHOOTING_STEPS
 
-    r = shoot(VonMises().numeric._solver(False), np.array([-1.494, 3.806]), np.array([1.932, 0.704]),
-              bounds=np.array([[-np.inf, np.inf], [0.0, np.inf]]), throw=False)
+    K = VonMises().numeric
+    r = shoot(K._solver(False), [-1.494, 3.806], [1.932, 0.704], bounds=K._bounds)
     assert r.status != ShootingStatus.SUCCESS
     assert r.iterations <= 2 * 400
     assert MAX_SHOOTING_STEPS == 5_000
+
+
+def test_shooting_in_another_chart_maps_the_velocity_back(normal):
+    # the Normal family shot in its natural chart: the velocity mapped back by the chart's
+    # Jacobian is the log map of its own chart (invariance under reparametrisation), and
+    # its length is the closed-form distance
+    K = Normal().numeric
+    rng = np.random.default_rng(5)
+    x = np.column_stack([rng.uniform(-2, 2, 20), rng.uniform(0.5, 2, 20)])
+    y = np.column_stack([rng.uniform(-2, 2, 20), rng.uniform(0.5, 2, 20)])
+    C = Normal().in_chart("natural").numeric
+    r = shoot_in_chart(C._solver(False), K.natural, K._dual_kernels["natural_jacobian"], x, y,
+                       bounds=C._bounds, tol=1e-12)
+    assert r.ok, r.message
+    own = shoot(normal, x, y, tol=1e-12, bounds=K._bounds)
+    np.testing.assert_allclose(r.v, own.v, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(speed(x, r.v), location_scale_distance(x, y), rtol=1e-9)
+    with pytest.raises(ShootingError):
+        shoot_in_chart(C._solver(False), K.natural, K._dual_kernels["natural_jacobian"],
+                       x[0], y[0], max_rounds=1, throw=True)
+
+
+# Reference distances: 15 digits agreeing at 20 and 30 working digits (mpmath, Gragg-Bulirsch-
+# Stoer and Newton on the exp map: numeric.geodesics.reference):
+#   M = VonMises(); K = M.numeric; C = M.in_chart("natural").numeric
+#   tx, ty = K.natural([2.57, 0.82]), K.natural([-3.5, 8.7])
+#   C.reference(30).distance(tx, ty, guess=C.log(tx, ty))        # 1.77320572175191
+#   G = Gamma().numeric; x, y = [9.418142370558904, 0.7148684244265262], [0.6, 9.5]
+#   G.reference(30).distance(x, y, guess=G.log(x, y))            # 5.42877607608767
+VON_MISES_FAR = 1.77320572175191
+GAMMA_FAR = 5.42877607608767
+
+
+@pytest.mark.slow
+def test_von_mises_is_shot_in_its_natural_chart():
+    # (mu, kappa) are polar coordinates of theta = kappa (cos mu, sin mu): pairs with
+    # |mu - mu_2| > pi have no geodesic in them, but one in the natural chart, which the
+    # family declares as its shooting chart
+    from manifolds import VonMises
+
+    M = VonMises()
+    K = M.numeric
+    assert M.shooting_chart == "natural"
+    x, y = np.array([2.57, 0.82]), np.array([-3.5, 8.7])
+    r = K.log(x, y, full_output=True)
+    assert r.ok and r.iterations < 40
+    d = float(K.distance(x, y))
+    assert abs(d - VON_MISES_FAR) / VON_MISES_FAR < 1e-11
+    # identities the polar chart cannot meet: mu is 2 pi-periodic, the distance symmetric
+    assert abs(float(K.distance(x + [2 * np.pi, 0.0], y)) - d) < 1e-11 * d
+    assert abs(float(K.distance(y, x)) - d) < 1e-11 * d
+    # where the polar chart has the geodesic, both charts give the same log map
+    rng = np.random.default_rng(6)
+    xs = np.column_stack([rng.uniform(-1, 1, 20), rng.uniform(0.5, 4, 20)])
+    ys = np.column_stack([rng.uniform(-1, 1, 20), rng.uniform(0.5, 4, 20)])
+    polar = shoot(K._solver(False), xs, ys, bounds=K._bounds, tol=1e-12)
+    assert polar.ok
+    np.testing.assert_allclose(K.log(xs, ys, tol=1e-12), polar.v, rtol=1e-8, atol=1e-10)
+
+
+def _far_pairs(count, seed):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.5, 10.0, (count, 2)), rng.uniform(0.5, 10.0, (count, 2))
+
+
+@pytest.mark.slow
+def test_far_gamma_pairs_cost_about_what_beta_pairs_cost():
+    # over the box (0.5, 10)^2, Newton's overshoots (iterates running to a -> 0 for up to
+    # MAX_SHOOTING_STEPS steps) cost Gamma 4x Beta's integrator steps; the coarse phase's
+    # chart-speed limit turns them into shorter continuation steps without integrating.
+    # Same log maps as the full method, which has no limit.
+    from manifolds import Gamma
+
+    gamma = Gamma().numeric
+    bounds = [[0.0, np.inf], [0.0, np.inf]]
+    x, y = _far_pairs(200, 7)
+    fast = shoot(gamma._solver(False), x, y, tol=1e-11, bounds=bounds)
+    full = shoot(gamma._solver(False), x, y, tol=1e-11, bounds=bounds, coarse=False)
+    assert fast.ok and full.ok, (fast.message, full.message)
+    np.testing.assert_allclose(fast.v, full.v, rtol=1e-8, atol=1e-10)
+    b = shoot(Beta().numeric._solver(False), *_far_pairs(200, 7), tol=1e-11, bounds=bounds)
+    assert b.ok
+    assert fast.steps.mean() < 1.5 * b.steps.mean(), (fast.steps.mean(), b.steps.mean())
+    assert float(gamma.distance([9.418142370558904, 0.7148684244265262], [0.6, 9.5])) == \
+        pytest.approx(GAMMA_FAR, rel=1e-11)
