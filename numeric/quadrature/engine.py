@@ -426,8 +426,6 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         # (terms free of the observation, the rest): the first are evaluated once per point
         return sp.sympify(e, strict=True).as_independent(*variables, as_Add=True)
 
-    head = [split(e) for e in (rewrite_quotients(jet.log_weight),
-                               *[rewrite_quotients(e) for e in jet.score])]
     # a kink of the log-density in the coordinates (|x - mu|) puts DiracDelta in its second
     # derivatives: they hold pointwise away from the kink, but the connection then needs the
     # density at the kink, so the engine gives the metric and T only (``singular``)
@@ -438,10 +436,13 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         return sp.sympify(e, strict=True).replace(lambda a: isinstance(a, sp.DiracDelta),
                                                   lambda a: sp.Integer(0))
 
+    head = [split(e) for e in (rewrite_quotients(jet.log_weight),
+                               *[rewrite_quotients(e) for e in jet.score])]
     second = [split(pointwise(e)) for e in sp.flatten(jet.score2)]
     third = [split(pointwise(e)) for e in sp.flatten(jet.score3)]
     constant = [c for c, _ in head + second + third]
-    entries = [head[0][1], *jet.gradient, *sp.flatten(jet.hessian), *[v for _, v in head[1:]]]
+    entries = [head[0][1], *[pointwise(e) for e in jet.gradient],
+               *[pointwise(e) for e in sp.flatten(jet.hessian)], *[v for _, v in head[1:]]]
     second = [v for _, v in second]
     third = [v for _, v in third]
     x, wk, wg = gauss_kronrod(rule)

@@ -60,15 +60,15 @@ def test_scalar_curvature_of_the_normal_family(alpha):
     K = Normal().numeric_geometry("numeric")
     points = np.array([[0.0, 1.0], [1.3, 0.4], [-2.0, 3.5]])
     R = K.scalar_curvature(points, alpha=alpha)
-    assert np.allclose(R, -(1 - alpha**2), rtol=1e-9, atol=0)
+    assert np.allclose(R, -(1 - alpha**2), rtol=1e-7, atol=0)   # moments to 1e-9
     est = K.scalar_curvature_estimate(points[:1], alpha=alpha)
-    assert est.ok and np.all(est.error < 1e-9)
+    assert est.ok and np.all(est.error < 1e-7) and np.all(np.abs(est.value + 1 - alpha**2) <= est.error + 1e-12)
     # Riemann's symmetries: R^i_jkl = -R^i_jlk; for alpha = 0 also R_ijkl = -R_jikl
     riemann = K.riemann(points, alpha=alpha)
-    assert np.allclose(riemann, -np.swapaxes(riemann, -1, -2), atol=1e-9)
+    assert np.allclose(riemann, -np.swapaxes(riemann, -1, -2), rtol=0, atol=1e-9 * np.abs(riemann).max())
     if alpha == 0.0:
         lowered = np.einsum("...im,...mjkl->...ijkl", K.metric(points), riemann)
-        assert np.allclose(lowered, -np.swapaxes(lowered, -3, -4), atol=1e-9)
+        assert np.allclose(lowered, -np.swapaxes(lowered, -3, -4), rtol=0, atol=1e-7 * np.abs(lowered).max())
 
 
 @pytest.mark.slow
@@ -79,7 +79,7 @@ def test_scalar_curvature_of_the_gamma_family_matches_the_exact_layer():
     points = np.array([[0.7, 1.5], [2.5, 0.3]])
     expr = M.scalar_curvature()
     exact = [float(expr.subs(dict(zip(M.coordinates, p, strict=True))).evalf(30)) for p in points]
-    assert np.allclose(K.scalar_curvature(points), exact, rtol=1e-8, atol=0)
+    assert np.allclose(K.scalar_curvature(points), exact, rtol=1e-6, atol=0)
 
 
 @pytest.mark.slow
