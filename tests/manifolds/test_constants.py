@@ -15,10 +15,10 @@ import sympy as sp
 
 from manifolds import Binomial, Laplace, Neuron, Normal, NormalMean, StudentT
 from manifolds.catalog import TYPICAL_CONSTANTS
-from symbolic.neuron import softmax_model, typical_constants
 from symbolic.divergences import divergence_by_quadrature
 from symbolic.errors import DomainError
 from symbolic.expectation import check_declaration
+from symbolic.neuron import softmax_model, typical_constants
 
 GENERAL = {"Binomial": (Binomial, "n"), "NormalMean": (NormalMean, "sigma"), "StudentT": (StudentT, "nu"),
            "Laplace": (Laplace, "b")}
@@ -125,8 +125,10 @@ def test_the_typical_constants_cover_every_general_form():
 
 
 def neuron_rfim_closed_form(w, x, sigma):
-    """tanh neuron, Gaussian noise: nu(h) = (1 - tanh(h)^2)^2 / sigma^2, g = nu x~ x~^T
-    (Sun & Nielsen 2017, sec. 3.1)."""
+    """The RFIM of a tanh neuron with Gaussian noise, nu(h) x~ x~^T.
+
+    nu(h) = (1 - tanh(h)^2)^2 / sigma^2 (Sun & Nielsen 2017, sec. 3.1).
+    """
     xt = np.append(np.asarray(x, dtype=float), 1.0)
     h = float(np.dot(w, xt))
     nu = (1 - np.tanh(h) ** 2) ** 2 / sigma**2
@@ -139,18 +141,18 @@ def test_the_neuron_refuses_numerics_without_its_input_and_scale():
     assert M.model.constants == {}
     assert [s.name for s in M.model.unbound_constants()] == ["sigma", "x1", "x2"]
     with pytest.raises(ValueError) as info:
-        M.numeric
+        _ = M.numeric
     text = str(info.value)
     assert "symbolic constants sigma, x1, x2 without a value" in text
     assert "Neuron(..., x=[...], sigma=...)" in text
     assert "M.with_constants(sigma=..., x1=..., x2=...)" in text
     # only what is missing is named: with x given, sigma alone; with sigma given, x alone
     with pytest.raises(ValueError, match=r"constant sigma without a value.*Neuron\(\.\.\., sigma=\.\.\.\)"):
-        Neuron("tanh", "gaussian", d=2, x=[0.5, -1]).numeric
+        _ = Neuron("tanh", "gaussian", d=2, x=[0.5, -1]).numeric
     with pytest.raises(ValueError, match=r"constants x1, x2 without a value.*Neuron\(\.\.\., x=\[\.\.\.\]\)"):
-        Neuron("tanh", "gaussian", d=2, sigma=1).numeric
+        _ = Neuron("tanh", "gaussian", d=2, sigma=1).numeric
     with pytest.raises(ValueError, match=r"constant x1 without a value"):
-        Neuron("tanh", "symmetric", d=1).numeric
+        _ = Neuron("tanh", "symmetric", d=1).numeric
     # the softmax layer's input is unbound as well
     assert softmax_model(2, 2).constants == {}
     assert [s.name for s in softmax_model(2, 2).unbound_constants()] == ["x1", "x2"]
@@ -185,3 +187,18 @@ def test_the_neuron_typical_constants_are_bound_explicitly():
         Neuron("tanh", "gaussian", d=1).with_constants(sigma=-1)
     with pytest.raises(ValueError, match="noise must be one of"):
         typical_constants(1, "poisson")
+
+
+def test_the_grader_does_not_substitute_the_neuron_defaults_either():
+    """The grader keeps x1 and sigma symbolic for the general neuron.
+
+    Before issue 11's fix, x1 = 1/2 and sigma = 1 were silently bound, so the RFIM at those
+    values and the RFIM without 1/sigma^2 were both graded correct.
+    """
+    M = Neuron("linear", "gaussian", d=1)
+    assert M.check("fisher_metric", "Matrix([[x1**2, x1], [x1, 1]])/sigma**2").verdict == "correct"
+    assert M.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 1]])").verdict == "incorrect"
+    assert M.check("fisher_metric", "Matrix([[x1**2, x1], [x1, 1]])").verdict == "incorrect"
+    bound = M.with_constants(x1=0.5, sigma=1)
+    assert bound.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 1]])").verdict == "correct"
+    assert bound.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 2]])").verdict == "incorrect"
