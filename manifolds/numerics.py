@@ -58,7 +58,7 @@ from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import BACKENDS, compile_geodesic
 from numeric.geodesics.shooting import ShootingStatus, shoot, shoot_in_chart
-from symbolic.errors import DomainError, NotClosedFormError
+from symbolic.errors import DomainError, NotClosedFormError, SingularMatrixError
 from symbolic.parsing import to_sympy
 from symbolic.validation import as_array, positive, real
 
@@ -144,7 +144,10 @@ def _refuse_unbound(manifold):
         arguments = set(inspect.signature(cls).parameters)
     except (TypeError, ValueError):
         arguments = set()
-    if cls.__module__ == "manifolds.catalog" and {s.name for s in missing} <= arguments:
+    hint = getattr(cls, "constructor_binding", None)
+    if hint is not None:
+        ways = f"{hint(missing)} or " + ways
+    elif cls.__module__ == "manifolds.catalog" and {s.name for s in missing} <= arguments:
         ways = f"{cls.__name__}({binding}) or " + ways
     raise ValueError(
         f"{manifold.name} has the symbolic constant{'s' if len(missing) > 1 else ''} {names} without a "
@@ -475,9 +478,12 @@ class NumericManifold:
     @functools.cached_property
     def _metric_kernels(self):
         def exact():
-            g = self._subs(self.manifold.fisher_metric())
-            return compile_kernels(self.coordinates, {
-                "metric": g, "inverse_metric": self._subs(self.manifold.inverse_metric())})
+            exprs = {"metric": self._subs(self.manifold.fisher_metric())}
+            try:
+                exprs["inverse_metric"] = self._subs(self.manifold.inverse_metric())
+            except ZeroDivisionError:
+                pass  # a singular metric (a neuron's rank-one RFIM): inverse_metric refuses
+            return compile_kernels(self.coordinates, exprs)
 
         return self._exact_or_numeric(exact, lambda K: K._metric_kernels)
 
@@ -499,6 +505,9 @@ class NumericManifold:
     def inverse_metric(self, x):
         """Inverse metric ``g^ij``, shape (..., n, n); ``±inf`` and errors as :meth:`metric`."""
         x = self.validate(x)
+        if "inverse_metric" not in self._metric_kernels:
+            raise SingularMatrixError(f"the Fisher metric of {self.manifold.name} is singular (a symbolic "
+                                      f"inverse does not exist), so it has no inverse metric")
         return self._checked("inverse_metric", self._metric_kernels["inverse_metric"](x), x,
                              "the inverse metric", 2)
 

@@ -73,6 +73,7 @@ __all__ = [
     "activation_to_nu",
     "neuron_nu",
     "neuron_model",
+    "typical_constants",
     "NeuronRFIM",
     "neuron_rfim",
     "empirical_rfim",
@@ -156,18 +157,51 @@ def _check_sigma(noise, sigma):
 
 
 def _check_inputs(x, d, name="x"):
-    """Input symbols ``x1..xd`` (with default values for numerics) or the given numbers."""
+    """The symbols ``x1..xd`` (unbound: no default values) or the given numbers."""
     if x is None:
-        xs = sp.symbols(f"x1:{d + 1}", real=True)
-        # typical values for numerics (x1 = 1/2, x2 = -1, x3 = 3/2, ...)
-        return list(xs), {s: sp.Rational((-1) ** k * (k + 1), 2) for k, s in enumerate(xs)}
+        return list(sp.symbols(f"x1:{d + 1}", real=True))
     values = list(x)
     if len(values) != d:
         raise DomainError(f"{name} must hold d = {d} inputs, got {len(values)}")
-    out = []
-    for k, v in enumerate(values):
-        out.append(_number_or_symbol(v, f"{name}[{k}]"))
-    return out, {}
+    return [_number_or_symbol(v, f"{name}[{k}]") for k, v in enumerate(values)]
+
+
+def typical_constants(d, noise="gaussian"):
+    r"""Typical values for the symbolic constants of a neuron with ``d`` inputs: the input
+    :math:`x_k = (-1)^{k-1} k/2` (``x1 = 1/2``, ``x2 = -1``, ``x3 = 3/2``, ...) and, for Gaussian
+    noise, :math:`\sigma = 1`.
+
+    Nothing applies them silently (issue 11: symbolic constructor arguments are carried into
+    the numeric layer or refused there); tests, examples and benchmarks that need numbers bind
+    them explicitly, ``Neuron(..., d=d).with_constants(**typical_constants(d, noise))``.
+    The same table serves :func:`softmax_model` (its inputs only).
+
+    Parameters
+    ----------
+    d : int
+        Number of inputs, >= 1.
+    noise : {"bernoulli", "symmetric", "gaussian"} or None
+        ``None`` for the inputs only.
+
+    Returns
+    -------
+    dict
+        ``{name: Rational}``, ready for ``with_constants(**...)``.
+
+    Examples
+    --------
+    >>> typical_constants(3, "gaussian")
+    {'x1': 1/2, 'x2': -1, 'x3': 3/2, 'sigma': 1}
+    >>> typical_constants(1, "symmetric")
+    {'x1': 1/2}
+    """
+    d = _check_dim(d, "d")
+    if noise is not None:
+        _check_noise(noise)
+    values = {f"x{k + 1}": sp.Rational((-1) ** k * (k + 1), 2) for k in range(d)}
+    if noise == "gaussian":
+        values["sigma"] = sp.Integer(1)
+    return values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,8 +428,12 @@ def neuron_model(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Rati
                  omega=None):
     r"""A stochastic neuron as a :class:`StatisticalModel`: coordinates ``w1..wd`` then ``b``.
 
-    The input :math:`x` is the fixed reference of the RFIM: the symbols ``x1..xd`` (given
-    default values in ``constants`` for numerics) or the numbers given. The model declares
+    The input :math:`x` is the fixed reference of the RFIM: the numbers given, or the symbols
+    ``x1..xd`` when omitted. Symbols (``x1..xd``, and ``sigma`` when omitted for Gaussian noise)
+    stay unbound: the model's ``constants`` is empty, so the symbolic layer keeps them and the
+    numeric layer refuses the model until they have values (pass them here, or bind them with
+    ``Neuron(...).with_constants(x1=..., sigma=...)``; :func:`typical_constants` holds typical
+    ones). Nothing is replaced by a default. The model declares
     its metric :math:`\nu_f(h)\tilde x\tilde x^\top` (:func:`neuron_rfim`) as a closed form;
     ``fisher_metric(model, method="score")`` derives it from the log-density instead.
 
@@ -407,9 +445,9 @@ def neuron_model(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Rati
     d : int
         Number of inputs, >= 1.
     x : sequence of numbers or Symbols, optional
-        The input (length ``d``).
+        The input (length ``d``); the symbols ``x1..xd`` when omitted.
     sigma : positive number or Symbol, optional
-        Gaussian noise only.
+        Gaussian noise only; the symbol ``sigma`` when omitted.
 
     Other Parameters
     ----------------
@@ -418,6 +456,10 @@ def neuron_model(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Rati
 
     Examples
     --------
+    >>> neuron_model("tanh", "gaussian", d=2).unbound_constants()
+    (sigma, x1, x2)
+    >>> neuron_model("tanh", "gaussian", d=2, x=[1, 2], sigma=3).unbound_constants()
+    ()
     >>> from symbolic.fisher import fisher_metric
     >>> m = neuron_model("sigmoid", "bernoulli", d=1, x=[2])
     >>> m.coordinates
@@ -432,18 +474,16 @@ def neuron_model(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Rati
     d = _check_dim(d, "d")
     rfim = neuron_rfim(activation_spec, noise, d, x, sigma, slope=slope, alpha=alpha, omega=omega)
     sigma = _check_sigma(noise, sigma)
-    xs, constants = _check_inputs(x, d)
+    xs = _check_inputs(x, d)
     params = _weights(d)
     f = activation(activation_spec, slope=slope, alpha=alpha, omega=omega)
     mean = f(rfim.preactivation)
     space, y = _space(noise)
-    if isinstance(sigma, sp.Symbol):
-        constants[sigma] = 1
     name = activation_spec if isinstance(activation_spec, str) else str(f(T))
     return StatisticalModel(
         f"Neuron({name}, {noise})", params, space, _log_likelihood(noise, mean, y, sigma),
         location_scale=(mean, sigma) if noise == "gaussian" else None,
-        closed_forms={"fisher_metric": rfim.metric}, constants=constants,
+        closed_forms={"fisher_metric": rfim.metric},
         description=f"stochastic {name} neuron with {noise} output noise, input {tuple(xs)}")
 
 
@@ -482,7 +522,7 @@ def neuron_rfim(activation_spec, noise, d, x=None, sigma=None, *, slope=sp.Ratio
     """
     d = _check_dim(d, "d")
     _check_noise(noise)
-    xs, _ = _check_inputs(x, d)
+    xs = _check_inputs(x, d)
     params = _weights(d)
     coords = tuple(p.symbol for p in params)
     xt = sp.Matrix(xs + [1])
@@ -648,7 +688,7 @@ def linear_layer_rfim(d_in, d_out, x=None, sigma=None):
     """
     d_in, d_out = _check_dim(d_in, "d_in"), _check_dim(d_out, "d_out")
     sigma = _check_sigma("gaussian", sigma)
-    xs, _ = _check_inputs(x, d_in)
+    xs = _check_inputs(x, d_in)
     xt = sp.Matrix(xs + [1])
     return sp.diag(*[xt * xt.T / sigma**2 for _ in range(d_out)])
 
@@ -672,7 +712,7 @@ def layer_rfim(activation_spec, noise, d_in, d_out, x=None, sigma=None, *, slope
     """
     d_in, d_out = _check_dim(d_in, "d_in"), _check_dim(d_out, "d_out")
     _check_noise(noise)
-    xs, _ = _check_inputs(x, d_in)
+    xs = _check_inputs(x, d_in)
     xt = sp.Matrix(xs + [1])
     nu = neuron_nu(activation_spec, noise, sigma, slope=slope, alpha=alpha, omega=omega)
     blocks = []
@@ -688,21 +728,24 @@ def softmax_model(m, d_in, x=None):
 
     All :math:`m` weight vectors are coordinates, so the metric is singular along
     :math:`(1, \dots, 1)\otimes v` (adding a vector to every :math:`w_k` changes nothing).
+    An omitted input is the unbound symbols ``x1..x{d_in}`` (no default values; see
+    :func:`neuron_model`).
 
     Examples
     --------
     >>> softmax_model(2, 1, x=[1]).coordinates
     (w1_1, b1, w2_1, b2)
+    >>> softmax_model(2, 2).unbound_constants()
+    (x1, x2)
     """
     m, d_in = _check_dim(m, "m"), _check_dim(d_in, "d_in")
-    xs, constants = _check_inputs(x, d_in)
+    xs = _check_inputs(x, d_in)
     rows = _layer_weights(d_in, m)
     z = [sum(w * xi for w, xi in zip(row, xs + [1], strict=False)) for row in rows]
     y = _Y_DISCRETE
     log_p = sum(sp.KroneckerDelta(y, k + 1) * z[k] for k in range(m)) - sp.log(sum(sp.exp(zk) for zk in z))
     params = [parameter(s.name) for row in rows for s in row]
-    return StatisticalModel(f"Softmax({m})", params, SampleSpace.finite(y, range(1, m + 1)), log_p,
-                            constants=constants)
+    return StatisticalModel(f"Softmax({m})", params, SampleSpace.finite(y, range(1, m + 1)), log_p)
 
 
 def softmax_rfim(m, d_in, x=None):
@@ -723,7 +766,7 @@ def softmax_rfim(m, d_in, x=None):
     0
     """
     m, d_in = _check_dim(m, "m"), _check_dim(d_in, "d_in")
-    xs, _ = _check_inputs(x, d_in)
+    xs = _check_inputs(x, d_in)
     xt = sp.Matrix(xs + [1])
     rows = _layer_weights(d_in, m)
     e = [sp.exp(sum(w * xi for w, xi in zip(row, xs + [1], strict=False))) for row in rows]
@@ -798,7 +841,7 @@ def two_layer_rfim(activation_spec, noise, d_in, d_hidden, d_out, x=None, C=None
     out_spec = activation_spec if output_activation is None else output_activation
     f = activation(activation_spec, slope=slope, alpha=alpha, omega=omega)
     nu_out = neuron_nu(out_spec, noise, sigma, slope=slope, alpha=alpha, omega=omega)
-    xs, _ = _check_inputs(x, d_in)
+    xs = _check_inputs(x, d_in)
     xt = sp.Matrix(xs + [1])
     if C is None:
         C = sp.Matrix(d_hidden + 1, d_out, lambda i, l: sp.Symbol(f"c{i + 1}_{l + 1}", real=True))

@@ -4,7 +4,8 @@ the numeric layer"). They are carried into the numeric layer by an explicit bind
 
 References for the metrics: Binomial n/(p(1-p)), NormalMean 1/sigma^2, Laplace 1/b^2
 (Calin & Udriste 2014, ch. 1); StudentT diag((nu+1)/((nu+3)s^2), 2nu/((nu+3)s^2)) (Lange,
-Little & Taylor, JASA 84, 1989, sec. 3).
+Little & Taylor, JASA 84, 1989, sec. 3); the stochastic neuron's RFIM nu_f(h) x~ x~^T with
+nu_f = f'(h)^2 / sigma^2 for Gaussian noise (Sun & Nielsen, ICML 2017, sec. 3.1; docs/neuron.md).
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from manifolds import Binomial, Laplace, Normal, NormalMean, StudentT
+from manifolds import Binomial, Laplace, Neuron, Normal, NormalMean, StudentT
 from manifolds.catalog import TYPICAL_CONSTANTS
 from symbolic.divergences import divergence_by_quadrature
 from symbolic.errors import DomainError
 from symbolic.expectation import check_declaration
+from symbolic.neuron import softmax_model, typical_constants
 
 GENERAL = {"Binomial": (Binomial, "n"), "NormalMean": (NormalMean, "sigma"), "StudentT": (StudentT, "nu"),
            "Laplace": (Laplace, "b")}
@@ -117,3 +119,86 @@ def test_the_typical_constants_cover_every_general_form():
     for name, (make, constant) in GENERAL.items():
         assert set(TYPICAL_CONSTANTS[name]) == {constant}
         assert not make().with_constants(**TYPICAL_CONSTANTS[name]).model.unbound_constants()
+
+
+# -- the stochastic neuron: its input x and Gaussian scale sigma are constants too --------------
+
+
+def neuron_rfim_closed_form(w, x, sigma):
+    """The RFIM of a tanh neuron with Gaussian noise, nu(h) x~ x~^T.
+
+    nu(h) = (1 - tanh(h)^2)^2 / sigma^2 (Sun & Nielsen 2017, sec. 3.1).
+    """
+    xt = np.append(np.asarray(x, dtype=float), 1.0)
+    h = float(np.dot(w, xt))
+    nu = (1 - np.tanh(h) ** 2) ** 2 / sigma**2
+    return nu * np.outer(xt, xt)
+
+
+def test_the_neuron_refuses_numerics_without_its_input_and_scale():
+    M = Neuron("tanh", "gaussian", d=2)
+    # nothing substituted behind the user's back: no defaults for x1, x2, sigma
+    assert M.model.constants == {}
+    assert [s.name for s in M.model.unbound_constants()] == ["sigma", "x1", "x2"]
+    with pytest.raises(ValueError) as info:
+        _ = M.numeric
+    text = str(info.value)
+    assert "symbolic constants sigma, x1, x2 without a value" in text
+    assert "Neuron(..., x=[...], sigma=...)" in text
+    assert "M.with_constants(sigma=..., x1=..., x2=...)" in text
+    # only what is missing is named: with x given, sigma alone; with sigma given, x alone
+    with pytest.raises(ValueError, match=r"constant sigma without a value.*Neuron\(\.\.\., sigma=\.\.\.\)"):
+        _ = Neuron("tanh", "gaussian", d=2, x=[0.5, -1]).numeric
+    with pytest.raises(ValueError, match=r"constants x1, x2 without a value.*Neuron\(\.\.\., x=\[\.\.\.\]\)"):
+        _ = Neuron("tanh", "gaussian", d=2, sigma=1).numeric
+    with pytest.raises(ValueError, match=r"constant x1 without a value"):
+        _ = Neuron("tanh", "symmetric", d=1).numeric
+    # the softmax layer's input is unbound as well
+    assert softmax_model(2, 2).constants == {}
+    assert [s.name for s in softmax_model(2, 2).unbound_constants()] == ["x1", "x2"]
+
+
+def test_the_neuron_binding_equals_the_constructor_numbers_and_the_closed_form():
+    x, sigma = [0.5, -1.0], 0.7
+    given = Neuron("tanh", "gaussian", d=2, x=x, sigma=sigma)
+    bound = Neuron("tanh", "gaussian", d=2).with_constants(x1=x[0], x2=x[1], sigma=sigma)
+    # the symbolic layer of the bound copy keeps the symbols
+    assert {"x1", "x2", "sigma"} <= {s.name for s in bound.fisher_metric().free_symbols}
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        w = rng.uniform(-1.5, 1.5, 3)
+        expected = neuron_rfim_closed_form(w, x, sigma)
+        np.testing.assert_allclose(given.numeric.metric(w), expected, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(bound.numeric.metric(w), expected, rtol=1e-13, atol=1e-15)
+    # a rank-one metric has no inverse: refused clearly, not a ZeroDivisionError
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        bound.numeric.inverse_metric([0.1, 0.2, 0.3])
+
+
+def test_the_neuron_typical_constants_are_bound_explicitly():
+    values = typical_constants(2, "gaussian")
+    assert values == {"x1": sp.Rational(1, 2), "x2": -1, "sigma": 1}
+    assert set(typical_constants(3, "bernoulli")) == {"x1", "x2", "x3"}
+    M = Neuron("tanh", "gaussian", d=2).with_constants(**values)
+    assert not M.model.unbound_constants()
+    w = np.array([0.3, -0.2, 0.1])
+    np.testing.assert_allclose(M.numeric.metric(w), neuron_rfim_closed_form(w, [0.5, -1], 1), rtol=1e-13)
+    with pytest.raises(DomainError, match="sigma must be > 0"):
+        Neuron("tanh", "gaussian", d=1).with_constants(sigma=-1)
+    with pytest.raises(ValueError, match="noise must be one of"):
+        typical_constants(1, "poisson")
+
+
+def test_the_grader_does_not_substitute_the_neuron_defaults_either():
+    """The grader keeps x1 and sigma symbolic for the general neuron.
+
+    Before issue 11's fix, x1 = 1/2 and sigma = 1 were silently bound, so the RFIM at those
+    values and the RFIM without 1/sigma^2 were both graded correct.
+    """
+    M = Neuron("linear", "gaussian", d=1)
+    assert M.check("fisher_metric", "Matrix([[x1**2, x1], [x1, 1]])/sigma**2").verdict == "correct"
+    assert M.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 1]])").verdict == "incorrect"
+    assert M.check("fisher_metric", "Matrix([[x1**2, x1], [x1, 1]])").verdict == "incorrect"
+    bound = M.with_constants(x1=0.5, sigma=1)
+    assert bound.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 1]])").verdict == "correct"
+    assert bound.check("fisher_metric", "Matrix([[1/4, 1/2], [1/2, 2]])").verdict == "incorrect"

@@ -26,6 +26,7 @@ from symbolic.neuron import (
     softmax_model,
     softmax_rfim,
     two_layer_rfim,
+    typical_constants,
 )
 
 # (activation, noise, options) pairs whose noise model the activation's range allows
@@ -104,7 +105,11 @@ def test_generic_fisher_equals_closed_form(act, noise, d, x):
     derived = fisher_metric(model, method="score")
     closed = model.closed_forms["fisher_metric"]
     rng = np.random.default_rng(1)
-    subs0 = dict(model.constants)
+    # no defaults in the model (issue 11): the typical values are bound explicitly
+    assert model.constants == {}
+    names = {s.name: s for s in model.unbound_constants()}
+    subs0 = {names[k]: v for k, v in typical_constants(d, noise).items() if k in names}
+    assert set(subs0) == set(names.values())
     for _ in range(3):
         at = {**subs0, **dict(zip(model.coordinates, rng.uniform(-1.5, 1.5, model.dim), strict=False))}
         a = np.array(derived.subs(at).evalf(), dtype=float)
