@@ -43,3 +43,14 @@ def chdir(path):
         yield
     finally:
         os.chdir(old)
+
+
+def cuda_available():
+    """Whether numba's CUDA target can run here (a GPU, or numba-cuda's simulator)."""
+    from numeric.geodesics.integrate import cuda_target
+
+    try:
+        cuda_target()
+        return True
+    except RuntimeError:
+        return False

@@ -192,6 +192,15 @@ class ExpectationEngine:
     def __repr__(self):
         return f"ExpectationEngine(coordinates={self.coordinates}, tol={self.tol!r})"
 
+    def _points(self, x):
+        """``x`` as an array of points (a scalar for a 1-D family) and its rows, contiguous."""
+        x = as_array("x", x)
+        if x.ndim == 0 and self.dim == 1:
+            x = x.reshape(1)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape (..., {self.dim}), got shape {x.shape}")
+        return x, np.ascontiguousarray(x.reshape(-1, self.dim))
+
     def moments(self, x, level=1, tol=None):
         """The raw moments at the points ``x``.
 
@@ -208,12 +217,7 @@ class ExpectationEngine:
         (total, error, status) : ndarrays of shapes (..., size), (..., size), (...)
         """
         tol = self.tol if tol is None else positive("tol", tol)
-        x = as_array("x", x)
-        if x.ndim == 0 and self.dim == 1:
-            x = x.reshape(1)
-        if x.ndim == 0 or x.shape[-1] != self.dim:
-            raise ValueError(f"x must have shape (..., {self.dim}), got shape {x.shape}")
-        flat = np.ascontiguousarray(x.reshape(-1, self.dim))
+        x, flat = self._points(x)
         total = np.zeros((flat.shape[0], self.size))
         error = np.zeros((flat.shape[0], self.size))
         status = np.zeros(flat.shape[0], dtype=np.int64)
@@ -263,12 +267,7 @@ class ExpectationEngine:
         if int(scramblings) < 2:
             raise ValueError(f"scramblings must be >= 2 (the error comes from their spread), "
                              f"got {scramblings}")
-        x = as_array("x", x)
-        if x.ndim == 0 and self.dim == 1:
-            x = x.reshape(1)
-        if x.ndim == 0 or x.shape[-1] != self.dim:
-            raise ValueError(f"x must have shape (..., {self.dim}), got shape {x.shape}")
-        flat = np.ascontiguousarray(x.reshape(-1, self.dim))
+        x, flat = self._points(x)
         total, error, status = self._qmc(flat, int(level), points, int(scramblings), seed)
         batch = x.shape[:-1]
         return (total.reshape(batch + (self.size,)), error.reshape(batch + (self.size,)),

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from numeric.compile import special as S
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_polygamma_differences, trigamma_excess_difference
-from tests.support import examples
+from tests.support import cuda_available, examples
 
 REL_TOL = 1e-13
 
@@ -367,18 +367,8 @@ except ImportError:  # pragma: no cover - numba without its CUDA target
     cuda = None
 
 
-def _cuda_ok():
-    try:
-        from numeric.geodesics.integrate import cuda_target
-
-        cuda_target()
-        return True
-    except RuntimeError:
-        return False
-
-
 @pytest.mark.gpu
-@pytest.mark.skipif(not _cuda_ok(), reason="no CUDA target (numba-cuda absent)")
+@pytest.mark.skipif(not cuda_available(), reason="no CUDA target (numba-cuda absent)")
 def test_new_special_functions_run_as_cuda_device_functions():
     # under NUMBA_ENABLE_CUDASIM=1 (the root conftest) without a GPU: a handful of points
     @cuda.jit

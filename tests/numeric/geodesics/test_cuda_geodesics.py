@@ -17,21 +17,12 @@ import numpy as np
 import pytest
 
 from manifolds import Beta
-from numeric.geodesics.integrate import IntegrationStatus, cuda_target
+from numeric.geodesics.integrate import IntegrationStatus
 from tests import support
-
-
-def _cuda_ok():
-    try:
-        cuda_target()
-        return True
-    except RuntimeError:
-        return False
-
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not _cuda_ok(), reason="no CUDA target: install the cuda extra; without a "
+    pytest.mark.skipif(not support.cuda_available(), reason="no CUDA target: install the cuda extra; without a "
                        "GPU the tests run in numba's simulator (NUMBA_ENABLE_CUDASIM=1)"),
 ]
 
