@@ -196,12 +196,13 @@ def test_undecided_when_nothing_can_finish():
     t0 = time.perf_counter()
     verdict = check_answer((x + 1) ** 300 + 1, "(x**2 + 2*x + 1)**150", {"x": x}, timeout=1e-3)
     assert time.perf_counter() - t0 < 5.0
-    # never graded correct; within 1 ms either nothing finished ("undecided") or the numeric
-    # stage already found the difference at a point near x = 0 (a right verdict: it failed
-    # once this way on a clean CI run, the exact stage having been cut off)
+    # never graded correct; within 1 ms either nothing finished ("undecided") or a stage
+    # already found the difference (a right verdict: on fast CI machines the numeric stage
+    # and, once, the exact stage finished inside the millisecond)
     assert not verdict
     if verdict.decided:
-        assert "numeric" in verdict.how, verdict
+        assert verdict.how.split(":")[0] in ("exact", "numeric"), verdict
+        assert "differs" in repr(verdict) or "numeric" in verdict.how, verdict
     else:
         assert verdict.how == "undecided" and "could not decide within 0.001 s" in repr(verdict)
     decided = check_answer((x + 1) ** 300 + 1, "(x**2 + 2*x + 1)**150", {"x": x}, timeout=30,
