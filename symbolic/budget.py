@@ -23,11 +23,13 @@ and what keeps a grader's check short are the parser's limits on the answer.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import signal
 import threading
 import time
+import weakref
 
 from .validation import positive
 
@@ -144,8 +146,10 @@ def _alarm(signum, frame):
     # the outermost deadline that has passed raises: an inner block must not take for its own
     # the expiry of an enclosing one (their ends coincide when the inner was clipped)
     expired = next((d for d in _active if d.end <= now + _SLACK), None)
-    if expired is None or (frame is not None and frame.f_code in _OWN_CODE):
-        # early, or inside this module's own bookkeeping (a deadline being left): try again soon
+    if expired is None or (frame is not None and _not_interruptible(frame)):
+        # early, inside this module's own bookkeeping (a deadline being left), or inside a
+        # finaliser or garbage-collector callback, where an exception cannot reach the
+        # derivation (Python prints it as "ignored" and drops it): try again soon
         signal.setitimer(signal.ITIMER_REAL, _SLACK if expired else max(_active[-1].end - now, _SLACK))
         return
     # fire again shortly: code that swallows BaseException (mpmath has bare excepts) must not
@@ -241,6 +245,22 @@ def time_limit(seconds):
 
 # the frames the alarm never interrupts: leaving a deadline must finish its bookkeeping
 _OWN_CODE = frozenset({deadline.__wrapped__.__code__, time_limit.__wrapped__.__code__})
+_FINALIZER_CODE = weakref.finalize.__call__.__code__
+
+
+def _not_interruptible(frame, depth=4):
+    """Whether the alarm struck in this module's bookkeeping, in a ``weakref.finalize`` call,
+    a ``__del__`` or a ``gc.callbacks`` function (checked on the innermost ``depth`` frames).
+    """
+    if frame.f_code in _OWN_CODE:
+        return True
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None and depth > 0:
+        code = frame.f_code
+        if code is _FINALIZER_CODE or code.co_name == "__del__" or code in callbacks:
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
 
 
 def active():

@@ -153,3 +153,40 @@ def test_an_expiry_swallowed_by_a_bare_except_fires_again():
         spin(5)
     assert time.monotonic() - start < 2
     assert _no_timer_left()
+
+
+def test_an_expiry_inside_a_finaliser_or_gc_callback_waits_for_the_derivation():
+    """An alarm that strikes inside a ``weakref.finalize`` or a ``gc.callbacks`` function would
+    raise where Python can only print the exception as "ignored" (two CI warnings did so); it
+    waits until the interrupted code is the derivation's own, which then gets the OutOfTime.
+    """
+    import gc
+    import warnings
+    import weakref
+
+    class Thing:
+        pass
+
+    def slow_finaliser():
+        spin(0.3)
+
+    def slow_callback(phase, info):
+        if phase == "start":
+            spin(0.05)
+
+    gc.callbacks.append(slow_callback)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an unraisable exception would be a warning
+            start = time.monotonic()
+            with pytest.raises(budget.OutOfTime), budget.deadline(0.1):
+                thing = Thing()
+                weakref.finalize(thing, slow_finaliser)
+                del thing  # the finaliser runs now and outlives the deadline
+                assert time.monotonic() - start >= 0.3
+                gc.collect()  # the callback runs past nothing: the deadline has long passed
+                spin(5)
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert time.monotonic() - start < 2
+    assert _no_timer_left()
