@@ -74,19 +74,6 @@ DIVERGENCES = {
 _ORDERED = ("alpha", "alpha_jensen", "renyi", "chernoff", "skew_jensen")
 
 
-class _OutOfTime(budget.OutOfTime):
-    """The expiry of a :func:`_time_limit` (kept for :mod:`symbolic.volume`; this module uses
-    :func:`symbolic.budget.time_limit`).
-    """
-
-
-def _time_limit(seconds):
-    """:func:`symbolic.budget.deadline` raising :class:`_OutOfTime` (an enclosing deadline's
-    expiry stays :class:`symbolic.budget.OutOfTime` and passes an ``except _OutOfTime``).
-    """
-    return budget.deadline(seconds, exception=_OutOfTime)
-
-
 def _points(model):
     return tuple(model.coordinates), tuple(model.second_point())
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .divergences import _OutOfTime, _time_limit
+from . import budget
 from .errors import DeclarationError, NotClosedFormError
 from .legendre import bregman_divergence
 from .model import Constraint, StatisticalModel, parameter
@@ -158,13 +158,13 @@ def mixture_to_negative_entropy(model, timeout=NEGATIVE_ENTROPY_TIMEOUT):
         terms = [p.subs(x, v) for v in model.space.values]
         return sp.Add(*[t * sp.log(t) for t in terms if t != 0])
     try:
-        with _time_limit(timeout):
+        with budget.time_limit(timeout) as limit:
             value = _total(model, sp.expand(p * sp.log(p)))
-    except _OutOfTime:
-        raise NotClosedFormError(f"the negative entropy of {model.name} was not integrated within {timeout} s; "
-                                 f"MixtureFamily.potential(w) (manifolds.mixtures) gives it by quadrature") from None
     except (ValueError, TypeError, NotImplementedError) as exc:
         raise NotClosedFormError(f"the negative entropy of {model.name} could not be integrated: {exc}") from exc
+    if limit.expired:
+        raise NotClosedFormError(f"the negative entropy of {model.name} was not integrated within {timeout} s; "
+                                 f"MixtureFamily.potential(w) (manifolds.mixtures) gives it by quadrature")
     if value.has(sp.Integral, sp.Sum, sp.nan, sp.zoo):
         raise NotClosedFormError(f"the negative entropy of {model.name} has no closed form that sympy finds; "
                                  f"MixtureFamily.potential(w) (manifolds.mixtures) gives it by quadrature")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import budget
 from .algebra import simplify_entries
-from .divergences import _OutOfTime, _time_limit
 from .errors import DomainError
 
 __all__ = [
@@ -320,18 +320,16 @@ def jeffreys_prior(model, g, timeout=JEFFREYS_TIMEOUT):
             density *= sp.sqrt(coeff)
             density = sp.powsimp(density, force=False)
         return JeffreysPrior(density, volume, model.name, reason)
-    try:
-        with _time_limit(timeout):
-            volume, reason = _volume(density, model)
-    except _OutOfTime:
-        volume, reason = None, f"sympy did not integrate it within {timeout} s"
+    volume, reason = None, f"sympy did not integrate it within {timeout} s"
+    with budget.time_limit(timeout):
+        volume, reason = _volume(density, model)
     if volume is None:
+        counted = None
         try:
-            with _time_limit(timeout):
+            with budget.time_limit(timeout) as limit:
                 counted = _improper_by_power_counting(det, model)
-        except _OutOfTime:
-            counted = None
-            reason += f"; power counting did not finish within {timeout} s"
+            if limit.expired:
+                reason += f"; power counting did not finish within {timeout} s"
         except (ValueError, TypeError, NotImplementedError, sp.PoleError) as exc:
             counted = None
             reason += f"; power counting failed ({type(exc).__name__})"
