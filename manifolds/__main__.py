@@ -26,6 +26,7 @@ import sys
 import sympy as sp
 
 from symbolic.errors import AnswerError, DerivationError, DomainError
+from symbolic.latex import latex as to_latex
 
 from .base import StatisticalManifold
 from .catalog import CATALOG
@@ -95,13 +96,15 @@ def _point(text, M, label):
 
 
 def _show(expr, latex):
-    return sp.latex(expr) if latex else sp.sstr(expr)
+    return to_latex(expr) if latex else sp.sstr(expr)
 
 
 def _derive(args, out):
     M = make_family(args.family)
-    value = M.quantity(_quantity(args.quantity))
-    print(_show(value, args.latex), file=out)
+    name = _quantity(args.quantity)
+    # with --latex: the lecture-notes form of StatisticalManifold.latex (Greek coordinates,
+    # psi^(n), indexed components of tensors)
+    print(M.latex(name) if args.latex else sp.sstr(M.quantity(name)), file=out)
     return EXIT_OK
 
 
@@ -136,7 +139,7 @@ def _geodesic(args, out):
     rows = [[f"{tk:.6g}"] + [f"{v:.12g}" for v in xk] for tk, xk in zip(t, sol.x, strict=True)]
     if args.latex:
         print(r"\begin{tabular}{" + "r" * (M.dim + 1) + "}", file=out)
-        print(" & ".join(["$t$"] + [f"${sp.latex(c)}$" for c in M.coordinates]) + r" \\ \hline", file=out)
+        print(" & ".join(["$t$"] + [f"${to_latex(c)}$" for c in M.coordinates]) + r" \\ \hline", file=out)
         for row in rows:
             print(" & ".join(row) + r" \\", file=out)
         print(r"\end{tabular}", file=out)

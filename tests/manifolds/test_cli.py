@@ -34,9 +34,13 @@ def test_derive_prints_sympy_and_latex():
 def test_derive_latex_of_beta_curvature_is_the_toolkits():
     from manifolds import Beta
 
+    # the lecture-notes form of StatisticalManifold.latex: psi^(n) for polygamma, as in the
+    # textbooks (Amari 2016), not sympy's operatorname
     code, text = run("derive", "Beta", "scalar_curvature", "--latex")
-    assert code == EXIT_OK and text.strip() == sp.latex(Beta().scalar_curvature())
-    assert r"\operatorname{polygamma}" in text
+    assert code == EXIT_OK and text.strip() == Beta().latex("scalar_curvature")
+    assert r"\psi^{(1)}" in text and "polygamma" not in text
+    code, text = run("derive", "Poisson", "christoffel", "--latex")
+    assert code == EXIT_OK and text.strip() == r"\begin{aligned}\Gamma^{\lambda}{}_{\lambda\lambda} &= - \frac{1}{2 \lambda}\end{aligned}"
 
 
 def test_derive_family_with_argument():
