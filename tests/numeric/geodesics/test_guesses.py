@@ -19,7 +19,8 @@ height = st.floats(0.2, 5.0)
 
 def half_plane_exp(p, v):
     """exp_p(v) of the half-plane (du² + dy²)/y², by integrating the geodesic equation
-    u'' = 2 u' y' / y, y'' = (y'² - u'²) / y; also the speed |γ'| / y at the end."""
+    u'' = 2 u' y' / y, y'' = (y'² - u'²) / y; also the speed |γ'| / y at the end.
+    """
     def rhs(t, s):
         u, y, du, dy = s
         return [du, dy, 2 * du * dy / y, (dy * dy - du * du) / y]
