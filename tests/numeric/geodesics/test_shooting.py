@@ -309,3 +309,25 @@ def test_far_pairs_start_from_the_family_guess_same_log_maps_less_work(family):
     assert np.all(np.abs(r.v - old.v) <= 1e-8 * scale)
     assert r.steps.sum() < 0.9 * old.steps.sum(), (r.steps.sum(), old.steps.sum())
     assert _speed_drift(host, hx, hv) < 1e-8
+
+
+# 18 digits agreeing at 20 and 30 working digits (numeric.geodesics.reference, started from
+# the compiled log map):
+#   K = MultivariateNormal(2).numeric; x, y = MVN_FAR_PAIR
+#   K.reference(30).distance(x, y, guess=K.log(x, y, tol=1e-12))     # 3.95390395188629257
+MVN_FAR_PAIR = ([-2.5, 2.0, 1.1, 0.5, 2.6], [2.7, -1.9, 2.5, -0.4, 1.2])
+MVN_FAR = 3.95390395188629257
+
+
+@pytest.mark.slow
+def test_far_multivariate_normal_pair_from_the_guess_meets_the_mpmath_reference():
+    # means 6.9 Mahalanobis units apart and covariances turned: shot from the Calvo-Oller
+    # guess, the distance is the 30-digit reference's to the solver's accuracy, both ways
+    from manifolds import MultivariateNormal
+
+    K = MultivariateNormal(2).numeric
+    x, y = (np.array(p) for p in MVN_FAR_PAIR)
+    r = K.log(x, y, full_output=True, tol=1e-12)
+    assert r.ok, r.message
+    assert abs(float(K.distance(x, y, tol=1e-12)) - MVN_FAR) < 1e-11 * MVN_FAR
+    assert abs(float(K.distance(y, x, tol=1e-12)) - MVN_FAR) < 1e-11 * MVN_FAR
