@@ -165,6 +165,9 @@ def normal_log_guess(x, y, d):
         inv_root = _symmetric_function(p1, lambda w: 1.0 / np.sqrt(w))
         inner = inv_root @ p2 @ inv_root
         inner = 0.5 * (inner + np.swapaxes(inner, -1, -2))
+        # points far out (overflow) or not positive definite: no guess, and no LinAlgError
+        good &= np.isfinite(inner).all(axis=(-2, -1))
+        inner[~good] = np.eye(d + 1)
         v = root @ _symmetric_function(inner, np.log) @ root
         # orthogonal projection onto the tangent space of P[d, d] = 1
         col = p1[..., :, d]

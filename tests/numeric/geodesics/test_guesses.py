@@ -117,4 +117,7 @@ def test_normal_guess_is_finite_and_batched():
     np.testing.assert_allclose(normal_log_guess(x[3], y[3], 2), v[3], rtol=1e-13)
     bad = x.copy()
     bad[0, 0] = np.nan
-    assert np.isnan(normal_log_guess(bad, y, 2)[0]).all()
+    bad[1, 2:] = [1e300, 0.0, 1e300]  # overflows in the embedding
+    bad[2, 2:] = [1.0, 2.0, 1.0]      # not positive definite (never passed by M.numeric.log)
+    v = normal_log_guess(bad, y, 2)
+    assert np.isnan(v[:3]).all() and np.isfinite(v[3:]).all()
