@@ -72,6 +72,13 @@ class StatisticalManifold:
     #: manifold or wrap around it (:func:`numeric.geodesics.shooting.shoot_in_chart`).
     shooting_chart = None
 
+    #: First guess of the log map, ``guess(x, y)`` of points of shape (m, n) in the family's
+    #: own coordinates, returning velocities of shape (m, n) (NaN rows: no guess), or None.
+    #: ``M.numeric.log`` starts Newton's method of the Fisher-Rao log map from it (mapped into
+    #: the shooting chart); only the cost changes, not the answer. A family declares it where
+    #: its geodesics are close to known ones (:mod:`numeric.geodesics.guesses`).
+    shooting_guess = None
+
     def __init__(self, model):
         self.model = model
         self._cache = {}

@@ -12,6 +12,8 @@ family's metric is the one the formula assumes, and shoots geodesics for every o
 """
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from numeric.geodesics.distances import (
@@ -25,6 +27,7 @@ from numeric.geodesics.distances import (
     location_scale_distance,
     poisson_distance,
 )
+from numeric.geodesics.guesses import normal_log_guess, von_mises_log_guess
 from symbolic.errors import DomainError
 from symbolic.model import Constraint, ExponentialFamily, SampleSpace, StatisticalModel, parameter
 from symbolic.parsing import parse_expression
@@ -314,6 +317,7 @@ class VonMises(StatisticalManifold):
     """VonMises(mu, kappa) on the circle (-pi, pi)."""
 
     shooting_chart = "natural"  # (mu, kappa) are polar coordinates of theta: singular at kappa = 0
+    shooting_guess = staticmethod(von_mises_log_guess)  # the large-kappa (wrapped normal) limit
 
     def __init__(self):
         mu, kappa = parameter("mu", typical=(-2.5, 2.5), period=2 * sp.pi), parameter("kappa", 0, typical=(0.5, 4))
@@ -455,6 +459,8 @@ class MultivariateNormal(StatisticalManifold):
         closed = {"log_partition_at_coordinates": (mu.T * adj * mu)[0] / (2 * det) + sp.log(det) / 2
                   + d * sp.log(2 * sp.pi) / 2,
                   "fisher_metric": lambda: _normal_fisher_metric(S, tri, coordinates)}
+        # first guess of the log map: the Calvo-Oller embedding's geodesic, projected
+        self.shooting_guess = functools.partial(normal_log_guess, d=d)
         super().__init__(ExponentialFamily(
             f"MultivariateNormal({d})", mus + [sig[t] for t in tri], SampleSpace.product(tuple(xs)),
             stats, natural, log_partition, -0 * xs[0], theta=th,

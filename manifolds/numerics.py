@@ -852,9 +852,20 @@ class NumericManifold:
         host = self if chart is None else chart
         solver, params = host._solver_for(alpha)
         options.setdefault("bounds", host._bounds)
+        name = self.manifold.shooting_chart
+        guess = self.manifold.shooting_guess
+        if guess is not None and float(alpha) == 0.0 and options.get("v0") is None:
+            # the family's first guess (in its own coordinates; in the chart's, through the
+            # chart's Jacobian): a start for Newton's method, certified like any other
+            x, y = np.broadcast_arrays(x, y)
+            with np.errstate(invalid="ignore", over="ignore"):
+                v0 = np.asarray(guess(x.reshape(-1, self.dim), y.reshape(-1, self.dim)), dtype=np.float64)
+                if chart is not None:
+                    v0 = np.einsum("mij,mj->mi", self._dual_kernels[name + "_jacobian"](
+                        x.reshape(-1, self.dim)), v0)
+            options["v0"] = v0.reshape(x.shape)
         if chart is None:
             return shoot(solver.on(backend), x, y, params=params, **options)
-        name = self.manifold.shooting_chart
         return shoot_in_chart(solver.on(backend), getattr(self, name),
                               self._dual_kernels[name + "_jacobian"], x, y, params=params, **options)
 

@@ -4,7 +4,7 @@
 Christoffel kernel (with its variational equations for the Jacobian of the exp map);
 :func:`shoot` solves the boundary-value problem (log map) by Newton's method on that Jacobian;
 :mod:`numeric.geodesics.distances` holds the closed-form Fisher-Rao distances that catalog
-families declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath;
+families declare, :mod:`numeric.geodesics.guesses` the first guesses of log maps they declare; :class:`ReferenceGeodesics` integrates at high precision with mpmath;
 :func:`compile_transport` integrates a vector parallel-transported along a geodesic
 (:mod:`numeric.geodesics.transport`); :func:`karcher_mean` computes Fréchet means from exp and
 log maps (:mod:`numeric.geodesics.means`); :mod:`numeric.geodesics.pairwise` computes distance

@@ -267,3 +267,67 @@ def test_far_gamma_pairs_cost_about_what_beta_pairs_cost():
     assert fast.steps.mean() < 1.5 * b.steps.mean(), (fast.steps.mean(), b.steps.mean())
     assert float(gamma.distance([9.418142370558904, 0.7148684244265262], [0.6, 9.5])) == \
         pytest.approx(GAMMA_FAR, rel=1e-11)
+
+
+def _speed_drift(N, x, v):
+    """Largest relative change of g(γ', γ') along the geodesics from x with velocity v."""
+    sol = N.geodesic(x, v, 1.0, t_eval=np.linspace(0.0, 1.0, 9), rtol=1e-12)
+    assert (sol.status == 0).all()
+    speed = np.einsum("...i,...ij,...j->...", sol.v, N.metric(sol.x), sol.v)
+    return float(np.max(np.abs(speed / speed[:, :1] - 1.0)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["VonMises", "MultivariateNormal(2)"])
+def test_far_pairs_start_from_the_family_guess_same_log_maps_less_work(family):
+    # the family's declared first guess (StatisticalManifold.shooting_guess) changes the
+    # work of far pairs, never the answer: the log maps are those of the default start to
+    # the solver's tolerance, with fewer integrator steps, and geodesic speed is conserved
+    from benchmarks.common import far_box, points_in_box
+    from manifolds import MultivariateNormal, VonMises
+
+    M = VonMises() if family == "VonMises" else MultivariateNormal(2)
+    N = M.numeric
+    rng = np.random.default_rng(11)
+    box = far_box(M)
+    x, y = points_in_box(M, box, 40, rng), points_in_box(M, box, 40, rng)
+    y = N.nearest_copy(x, y)
+    r = N.log(x, y, full_output=True, tol=1e-11)
+    assert r.ok, r.message
+    if M.shooting_chart is None:
+        old = shoot(N._solver(False), x, y, bounds=N._bounds, tol=1e-11)
+        host, hx, hv = N, x, r.v
+    else:
+        host = M.in_chart(M.shooting_chart).numeric
+        jac = N._dual_kernels[M.shooting_chart + "_jacobian"]
+        old = shoot_in_chart(host._solver(False), N.natural, jac, x, y, bounds=host._bounds, tol=1e-11)
+        # the speed is checked in the chart, where every geodesic stays (in (mu, kappa) one
+        # through kappa = 0 leaves the chart)
+        hx, hv = N.natural(x), np.einsum("mij,mj->mi", jac(x), r.v)
+    assert old.ok, old.message
+    scale = np.abs(old.v).max(axis=1, keepdims=True)
+    assert np.all(np.abs(r.v - old.v) <= 1e-8 * scale)
+    assert r.steps.sum() < 0.9 * old.steps.sum(), (r.steps.sum(), old.steps.sum())
+    assert _speed_drift(host, hx, hv) < 1e-8
+
+
+# 18 digits agreeing at 20 and 30 working digits (numeric.geodesics.reference, started from
+# the compiled log map):
+#   K = MultivariateNormal(2).numeric; x, y = MVN_FAR_PAIR
+#   K.reference(30).distance(x, y, guess=K.log(x, y, tol=1e-12))     # 3.95390395188629257
+MVN_FAR_PAIR = ([-2.5, 2.0, 1.1, 0.5, 2.6], [2.7, -1.9, 2.5, -0.4, 1.2])
+MVN_FAR = 3.95390395188629257
+
+
+@pytest.mark.slow
+def test_far_multivariate_normal_pair_from_the_guess_meets_the_mpmath_reference():
+    # means 6.9 Mahalanobis units apart and covariances turned: shot from the Calvo-Oller
+    # guess, the distance is the 30-digit reference's to the solver's accuracy, both ways
+    from manifolds import MultivariateNormal
+
+    K = MultivariateNormal(2).numeric
+    x, y = (np.array(p) for p in MVN_FAR_PAIR)
+    r = K.log(x, y, full_output=True, tol=1e-12)
+    assert r.ok, r.message
+    assert abs(float(K.distance(x, y, tol=1e-12)) - MVN_FAR) < 1e-11 * MVN_FAR
+    assert abs(float(K.distance(y, x, tol=1e-12)) - MVN_FAR) < 1e-11 * MVN_FAR
