@@ -10,7 +10,9 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
 - the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each; a task runs
   numba on one thread), the ratio of the two (``--workers``), the throughput per worker
   thread as a ratio to ``distance()`` on one numba thread in the same run, and the fraction
-  of the time the worker threads computed (Dask's task stream); or on an existing scheduler
+  of the time the worker threads computed (Dask's task stream), and the cores the cluster's
+  processes used (fewer than its workers: the machine is shared, see docs/guide/scale.md);
+  or on an existing scheduler
   (``--scheduler tcp://host:8786``: then the workers there are used as they are, and need this
   package importable and its kernel cache writable);
 - ``--far``: per-pair cost of the shooting log map, single-threaded, for every catalog family
@@ -89,6 +91,12 @@ def single_thread_pairs(N, count, rng):
         numba.set_num_threads(threads)
 
 
+def process_cpu():
+    """CPU seconds used by this process so far."""
+    t = os.times()
+    return t.user + t.system
+
+
 def task_stream_busy(stream, wall):
     """Seconds of task computation per worker thread in a task stream, and the fraction of
     ``wall`` that the busiest and the idlest thread computed.
@@ -126,9 +134,13 @@ def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
             threads = sum(client.nthreads().values())
             # many small tasks, so that every worker loads the kernels before the timed run
             N.pairwise_distances(warm, client=client, chunk=2)
+            before, mine = client.run(process_cpu), process_cpu()
             with distributed.get_task_stream(client) as stream:
                 r = N.pairwise_distances(X, client=client)
             compute, most, least = task_stream_busy(stream.data, r.elapsed)
+            after = client.run(process_cpu)
+            # CPU seconds of the workers and of this process (client, scheduler, nannies)
+            used = sum(after[k] - before[k] for k in before) + process_cpu() - mine
         finally:
             client.close()
             if cluster is not None:
@@ -137,7 +149,9 @@ def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
         print(f"  {name} N={n}, {label}: {rates[w]:,.0f} pairs/s, {r.elapsed:.1f} s, "
               f"converged {r.converged:.6f}; per worker thread {rates[w] / threads / single:.2f}x "
               f"distance() on one thread; threads computing {least:.0%} to {most:.0%} of the "
-              f"time, {r.pairs / compute / single:.2f}x distance() while computing")
+              f"time, {r.pairs / compute / single:.2f}x distance() while computing; the "
+              f"cluster's processes used {used / r.elapsed:.2f} cores"
+              + ("" if scheduler else f" of this machine's {os.cpu_count()}"))
     if len(rates) == 2 and None not in rates:
         a, b = sorted(rates)
         print(f"  {name} N={n}: {b} workers / {a} worker = {rates[b] / rates[a]:.2f}x")
