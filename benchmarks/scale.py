@@ -11,7 +11,8 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
   numba on one thread), the ratio of the two (``--workers``), the throughput per worker
   thread as a ratio to ``distance()`` on one numba thread in the same run, and the fraction
   of the time the worker threads computed (Dask's task stream), and the cores the cluster's
-  processes used (fewer than its workers: the machine is shared, see docs/guide/scale.md);
+  processes used (fewer than its workers: the machine is shared, see docs/guide/scale.md)
+  with the pairs per CPU second of all of them as a ratio to ``distance()``'s;
   or on an existing scheduler
   (``--scheduler tcp://host:8786``: then the workers there are used as they are, and need this
   package importable and its kernel cache writable);
@@ -82,11 +83,17 @@ def run_local(name, N, sizes, pairs, rng):
 
 
 def single_thread_pairs(N, count, rng):
-    """Pairs per second of ``distance()`` on ``count`` random pairs on one numba thread."""
+    """Pairs per second and per CPU second of ``distance()`` on ``count`` random pairs on one
+    numba thread.
+    """
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        return single_pairs(N, count, rng)
+        x = points(N.manifold, 4, 0.5, 4.0, rng)
+        N.distance(x[:2], x[2:])  # load the kernels outside the CPU time
+        cpu = process_cpu()
+        rate = single_pairs(N, count, rng)
+        return rate, count / (process_cpu() - cpu)
     finally:
         numba.set_num_threads(threads)
 
@@ -116,8 +123,9 @@ def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
     X = points(N.manifold, n, 0.5, 4.0, rng)
     warm = X[:16]
     # the same run's baseline: what one core does with the single-pair API
-    single = single_thread_pairs(N, pairs, rng)
-    print(f"  {name}: distance() on {pairs} random pairs, one numba thread: {single:,.0f} pairs/s")
+    single, single_cpu = single_thread_pairs(N, pairs, rng)
+    print(f"  {name}: distance() on {pairs} random pairs, one numba thread: {single:,.0f} pairs/s, "
+          f"{single_cpu:,.0f} per CPU second")
     rates = {}
     for w in ([None] if scheduler else workers):
         if scheduler:
@@ -151,7 +159,8 @@ def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
               f"distance() on one thread; threads computing {least:.0%} to {most:.0%} of the "
               f"time, {r.pairs / compute / single:.2f}x distance() while computing; the "
               f"cluster's processes used {used / r.elapsed:.2f} cores"
-              + ("" if scheduler else f" of this machine's {os.cpu_count()}"))
+              + ("" if scheduler else f" of this machine's {os.cpu_count()}")
+              + f", {r.pairs / used / single_cpu:.2f}x distance()'s pairs per CPU second")
     if len(rates) == 2 and None not in rates:
         a, b = sorted(rates)
         print(f"  {name} N={n}: {b} workers / {a} worker = {rates[b] / rates[a]:.2f}x")
