@@ -7,11 +7,15 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
 - ``pairwise_distances(X)`` for N = 500 and 2000 points (10^4 with ``--large``): pairs per
   second, its ratio to ``distance()`` per thread, the peak resident memory of the process
   during the call, and the fraction of pairs converged;
-- the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each, numba's
-  included), the ratio of
-  the two (``--workers``), or on an existing scheduler (``--scheduler tcp://host:8786``: then
-  the workers there are used as they are, and need this package importable and its kernel
-  cache writable);
+- the same on a ``LocalCluster`` of 1 and 2 worker processes (one thread each; a task runs
+  numba on one thread), the ratio of the two (``--workers``), the throughput per worker
+  thread as a ratio to ``distance()`` on one numba thread in the same run, and the fraction
+  of the time the worker threads computed (Dask's task stream), and the cores the cluster's
+  processes used (fewer than its workers: the machine is shared, see docs/guide/scale.md)
+  with the pairs per CPU second of all of them as a ratio to ``distance()``'s;
+  or on an existing scheduler
+  (``--scheduler tcp://host:8786``: then the workers there are used as they are, and need this
+  package importable and its kernel cache writable);
 - ``--far``: per-pair cost of the shooting log map, single-threaded, for every catalog family
   of dimension >= 2 over its typical box widened as Beta's (0.5, 4)^2 is to (0.5, 10)^2, as
   a ratio to Beta's cost (closed forms are not used: this measures shooting).
@@ -78,11 +82,50 @@ def run_local(name, N, sizes, pairs, rng):
             print(f"    not converged: {r.message}")
 
 
-def run_cluster(name, N, n, workers, scheduler, rng):
+def single_thread_pairs(N, count, rng):
+    """Pairs per second and per CPU second of ``distance()`` on ``count`` random pairs on one
+    numba thread.
+    """
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        x = points(N.manifold, 4, 0.5, 4.0, rng)
+        N.distance(x[:2], x[2:])  # load the kernels outside the CPU time
+        cpu = process_cpu()
+        rate = single_pairs(N, count, rng)
+        return rate, count / (process_cpu() - cpu)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def process_cpu():
+    """CPU seconds used by this process so far."""
+    t = os.times()
+    return t.user + t.system
+
+
+def task_stream_busy(stream, wall):
+    """Seconds of task computation per worker thread in a task stream, and the fraction of
+    ``wall`` that the busiest and the idlest thread computed.
+    """
+    busy = {}
+    for task in stream:
+        for part in task["startstops"]:
+            if part["action"] == "compute":
+                key = (task["worker"], task.get("thread"))
+                busy[key] = busy.get(key, 0.0) + part["stop"] - part["start"]
+    return sum(busy.values()), max(busy.values()) / wall, min(busy.values()) / wall
+
+
+def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
     import distributed
 
     X = points(N.manifold, n, 0.5, 4.0, rng)
     warm = X[:16]
+    # the same run's baseline: what one core does with the single-pair API
+    single, single_cpu = single_thread_pairs(N, pairs, rng)
+    print(f"  {name}: distance() on {pairs} random pairs, one numba thread: {single:,.0f} pairs/s, "
+          f"{single_cpu:,.0f} per CPU second")
     rates = {}
     for w in ([None] if scheduler else workers):
         if scheduler:
@@ -90,23 +133,34 @@ def run_cluster(name, N, n, workers, scheduler, rng):
             label = f"scheduler {scheduler} ({len(client.scheduler_info()['workers'])} workers)"
             cluster = None
         else:
-            # one thread per worker, numba's too: the ratio then measures workers, not threads
+            # one thread per worker; the tasks run numba on one thread (numeric.distributed)
             cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=40,
-                                               env={"NUMBA_NUM_THREADS": "1"})
+                                               dashboard_address=None, silence_logs=40)
             client = distributed.Client(cluster)
             label = f"LocalCluster, {w} worker{'s' if w > 1 else ''}"
         try:
+            threads = sum(client.nthreads().values())
             # many small tasks, so that every worker loads the kernels before the timed run
             N.pairwise_distances(warm, client=client, chunk=2)
-            r = N.pairwise_distances(X, client=client, chunk=4096)
+            before, mine = client.run(process_cpu), process_cpu()
+            with distributed.get_task_stream(client) as stream:
+                r = N.pairwise_distances(X, client=client)
+            compute, most, least = task_stream_busy(stream.data, r.elapsed)
+            after = client.run(process_cpu)
+            # CPU seconds of the workers and of this process (client, scheduler, nannies)
+            used = sum(after[k] - before[k] for k in before) + process_cpu() - mine
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
         rates[w] = r.pairs / r.elapsed
         print(f"  {name} N={n}, {label}: {rates[w]:,.0f} pairs/s, {r.elapsed:.1f} s, "
-              f"converged {r.converged:.6f}")
+              f"converged {r.converged:.6f}; per worker thread {rates[w] / threads / single:.2f}x "
+              f"distance() on one thread; threads computing {least:.0%} to {most:.0%} of the "
+              f"time, {r.pairs / compute / single:.2f}x distance() while computing; the "
+              f"cluster's processes used {used / r.elapsed:.2f} cores"
+              + ("" if scheduler else f" of this machine's {os.cpu_count()}")
+              + f", {r.pairs / used / single_cpu:.2f}x distance()'s pairs per CPU second")
     if len(rates) == 2 and None not in rates:
         a, b = sorted(rates)
         print(f"  {name} N={n}: {b} workers / {a} worker = {rates[b] / rates[a]:.2f}x")
@@ -267,7 +321,7 @@ def main():
         if gpu:
             run_gpu(name, N, rng)
         if not args.no_cluster:
-            run_cluster(name, N, args.cluster_n, args.workers, args.scheduler, rng)
+            run_cluster(name, N, args.cluster_n, args.workers, args.scheduler, rng, args.pairs)
     if args.ptx:
         print("\nCUDA kernels compiled for sm_90 (no GPU needed)")
         for name in args.families:

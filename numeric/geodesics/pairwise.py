@@ -12,7 +12,10 @@ With a ``dask.distributed.Client`` the chunks become tasks: the pair function an
 are scattered once to every worker (deserialised once per worker, so compiled kernels are
 loaded from the disk cache once per worker process, never once per task), each task returns
 its block of distances and status codes, and the client writes them into the matrix as they
-arrive. A task lost with a worker is run again by the scheduler on another worker; the pair
+arrive. A task runs numba on one thread (:func:`numeric.distributed.one_numba_thread`: the
+cluster's parallelism is its worker threads), and a chunk holds at most a
+:data:`TASKS_PER_THREAD`-th of each worker thread's share of the pairs, so that every thread
+gets work. A task lost with a worker is run again by the scheduler on another worker; the pair
 function computes every row independently of the rest of its chunk, so the result does not
 depend on which worker computed what.
 
@@ -27,13 +30,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numeric.distributed import require_distributed
+from numeric.distributed import cluster_threads, one_numba_thread, require_distributed
 from symbolic.validation import integer
 
 __all__ = ["PairwiseResult", "pairwise", "pair_indices"]
 
 #: Status code of a pair whose distance is known (:attr:`ShootingStatus.SUCCESS`).
 SUCCESS = 0
+
+#: On a cluster, at least this many tasks per worker thread (when there are enough pairs):
+#: the last tasks to finish leave the other threads idle for less than a task's length.
+TASKS_PER_THREAD = 4
 
 
 @dataclass(frozen=True)
@@ -152,12 +159,13 @@ def pairwise(pair, X, Y=None, *, chunk=16384, progress=False, client=None, messa
     ----------------
     chunk : int
         Pairs per batch (and per task on a cluster): memory beyond the output is about a
-        kilobyte per pair of the chunk.
+        kilobyte per pair of the chunk. On a cluster, at most the pairs over
+        :data:`TASKS_PER_THREAD` times the number of worker threads.
     progress : bool or callable
         Print pairs done and pairs per second to stderr, or call ``progress(done, total)``
         after each chunk.
     client : dask.distributed.Client, optional
-        Run the chunks as tasks on this client's cluster.
+        Run the chunks as tasks on this client's cluster, numba on one thread per task.
     messages : dict, optional
         Status code -> explanation, for :attr:`PairwiseResult.message`.
 
@@ -186,6 +194,9 @@ def pairwise(pair, X, Y=None, *, chunk=16384, progress=False, client=None, messa
     total = n * (n - 1) // 2 if symmetric else n * m
     D = np.zeros((n, m))
     S = np.zeros((n, m), dtype=np.int8)
+    if client is not None and total:
+        # a few tasks per worker thread, however large the chunk allowed
+        chunk = min(chunk, -(-total // (TASKS_PER_THREAD * cluster_threads(client))))
     starts = range(0, total, chunk)
 
     def store(start, d, status):
@@ -208,8 +219,9 @@ def pairwise(pair, X, Y=None, *, chunk=16384, progress=False, client=None, messa
         # scattered once and kept by every worker: the pair function (with its compiled
         # kernels, loaded on first use) is deserialised once per worker, not per task
         shared = client.scatter([pair, X, Y], broadcast=True, hash=False)
-        futures = [client.submit(_chunk_task, *shared, n, m, start, min(start + chunk, total),
-                                 symmetric, pure=False) for start in starts]
+        futures = [client.submit(one_numba_thread, _chunk_task, *shared, n, m, start,
+                                 min(start + chunk, total), symmetric, pure=False)
+                   for start in starts]
         for future in as_completed(futures):
             start, d, status = future.result()
             store(start, d, status)

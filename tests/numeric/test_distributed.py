@@ -4,18 +4,21 @@ Checks against the local computation, an independent run of the same kernels: di
 matrices are equal to the last bit (each pair is computed independently of its chunk and
 worker), also when a worker process is killed in the middle of the run (the scheduler runs
 its tasks again elsewhere); sharded Fisher sums equal the sums over all samples at once up
-to the order of the additions (1e-12 relative).
+to the order of the additions (1e-12 relative). The workers start numba with two threads, as
+on any machine with several cores, so that the one-numba-thread-per-task rule is exercised.
 """
 import os
 import signal
 
+import numba
 import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 from manifolds import Beta  # noqa: E402
-from numeric.distributed import add_terms, sum_tree  # noqa: E402
+from numeric.distributed import add_terms, one_numba_thread, sum_tree  # noqa: E402
+from numeric.geodesics.pairwise import TASKS_PER_THREAD, pairwise  # noqa: E402
 from numeric.nn import blocks  # noqa: E402
 from numeric.nn.sharded import sharded_fisher  # noqa: E402
 
@@ -25,7 +28,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=None, silence_logs=40,
+                                       env={"NUMBA_NUM_THREADS": "2"})
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -35,6 +39,32 @@ def test_the_tree_sum_is_the_sum(client):
     terms = [np.full(3, float(k)) for k in range(7)]
     total = sum_tree(client, np.asarray, terms, fan_in=3)
     assert np.array_equal(total, add_terms(*terms)) and total.tolist() == [21.0] * 3
+
+
+def test_one_numba_thread_restores_the_callers_setting():
+    threads = numba.get_num_threads()
+    assert one_numba_thread(numba.get_num_threads) == 1
+    with pytest.raises(ZeroDivisionError):
+        one_numba_thread(lambda: 1 / 0)
+    assert numba.get_num_threads() == threads
+
+
+def _threads_as_status(xs, ys):
+    """A pair function whose status is the number of numba threads it runs with, minus one."""
+    return np.zeros(len(xs)), np.full(len(xs), numba.get_num_threads() - 1)
+
+
+def test_tasks_run_numba_on_one_thread_and_every_worker_thread_gets_several(client):
+    assert set(client.run(numba.get_num_threads).values()) == {2}  # what a task would inherit
+    calls = []
+    r = pairwise(_threads_as_status, np.zeros((14, 1)), client=client,
+                 progress=lambda done, total: calls.append(done))
+    assert r.ok, r.message  # status 0: one numba thread in every task
+    threads = sum(client.nthreads().values())
+    assert len(calls) >= TASKS_PER_THREAD * threads and calls[-1] == r.pairs == 91
+    # the tree sum's tasks too
+    shards = [np.zeros(1)] * 3
+    assert sum_tree(client, lambda s: s + numba.get_num_threads(), shards).tolist() == [3.0]
 
 
 def test_a_worker_killed_mid_run_leaves_the_result_complete_and_exact(client):
