@@ -422,7 +422,7 @@ class GeodesicSolver:
 
         Runs the generated ``shoot_one`` (``_shooting_template``) for each row: on numba
         threads, or one CUDA thread per pair (the same source compiled for the device). The
-        arguments are those of ``shoot_batch`` (see :mod:`numeric.geodesics._shooting_template`),
+        arguments are those of ``shoot_batch`` (``numeric/geodesics/_shooting_template.py``),
         prepared by :func:`numeric.geodesics.shooting.shoot`, which is the way to call this.
 
         Returns
@@ -430,15 +430,16 @@ class GeodesicSolver:
         v : ndarray, shape (m, n)
             The last iterate of each row.
         stage : ndarray of int, shape (m,)
-            :class:`numeric.geodesics._shooting_template.NewtonStage` codes.
+            :class:`numeric.geodesics.shooting.NewtonStage` codes.
         residual : ndarray, shape (m,)
             At ``v`` for SOLVED rows, inf elsewhere.
         counts : ndarray of int, shape (m, 4)
             Integrations, integrator steps, whether one left the domain, whether one ended
             inside it.
         """
-        if not self.has_variational:
-            raise ValueError("the Newton stage needs a solver compiled with variational=True")
+        if not self.has_variational or not hasattr(self._module, "shoot_batch"):
+            raise ValueError("the Newton stage needs a solver compiled with variational=True "
+                             "(its module then holds shoot_one, see shooting_source)")
         if isinstance(params, dict):
             p = self.christoffel._parameter_array((), params)
         else:

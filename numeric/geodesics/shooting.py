@@ -16,6 +16,14 @@ solved in one step from the second-order guess ``v = d + Γ(m)(d, d) / 2`` (``d 
 Γ at the coordinate midpoint ``m``). A pair is reported as converged
 only when the integrated ``exp_x(v)`` meets ``y`` to ``tol``.
 
+The first stage, Newton's method on the full target followed by chord iterations, runs per
+pair in generated code (``shoot_one``, from ``numeric/geodesics/_shooting_template.py``,
+compiled with the geodesic integrator): on numba threads, or as one CUDA kernel with a thread
+per pair when the solver is on the GPU (``solver.on("cuda")``), so that the iteration makes no
+round trips to the host. Pairs it does not solve go on by continuation here, on the host,
+from where it left them (:class:`NewtonStage`, ``ShootingResult.newton_stage``); both targets
+take the same steps and give the same results.
+
 References
 ----------
 .. [1] J. Stoer and R. Bulirsch, *Introduction to Numerical Analysis*, 3rd ed., Springer
@@ -520,7 +528,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         counts as a failed iterate, and the continuation step is shortened.
     time_limit : float, optional
         Seconds for the whole batch; pairs not converged when they run out end with
-        ``TIME_LIMIT`` (checked between integrations). None: no limit.
+        ``TIME_LIMIT`` (checked between integrations on the host; the compiled Newton stage,
+        at most ``max_newton + 5`` integrations per pair, runs to its end once started).
+        None: no limit.
     bounds : array_like, shape (n, 2), optional
         Lower and upper bound of each coordinate (``±inf`` for none), e.g. ``[[0, inf]]``
         for a scale parameter: Newton's method then measures the residual in the chart
