@@ -6,12 +6,12 @@ tightening tolerances, the residual in the box chart, one last step, then chord 
 at the caller's tolerances (the "coarse phase" and "polish" of :mod:`numeric.geodesics.shooting`).
 Most pairs are solved there; the others need continuation, which runs on the host.
 
-``TEMPLATE`` writes that stage for one pair as numba code, ``shoot_one``, which calls the
+``NEWTON_TEMPLATE`` writes that stage for one pair as numba code, ``shoot_one``, which calls the
 module's own generated integrators (``solve_one_var`` for the variational equations,
 ``solve_one`` for the chord iterations) and solves the small Newton systems by Gaussian
 elimination with partial pivoting in the caller's workspace. It is generated once per
 variational geodesic module (:func:`numeric.geodesics.integrate.compile_geodesic`) and runs
-on both targets: ``shoot_batch`` over numba threads, and ``shoot_cuda`` (``CUDA_TEMPLATE``,
+on both targets: ``shoot_batch`` over numba threads, and ``shoot_cuda`` (``NEWTON_CUDA_TEMPLATE``,
 in the CUDA module of :func:`numeric.geodesics.integrate.cuda_source`) with one CUDA thread
 per pair and the workspace in local memory. One source, two targets: the CPU and the CUDA
 paths take the same steps and report the same :class:`NewtonStage` codes.
@@ -28,7 +28,7 @@ The stage's settings travel as two small arrays (the kernel's signature stays fi
 import enum
 import string
 
-__all__ = ["CUDA_TEMPLATE", "NewtonStage", "TEMPLATE"]
+__all__ = ["NEWTON_CUDA_TEMPLATE", "NEWTON_TEMPLATE", "NewtonStage"]
 
 
 class NewtonStage(enum.IntEnum):
@@ -50,7 +50,7 @@ class NewtonStage(enum.IntEnum):
     POLISH_FAILED = 3
 
 
-TEMPLATE = string.Template('''
+NEWTON_TEMPLATE = string.Template('''
 @njit(cache=True, error_model='numpy')
 def gauss_solve(A, b, LU, x):
     \"\"\"x = A^-1 b by Gaussian elimination with partial pivoting (A and b untouched, LU
@@ -325,8 +325,8 @@ def shoot_batch(xs, ys, scale, v, p, lower, upper, chart_dx, speed_limit, settin
 
 # The CUDA target of the same stage: one thread per pair calls the host module's shoot_one
 # (bound to that name in the CUDA module, see integrate.cuda_source), with its workspace in
-# local memory. Placeholders as TEMPLATE's.
-CUDA_TEMPLATE = string.Template('''
+# local memory. Placeholders as NEWTON_TEMPLATE's.
+NEWTON_CUDA_TEMPLATE = string.Template('''
 @cuda.jit(cache=True)
 def shoot_cuda(xs, ys, scale, v, p, lower, upper, chart_dx, speed_limit, settings, limits,
                stage, residual, counts):

@@ -212,7 +212,7 @@ def integrator_source(suffix, rhs, dim, err_dim, n=None):
 
 def shooting_source(n):
     """Source of the Newton stage of the shooting log map (``shoot_one``, ``shoot_batch``) for
-    ``n`` coordinates, from ``_shooting_template.TEMPLATE``; it calls the integrators
+    ``n`` coordinates, from ``_shooting_template.NEWTON_TEMPLATE``; it calls the integrators
     ``solve_one_var`` and ``solve_one`` of the same module.
 
     Examples
@@ -221,7 +221,7 @@ def shooting_source(n):
     >>> "def shoot_one(" in src and "def gauss_solve(" in src and "import" not in src
     True
     """
-    return _shooting_template.TEMPLATE.substitute(**_shooting_placeholders(n))
+    return _shooting_template.NEWTON_TEMPLATE.substitute(**_shooting_placeholders(n))
 
 
 def _shooting_placeholders(n):
@@ -259,7 +259,7 @@ def cuda_source(host, dims):
     if "_var" in dims:
         # the Newton stage of the shooting log map, for n with dim = 2 n + 2 n^2
         n = next(k for k in range(1, dims["_var"] + 1) if 2 * k + 2 * k * k == dims["_var"])
-        lines.append(_shooting_template.CUDA_TEMPLATE.substitute(**_shooting_placeholders(n)))
+        lines.append(_shooting_template.NEWTON_CUDA_TEMPLATE.substitute(**_shooting_placeholders(n)))
     return "\n".join(lines)
 
 
