@@ -22,13 +22,20 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
 
 - on a GPU (when numba.cuda finds one): exp maps per second and ``pairwise_distances`` with
   ``backend="cuda"`` against the CPU threads, with the largest difference between the two;
-- ``--ptx``: the CUDA kernels of each family compiled to PTX for sm_90 without a GPU, and
-  ``ptxas -v`` (when on PATH) for registers, stack and spills per thread, with the
-  theoretical occupancy of an H100/H200 SM at 128 threads per block.
+  and ``distance()`` by shooting on ``--gpu-pairs`` random pairs with ``backend="cuda"``
+  (Newton's method one CUDA thread per pair, continuation on the host) against the CPU
+  threads: distances per second, the fraction solved on the device, the largest relative
+  difference from the CPU path and the largest relative error against the mpmath reference
+  (numeric.geodesics.reference, 20 digits) on ``--reference`` pairs;
+- ``--ptx``: the CUDA kernels of each family (the exp map, with the variational equations, and
+  the log map's Newton stage ``shoot_cuda``) compiled to PTX for sm_90 without a GPU, and
+  ``ptxas -v`` (when on PATH) for registers, local memory (stack) and spills per thread, with
+  the theoretical occupancy of an H100/H200 SM at 128 threads per block. ``--families Normal``
+  compiles in about two minutes (Beta's polygamma device functions take several).
 
 Usage: python benchmarks/scale.py [--sizes 500 2000] [--large] [--families Beta Dirichlet(3)]
        [--workers 1 2] [--scheduler ADDRESS] [--no-cluster] [--far] [--pairs 2000] [--ptx]
-       [--only far|ptx|cluster]
+       [--gpu-pairs 100000] [--gpu-n 500] [--reference 5] [--only far|ptx|cluster|gpu]
 """
 import argparse
 import os
@@ -45,10 +52,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numba  # noqa: E402
 
 from benchmarks.common import PeakMemory, far_box, points_in_box  # noqa: E402
-from manifolds import CATALOG, Beta, Dirichlet  # noqa: E402
+from manifolds import CATALOG, Beta, Dirichlet, Normal  # noqa: E402
 from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
+from numeric.geodesics.shooting import NewtonStage  # noqa: E402
 
 FAMILIES = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}
+# --families may also name these (not run by default); Normal's kernels compile fastest
+EXTRA_FAMILIES = {"Normal": Normal}
 
 
 def points(M, count, low, high, rng):
@@ -224,6 +234,41 @@ def run_gpu(name, N, rng, count=100_000, n=500):
           f"difference {diff:.1e}")
 
 
+def run_gpu_log(name, N, rng, count, reference):
+    """Distances per second of the shooting log map (never a closed form) on ``count`` random pairs, with
+    ``backend="cuda"`` (Newton's method in one kernel, a thread per pair; continuation on the
+    host for the pairs it leaves) and on the CPU threads, the fraction of pairs the device
+    solved, the largest relative difference between the two, and the largest relative error
+    of the GPU distances against the mpmath reference on ``reference`` pairs.
+    """
+    x, y = points(N.manifold, count, 0.5, 4.0, rng), points(N.manifold, count, 0.5, 4.0, rng)
+    N.distance(x[:256], y[:256], backend="cuda", throw=False, method="numerical")  # compile or load
+    N.distance(x[:256], y[:256], throw=False, method="numerical")
+    rates, d = {}, {}
+    for backend in ("cpu", "cuda"):
+        t = time.perf_counter()
+        d[backend] = N.distance(x, y, backend=backend, throw=False, method="numerical")
+        rates[backend] = count / (time.perf_counter() - t)
+    part = min(count, 10_000)
+    stage = N.log(x[:part], y[:part], backend="cuda", throw=False, full_output=True).newton_stage
+    solved = float(np.mean(stage == NewtonStage.SOLVED))
+    converged = float(np.mean(np.isfinite(d["cuda"])))
+    diff = np.nanmax(np.abs(d["cuda"] - d["cpu"]) / np.maximum(d["cpu"], 1e-300))
+    ref = N.reference(dps=20)
+    k = min(reference, count)
+    guess = N.log(x[:k], y[:k], throw=False)
+    errors = []
+    for i in range(k):
+        if np.isfinite(d["cuda"][i]) and np.isfinite(guess[i]).all():
+            exact = float(ref.distance(x[i], y[i], guess=guess[i]))
+            errors.append(abs(d["cuda"][i] - exact) / exact)
+    print(f"  {name} distance() by shooting, {count:,} pairs: distances/s CPU {rates['cpu']:,.0f}, "
+          f"GPU {rates['cuda']:,.0f} ({rates['cuda'] / rates['cpu']:.1f}x); solved on the device "
+          f"{solved:.4f}, converged {converged:.6f}; max relative difference GPU/CPU {diff:.1e}, "
+          f"max relative error against mpmath ({len(errors)} pairs) "
+          f"{max(errors) if errors else float('nan'):.1e}")
+
+
 PTX_SCRIPT = """
 import sys
 import numba.cuda.cuda_paths as cuda_paths
@@ -238,9 +283,9 @@ class Hopper:
 dispatcher.get_current_device = lambda: Hopper()  # no GPU needed for PTX (see tests)
 cuda_paths._get_nvrtc_path = lambda: ("stub", None)
 sys.path.insert(0, sys.argv[1])
-from manifolds import Beta, Dirichlet
+from manifolds import Beta, Dirichlet, Normal
 
-make = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3)}[sys.argv[2]]
+make = {"Beta": Beta, "Dirichlet(3)": lambda: Dirichlet(3), "Normal": Normal}[sys.argv[2]]
 for name, ptx in make().numeric._solver(False).compile_ptx((9, 0)).items():
     with open(f"{sys.argv[3]}/{name}.ptx", "w") as f:
         f.write(ptx)
@@ -266,7 +311,7 @@ def run_ptx(name):
         print(f"  {name}: no PTX: {proc.stderr.strip().splitlines()[-1][:300]}")
         return
     print(f"  {name}: PTX for sm_90 in {time.perf_counter() - t:.0f} s")
-    for kernel in ("solve_cuda", "solve_cuda_var"):
+    for kernel in ("solve_cuda", "solve_cuda_var", "shoot_cuda"):
         path = os.path.join(folder, kernel + ".ptx")
         try:
             out = subprocess.run(["ptxas", "-v", "--gpu-name", "sm_90", path, "-o", os.devnull],
@@ -277,16 +322,17 @@ def run_ptx(name):
         entry = out[out.index("Compiling entry"):]
         regs = int(re.search(r"Used (\d+) registers", entry).group(1))
         frame = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", entry)
-        print(f"    {kernel}: {regs} registers, {frame.group(1)} B stack, {frame.group(2)} B spill "
-              f"stores, {frame.group(3)} B spill loads; occupancy at 128 threads/block "
-              f"{occupancy(regs):.1%}")
+        print(f"    {kernel}: {regs} registers, {frame.group(1)} B stack (local memory), "
+              f"{frame.group(2)} B spill stores, {frame.group(3)} B spill loads; occupancy at "
+              f"128 threads/block {occupancy(regs):.1%}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--large", action="store_true", help="also N = 10^4 (5e7 pairs)")
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES),
+                        choices=list(FAMILIES) + list(EXTRA_FAMILIES))
     parser.add_argument("--pairs", type=int, default=2000, help="pairs for the distance() baseline")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cluster-n", type=int, default=2000, help="N of the cluster runs")
@@ -295,7 +341,13 @@ def main():
     parser.add_argument("--far", action="store_true", help="per-family cost of far pairs")
     parser.add_argument("--far-pairs", type=int, default=200)
     parser.add_argument("--ptx", action="store_true", help="registers and occupancy of the CUDA kernels")
-    parser.add_argument("--only", choices=["far", "ptx", "cluster"],
+    parser.add_argument("--gpu-pairs", type=int, default=100_000,
+                        help="pairs of the GPU distance() run")
+    parser.add_argument("--gpu-n", type=int, default=500,
+                        help="points of the GPU pairwise_distances run")
+    parser.add_argument("--reference", type=int, default=5,
+                        help="pairs checked against the mpmath reference in the GPU run")
+    parser.add_argument("--only", choices=["far", "ptx", "cluster", "gpu"],
                         help="run only this part (cluster: the LocalCluster runs, no local ones)")
     args = parser.parse_args()
     if args.only == "far":
@@ -314,13 +366,17 @@ def main():
     except ImportError:
         gpu = False
     print(f"GPU: {'present' if gpu else 'none (CPU threads and Dask only)'}")
+    if args.only == "gpu" and not gpu:
+        print("  --only gpu: no GPU here, nothing to measure")
+        return None
     for name in args.families:
-        N = FAMILIES[name]().numeric
-        if args.only != "cluster":
+        N = {**FAMILIES, **EXTRA_FAMILIES}[name]().numeric
+        if args.only not in ("cluster", "gpu"):
             run_local(name, N, sizes, args.pairs, rng)
-        if gpu:
-            run_gpu(name, N, rng)
-        if not args.no_cluster:
+        if gpu and args.only in (None, "gpu"):
+            run_gpu(name, N, rng, args.gpu_pairs, args.gpu_n)
+            run_gpu_log(name, N, rng, args.gpu_pairs, args.reference)
+        if not args.no_cluster and args.only != "gpu":
             run_cluster(name, N, args.cluster_n, args.workers, args.scheduler, rng, args.pairs)
     if args.ptx:
         print("\nCUDA kernels compiled for sm_90 (no GPU needed)")

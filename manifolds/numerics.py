@@ -798,8 +798,10 @@ class NumericManifold:
         rtol, atol : float
             Accuracy of the integrator (see :func:`numeric.geodesics.shooting.shoot`).
         backend : {"cpu", "cuda"}
-            Where the integrations of Newton's method run (see :meth:`geodesic`); the
-            Newton steps themselves (n x n solves per pair) stay on the host.
+            Where Newton's method runs (see :meth:`geodesic`): with ``"cuda"`` one GPU
+            thread per pair runs the whole Newton stage (integrations, n x n solves, steps);
+            pairs that need continuation go on on the host, their integrations on the GPU.
+            The same results and statuses either way.
 
         Returns
         -------

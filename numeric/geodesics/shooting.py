@@ -16,6 +16,14 @@ solved in one step from the second-order guess ``v = d + Γ(m)(d, d) / 2`` (``d 
 Γ at the coordinate midpoint ``m``). A pair is reported as converged
 only when the integrated ``exp_x(v)`` meets ``y`` to ``tol``.
 
+The first stage, Newton's method on the full target followed by chord iterations, runs per
+pair in generated code (``shoot_one``, from ``numeric/geodesics/_shooting_template.py``,
+compiled with the geodesic integrator): on numba threads, or as one CUDA kernel with a thread
+per pair when the solver is on the GPU (``solver.on("cuda")``), so that the iteration makes no
+round trips to the host. Pairs it does not solve go on by continuation here, on the host,
+from where it left them (:class:`NewtonStage`, ``ShootingResult.newton_stage``); both targets
+take the same steps and give the same results.
+
 References
 ----------
 .. [1] J. Stoer and R. Bulirsch, *Introduction to Numerical Analysis*, 3rd ed., Springer
@@ -32,9 +40,10 @@ import numpy as np
 from symbolic.errors import DomainError, ShootingError
 from symbolic.validation import integer, nonnegative, positive
 
+from ._shooting_template import NewtonStage
 from .integrate import IntegrationStatus
 
-__all__ = ["MAX_SHOOTING_STEPS", "ShootingError", "ShootingResult", "ShootingStatus", "shoot",
+__all__ = ["MAX_SHOOTING_STEPS", "NewtonStage", "ShootingError", "ShootingResult", "ShootingStatus", "shoot",
            "shoot_in_chart"]
 
 
@@ -87,6 +96,11 @@ class ShootingResult:
     steps : ndarray of int, shape (...)
         Integrator steps (accepted and rejected) of those integrations: the work per pair,
         whatever the machine's load.
+    newton_stage : ndarray of int, shape (...)
+        :class:`NewtonStage` codes: how the compiled Newton stage (on the solver's backend,
+        the GPU for a CUDA solver) left each pair; ``SOLVED`` pairs were solved there, the
+        others went on by continuation or the full method on the host (``NOT_RUN``: the
+        stage did not run for the pair).
     """
 
     v: np.ndarray
@@ -94,6 +108,7 @@ class ShootingResult:
     residual: np.ndarray
     iterations: np.ndarray
     steps: np.ndarray = None
+    newton_stage: np.ndarray = None
 
     @property
     def ok(self):
@@ -205,7 +220,7 @@ def _adaptive_tolerance(err_prev, rtol, atol, loosest, tight):
 
 def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton, min_step,
                          max_rounds, loosest=None, chart=None, step_when_done=False,
-                         max_steps=None, deadline=None, speed_ratio=None):
+                         max_steps=None, deadline=None, speed_ratio=None, start=None):
     """Newton with continuation (the module docstring) for the rows of xs, ys, starting at
     the guess v. Returns (v, status, residual, rounds, jac, steps): jac is ∂exp_x(v)/∂v at the
     returned v for converged rows (NaN elsewhere).
@@ -220,6 +235,12 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     ``max_steps`` bounds the integrator's steps per integration (an iterate whose geodesic
     needs more is treated as a failed step); rows still unsolved at the monotonic clock time
     ``deadline`` end with TIME_LIMIT.
+
+    ``start`` resumes rows that the compiled Newton stage (:func:`_newton_stage`) left after
+    a failed step on the full target: a dict of ``step`` (the shortened first continuation
+    step, also the first target ``s``; v must be ``step * (y - x)``), and the stage's
+    ``rounds``, ``steps``, ``left_domain`` and ``reached`` per row. The returned rounds and
+    steps are those spent here.
     """
     m, n = xs.shape
     scale = _residual_scale(xs, ys)
@@ -235,7 +256,6 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     v_done = np.zeros((m, n))
     dv_ds = delta.copy()  # J = identity at v = 0 (exp_x(v) = x + v + O(|v|^2))
     step = np.ones(m)
-    s_try = np.ones(m)
     newton = np.zeros(m, dtype=np.int64)
     err_prev = np.full(m, np.inf)
     status = np.full(m, -1, dtype=np.int64)
@@ -245,6 +265,14 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
     jacobian = np.full((m, n, n), np.nan)
     left_domain = np.zeros(m, dtype=bool)
     reached = np.zeros(m, dtype=bool)  # some integration ended inside the domain
+    if start is not None:
+        step = np.array(start["step"], dtype=np.float64)
+        rounds = np.array(start["rounds"], dtype=np.int64)
+        steps = np.array(start["steps"], dtype=np.int64)
+        left_domain = np.array(start["left_domain"], dtype=bool)
+        reached = np.array(start["reached"], dtype=bool)
+    rounds_before, steps_before = rounds.copy(), steps.copy()
+    s_try = step.copy()
     at_zero = np.all(delta == 0.0, axis=1)
     status[at_zero] = ShootingStatus.SUCCESS
     residual[at_zero] = 0.0
@@ -360,7 +388,31 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
         over = np.flatnonzero((status < 0) & (rounds >= max_rounds))
         status[over] = ShootingStatus.NOT_CONVERGED
         v[over] = v_done[over]
-    return v, status, residual, rounds, jacobian, steps
+    return v, status, residual, rounds - rounds_before, jacobian, steps - steps_before
+
+
+def _newton_stage(solver, xs, ys, guess, params, tol, rtol, atol, chart, max_newton, min_step,
+                  max_rounds, max_steps):
+    """The coarse phase's Newton's method on the full target and the chord iterations, per
+    pair in compiled code on the solver's backend (``_shooting_template``): the same
+    iterates as :func:`_newton_continuation` (with ``loosest``, ``step_when_done`` and the
+    chart-speed limit) up to its first failed step, then :func:`_polish`. Returns
+    ``(v, stage, residual, counts)`` (:meth:`numeric.geodesics.integrate.GeodesicSolver.newton_stage`).
+    """
+    m, n = xs.shape
+    if chart is not None:
+        lower, upper = chart.lower, chart.upper
+        with np.errstate(invalid="ignore", divide="ignore"):
+            chart_dx = chart.derivative(xs)
+            speed_limit = _MAX_CHART_SPEED * np.max(np.abs(chart.value(ys) - chart.value(xs)), axis=1)
+    else:
+        lower, upper = np.full(n, -np.inf), np.full(n, np.inf)
+        chart_dx, speed_limit = np.ones((m, n)), np.full(m, np.inf)
+    settings = [tol, _HANDOVER_TOL, rtol, atol, _LOOSEST_RTOL, min_step, float(chart is not None)]
+    limits = [max_newton, max_rounds, max_steps, _MAX_POLISH]
+    return solver.newton_stage(xs, ys, guess, _residual_scale(xs, ys), params=params, lower=lower,
+                               upper=upper, chart_dx=chart_dx, speed_limit=speed_limit,
+                               settings=settings, limits=limits)
 
 
 def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_steps=None):
@@ -476,7 +528,9 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         counts as a failed iterate, and the continuation step is shortened.
     time_limit : float, optional
         Seconds for the whole batch; pairs not converged when they run out end with
-        ``TIME_LIMIT`` (checked between integrations). None: no limit.
+        ``TIME_LIMIT`` (checked between integrations on the host; the compiled Newton stage,
+        at most ``max_newton + 5`` integrations per pair, runs to its end once started).
+        None: no limit.
     bounds : array_like, shape (n, 2), optional
         Lower and upper bound of each coordinate (``±inf`` for none), e.g. ``[[0, inf]]``
         for a scale parameter: Newton's method then measures the residual in the chart
@@ -572,26 +626,51 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     status[same] = ShootingStatus.SUCCESS
     residual[same] = 0.0
     todo = np.flatnonzero(~same)
+    stage = np.full(m, NewtonStage.NOT_RUN, dtype=np.int64)
     if todo.size and coarse and rtol < _LOOSEST_RTOL and tol < _HANDOVER_TOL:
-        v_c, status_c, _, rounds_c, jac, steps_c = _newton_continuation(
-            solver, xs[todo], ys[todo], guess[todo], params, _HANDOVER_TOL, rtol, atol,
-            loosest=_LOOSEST_RTOL, step_when_done=True, speed_ratio=_MAX_CHART_SPEED, **options)
-        rounds[todo] += rounds_c
-        steps[todo] += steps_c
-        found = np.flatnonzero(status_c == ShootingStatus.SUCCESS)
-        rows = todo[found]
-        v_p, ok, res_p, rounds_p, steps_p = _polish(solver, xs[rows], ys[rows], v_c[found],
-                                           jac[found], params, tol, rtol, atol, _MAX_POLISH,
-                                           max_steps=max_steps)
-        rounds[rows] += rounds_p
-        steps[rows] += steps_p
-        v[rows] = v_p
-        status[rows[ok]] = ShootingStatus.SUCCESS
-        residual[rows[ok]] = res_p[ok]
-        # rows that ran out of time in the coarse phase are not retried by the full method
-        late = status_c == ShootingStatus.TIME_LIMIT
-        status[todo[late]] = ShootingStatus.TIME_LIMIT
-        v[todo[late]] = v_c[late]
+        # Newton's method on the full target, per pair in compiled code (on the GPU with a
+        # CUDA solver); the pairs that need continuation go on here, from where it left them
+        coarse_rows, first, start = todo, guess[todo], None
+        if deadline is None or time.monotonic() <= deadline:
+            v_s, stage_s, res_s, counts = _newton_stage(
+                solver, xs[todo], ys[todo], guess[todo], params, tol, rtol, atol, chart,
+                max_newton, min_step, max_rounds, max_steps)
+            stage[todo] = stage_s
+            rounds[todo] += counts[:, 0]
+            steps[todo] += counts[:, 1]
+            solved = stage_s == NewtonStage.SOLVED
+            status[todo[solved]] = ShootingStatus.SUCCESS
+            residual[todo[solved]] = res_s[solved]
+            keep = solved | (stage_s == NewtonStage.POLISH_FAILED)
+            v[todo[keep]] = v_s[keep]
+            resume = stage_s == NewtonStage.CONTINUATION
+            coarse_rows = todo[resume]
+            # the continuation's first shortened step: target x + (y - x) / 4 from v = (y - x) / 4
+            first = 0.25 * (ys[coarse_rows] - xs[coarse_rows])
+            start = dict(step=np.full(coarse_rows.size, 0.25), rounds=counts[resume, 0],
+                         steps=counts[resume, 1], left_domain=counts[resume, 2] != 0,
+                         reached=counts[resume, 3] != 0)
+        if coarse_rows.size:
+            v_c, status_c, _, rounds_c, jac, steps_c = _newton_continuation(
+                solver, xs[coarse_rows], ys[coarse_rows], first, params, _HANDOVER_TOL, rtol,
+                atol, loosest=_LOOSEST_RTOL, step_when_done=True, speed_ratio=_MAX_CHART_SPEED,
+                start=start, **options)
+            rounds[coarse_rows] += rounds_c
+            steps[coarse_rows] += steps_c
+            found = np.flatnonzero(status_c == ShootingStatus.SUCCESS)
+            rows = coarse_rows[found]
+            v_p, ok, res_p, rounds_p, steps_p = _polish(solver, xs[rows], ys[rows], v_c[found],
+                                               jac[found], params, tol, rtol, atol, _MAX_POLISH,
+                                               max_steps=max_steps)
+            rounds[rows] += rounds_p
+            steps[rows] += steps_p
+            v[rows] = v_p
+            status[rows[ok]] = ShootingStatus.SUCCESS
+            residual[rows[ok]] = res_p[ok]
+            # rows that ran out of time in the coarse phase are not retried by the full method
+            late = status_c == ShootingStatus.TIME_LIMIT
+            status[coarse_rows[late]] = ShootingStatus.TIME_LIMIT
+            v[coarse_rows[late]] = v_c[late]
         todo = np.flatnonzero(status < 0)
     if todo.size:
         v_t, status_t, res_t, rounds_t, _, steps_t = _newton_continuation(
@@ -608,6 +687,7 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         residual=residual.reshape(batch),
         iterations=rounds.reshape(batch),
         steps=steps.reshape(batch),
+        newton_stage=stage.reshape(batch),
     )
     if throw and not result.ok:
         raise ShootingError(result.message)

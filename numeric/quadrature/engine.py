@@ -62,14 +62,15 @@ from symbolic.validation import as_array, positive
 
 from ..compile import build_module
 from ..compile.printer import rewrite_quotients
-from ..geodesics.integrate import GeodesicSolver, integrator_source
+from ..geodesics.integrate import GeodesicSolver, integrator_source, shooting_source
 from . import _engine_template
 from .rules import gauss_hermite, gauss_kronrod
 
 __all__ = ["Estimate", "ExpectationEngine", "QuadratureStatus", "compile_expectations"]
 
 _SOURCES = ("quadrature/engine.py", "quadrature/_engine_template.py", "quadrature/rules.py",
-            "geodesics/integrate.py", "geodesics/_dop853_template.py", "geodesics/tableau.py")
+            "geodesics/integrate.py", "geodesics/_dop853_template.py",
+            "geodesics/_shooting_template.py", "geodesics/tableau.py")
 
 #: Most panels (boxes) of one adaptive integral, and most terms of one sum.
 MAX_PANELS = 4000
@@ -472,6 +473,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         RULE=("line_moments", "sum_moments", "sum_moments", "tensor_moments")[kind], **hermite)
     source += integrator_source("", "geodesic_field_core", 2 * n, 2 * n)
     source += integrator_source("_var", "variational_field_core", 2 * n + 2 * n * n, 2 * n)
+    source += shooting_source(n)  # the log map's Newton stage (shooting.shoot)
     module, _ = build_module(
         tuple(jet.coordinates) + tuple(jet.variables), (), {"jet": sp.Array(entries), "jet2": sp.Array(second),
                                                          "jet3": sp.Array(third),

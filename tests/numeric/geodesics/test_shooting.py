@@ -5,10 +5,12 @@ through the disk cache), whose distance has a closed form, and Beta() for far-ap
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from manifolds import Beta, Normal
 from numeric.geodesics.distances import location_scale_distance
-from numeric.geodesics.shooting import ShootingError, ShootingStatus, shoot, shoot_in_chart
+from numeric.geodesics.shooting import NewtonStage, ShootingError, ShootingStatus, shoot, shoot_in_chart
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,50 @@ def test_far_points_need_continuation(beta):
     assert r.iterations > 5  # the straight first guess alone does not converge
     end = beta([1.0, 10.0], r.v, 1.0, rtol=1e-12, atol=1e-14).x[-1]
     np.testing.assert_allclose(end, [10.0, 1.0], rtol=1e-10)
+
+
+def test_newton_stage_solves_near_pairs_and_hands_far_ones_to_the_continuation(beta):
+    """The compiled Newton stage (shoot_one) solves a near pair by itself and leaves a far
+    one to the host's continuation; every residual it reports is that of an independent
+    integration of exp_x(v) at rtol, and both pairs meet y.
+    """
+    x = np.array([[1.0, 2.0], [1.0, 10.0], [2.0, 3.0]])
+    y = np.array([[1.5, 1.2], [10.0, 1.0], [2.0, 3.0]])
+    r = shoot(beta, x, y, tol=1e-11, bounds=[[0.0, np.inf], [0.0, np.inf]])
+    assert r.ok, r.message
+    assert r.newton_stage.tolist() == [NewtonStage.SOLVED, NewtonStage.CONTINUATION,
+                                       NewtonStage.NOT_RUN]
+    end = beta(x, r.v, 1.0, rtol=1e-12).x[:, -1]
+    scale = np.maximum(np.abs(x), np.abs(y))
+    recomputed = np.max(np.abs(end - y) / scale, axis=1)
+    np.testing.assert_allclose(r.residual[:2], recomputed[:2], rtol=1e-6, atol=1e-15)
+    assert (recomputed <= 1e-11).all()
+    # without the coarse phase the stage does not run, and the log map is the same
+    plain = shoot(beta, x, y, tol=1e-11, coarse=False)
+    assert (plain.newton_stage == NewtonStage.NOT_RUN).all()
+    np.testing.assert_allclose(plain.v, r.v, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-10.0, 10.0), min_size=6, max_size=6))
+def test_generated_gauss_solve_is_gaussian_elimination(entries):
+    """The n x n solver of the generated Newton stage against numpy's LAPACK solve and
+    determinant: the same solution and |det A| where A is invertible, 0 where a pivot
+    vanishes (a zero row) or is not finite.
+    """
+    gauss_solve = Normal().numeric._solver(False)._module.gauss_solve
+    A = np.array(entries[:4]).reshape(2, 2)
+    b = np.array(entries[4:])
+    lu, x = np.empty((2, 2)), np.empty(2)
+    det = abs(np.linalg.det(A))
+    size = max(1.0, float(np.abs(A).max()))
+    if det > 1e-6 * size * size:
+        got = gauss_solve(A, b, lu, x)
+        np.testing.assert_allclose(got, det, rtol=1e-10)
+        np.testing.assert_allclose(A @ x, b, rtol=0, atol=1e-9 * size * max(1.0, np.abs(x).max()))
+    singular = np.array([A[0], [0.0, 0.0]])
+    assert gauss_solve(singular, b, lu, x) == 0.0
+    assert gauss_solve(np.where(A == A[0, 0], np.nan, A), b, lu, x) == 0.0
 
 
 def test_same_point_is_zero(normal):
