@@ -306,6 +306,24 @@ def record(area, call, outcome):
         stats.longest_s, stats.longest_call = outcome.seconds, call
 
 
+_WARMED = set()
+
+
+def warm_up(key, fn, *args, **kwargs):
+    """Call ``fn`` once per ``key``, outside any budget, and ignore what it gives: first-call
+    derivations and numba compiles are not the fuzzed call's time. Under load they outran the
+    budget, and the budget's interrupt inside a numba compile left that dispatcher broken for
+    the rest of the process (``RuntimeError: no compiled object yet``).
+    """
+    if key in _WARMED:
+        return
+    _WARMED.add(key)
+    try:
+        fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - only the compiles matter here
+        pass
+
+
 def call_checked(area, fn, *args, budget_s=2.0, names=(), reference=None, ref_rtol=1e-8, ref_atol=0.0,
                  compare=None, expect=None, **kwargs):
     """Run ``fn(*args, **kwargs)`` once, classify and count it (see the module docstring).

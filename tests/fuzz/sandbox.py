@@ -121,6 +121,10 @@ class Sandbox:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      cwd=self.scratch, env=env)
 
+    def alive(self):
+        """Whether a worker is running (it is started on the next :meth:`run` otherwise)."""
+        return self.proc is not None and self.proc.poll() is None
+
     def close(self):
         if self.proc is not None:
             self.proc.kill()

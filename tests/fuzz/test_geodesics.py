@@ -35,9 +35,17 @@ def _speed(K, x, v):
     return np.einsum("...i,...ij,...j->...", v, g, v)
 
 
-def _speed_conserved(K, x0, v0):
+def _speed_conserved(K, x0, v0, atol=0.0):
     def compare(sol):
         if not sol.ok:
+            return None
+        # the integrator keeps each coordinate of x and v within rtol relative or atol
+        # absolute; where the end point's smallest coordinate is below atol / 1e-6 (a geodesic
+        # run towards sigma -> 0 for a long time: sigma = 8e-157 for a true value that
+        # underflows), g(v, v) ~ |v|^2 / sigma^2 is not determined to 1e-5 by that accuracy
+        ends = np.abs(np.concatenate([sol.x[-1], sol.v[-1]]))
+        ends = ends[ends > 0]
+        if atol > 0 and ends.size and atol > 1e-6 * ends.min():
             return None
         s0 = float(_speed(K, x0, np.asarray(v0, dtype=float)))
         s1 = float(_speed(K, sol.x[-1], sol.v[-1]))
@@ -76,7 +84,7 @@ def test_geodesic_arguments(name, fuzz_log):
         good = (good_v and isinstance(t1, float) and math.isfinite(t1) and good_tol
                 and isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1)
         expect = None if good else "error"
-        compare = _speed_conserved(K, x, v) if good and 0 < rtol <= 1e-6 and atol <= 1e-6 else None
+        compare = _speed_conserved(K, x, v, atol) if good and 0 < rtol <= 1e-6 and atol <= 1e-6 else None
         call_checked(AREA, K.geodesic, x, v, t1, rtol=rtol, atol=atol, max_steps=steps, names=words,
                      expect=expect, compare=compare, budget_s=5.0)
         call_checked(AREA, K.exp, x, v, names=words, expect=None if good_v else "error", budget_s=5.0)

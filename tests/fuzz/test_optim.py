@@ -19,7 +19,7 @@ from numeric.optim import gradient_methods as ng
 from numeric.optim.linalg import precondition
 from tests.support import examples
 
-from .harness import call_checked
+from .harness import call_checked, warm_up
 from .inputs import manifold
 
 AREA = "optim"
@@ -172,6 +172,7 @@ def _scoring_cases(seed, which, bad):
     rng = np.random.default_rng(seed)
     d = draw(rng)
     ref = mle(d) if mle is not None else None
+    warm_up(("fisher_scoring", which), fisher_scoring, M, draw(np.random.default_rng(0)), x0)
     call_checked(AREA, fisher_scoring, M, d, x0, names=words, reference=ref, ref_rtol=1e-8, budget_s=10.0)
     poisoned = d.copy()
     poisoned[rng.integers(d.size)] = outside[bad % len(outside)][0]
@@ -197,9 +198,11 @@ def _manifold_descent_cases(lr, steps, x0):
     loss = sp.log(sigma) + (1 + mu**2) / (2 * sigma**2)
     good = (isinstance(lr, float) and math.isfinite(lr) and 0 < lr and isinstance(steps, int)
             and steps >= 0 and x0 in ([0.0, 1.0], [0.0, 1e-300], [1e300, 1.0]))
+    eta1, eta2 = M.model.eta
+    warm_up("natural_gradient_descent", natural_gradient_descent, M, loss, [0.0, 1.0], 0.1, 1)
+    warm_up("mirror_descent", mirror_descent, M, (eta1 - 1) ** 2 + (eta2 - 3) ** 2, [0.0, 1.0], 0.1, 1)
     call_checked(AREA, natural_gradient_descent, M, loss, x0, lr, steps, names=words,
                  expect=None if good else "error", budget_s=10.0)
-    eta1, eta2 = M.model.eta
     call_checked(AREA, mirror_descent, M, (eta1 - 1) ** 2 + (eta2 - 3) ** 2, x0, lr, steps, names=words,
                  expect=None if good else "error", budget_s=10.0)
     call_checked(AREA, natural_gradient_descent, M, lambda x: np.full(2, math.nan), [0.0, 1.0], 0.1, 3,

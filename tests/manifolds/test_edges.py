@@ -227,3 +227,15 @@ def test_multivariate_normal_christoffel_at_huge_entries_is_exact_or_refused():
     with mp.workdps(400):
         ref = np.array([float(e) for e in f(*[mp.mpf(float(v)) for v in x])]).reshape(value.shape)
     np.testing.assert_allclose(value, ref, rtol=1e-13, atol=0)
+
+
+@given(m=st.integers(0, 3), x=st.floats(1e-320, 0.999999, allow_subnormal=True) | st.floats(1.0, 50.0))
+def test_exact_path_polygamma_is_mpmaths(m, x):
+    """The exact path's polygamma (mpmath's psi shifted once by the recurrence of DLMF 5.15.5
+    below 1, where mpmath is slow at high precision) equals mp.psi itself at 60 digits.
+    """
+    from manifolds.numerics import _polygamma
+
+    with mp.workdps(60):
+        mine, theirs = _polygamma(m, mp.mpf(x)), mp.psi(m, mp.mpf(x))
+        assert abs(mine - theirs) <= mp.mpf(10) ** -55 * abs(theirs)
