@@ -66,14 +66,13 @@ class ReferenceExpectations(ReferenceGeodesics):
     >>> mpmath.nstr(g[0][0], 20), mpmath.nstr(g[1][1], 20)
     ('0.25', '0.5')
 
-    A geodesic of N(mu, sigma) at 12 digits, against its closed form (the half-plane
-    y = sigma sqrt(2): from (0, 1) with velocity (0, 1/2) the geodesic stays on the line
-    mu = 0 and sigma(t) = e^(t/2)):
+    A geodesic of N(mu, sigma) at 6 digits against its closed form (from (0, 1) with
+    velocity (0, 1/2) it stays on the line mu = 0, where sigma(t) = e^(t/2)):
 
-    >>> ref = ReferenceExpectations(model_to_score_jet(Normal().model), dps=12)
+    >>> ref = ReferenceExpectations(model_to_score_jet(Normal().model), dps=6)
     >>> end = ref.exp([0, 1], [0, 0.5])
-    >>> mpmath.nstr(end[1], 12), mpmath.nstr(mpmath.exp(0.5), 12)
-    ('1.6487212707', '1.6487212707')
+    >>> mpmath.nstr(end[1], 6), mpmath.nstr(mpmath.exp(0.5), 6)
+    ('1.64872', '1.64872')
     """
 
     #: Steps the geodesic integrator starts with (each field costs one quadrature pass, so
