@@ -16,7 +16,8 @@ Prints, for models whose expectations have no closed form (Weibull(k, lam), the 
 - for the mixture: the time per geodesic (exp map) and per distance, their agreement with a
   reference geodesic (scipy's quad_vec of the exact density and score products, scipy's
   DOP853 at rtol 1e-13: an implementation independent of ours, whose metric and Christoffel
-  symbols --reference checks against 30-digit mpmath quadrature), the error the quadrature adds
+  symbols --reference checks against 30-digit mpmath quadrature; with --reference also the
+  10-digit mpmath geodesic reference of K.reference(), timed), the error the quadrature adds
   (geodesic_error), and geomstats' FisherRaoMetric on the same model beside it as a ratio,
   run in geomstats' own interpreter (numpy < 2.4) as a subprocess when one is found:
   $INFOGEOM_GEOMSTATS_PYTHON, or .venv-geomstats/bin/python beside the repository or in
@@ -224,6 +225,24 @@ def geodesic_section(args):
           f"{speed:.15f}, relative difference {abs(d - speed) / speed:.2e}")
     print(f"quadrature's share of the end point's error (tol vs 1e-3 tol): "
           f"{K.geodesic_error(x, v).max():.2e}")
+    if args.reference:
+        # the reference mode of the numeric route: the same geodesic and distance with the
+        # Christoffel symbols from mpmath quadratures, 10 digits (K.reference(), docs/guide/
+        # any-density.md), what one would otherwise use for certified digits
+        ref = K.reference(dps=10)
+        t = time.perf_counter()
+        ref_end = np.array(ref.exp(x, v), dtype=float)
+        ref_exp = time.perf_counter() - t
+        fields = ref.fields
+        t = time.perf_counter()
+        ref_d = float(ref.distance(x, ref_end, guess=K.log(x, ref_end)))
+        ref_dist = time.perf_counter() - t
+        print(f"mpmath geodesic reference (10 digits, {fields} fields): exp {ref_exp:.1f} s "
+              f"(ratio to ours {ref_exp / best['geodesic (exp map)']:.0f}x), |ours - it| "
+              f"{np.abs(ours_end - ref_end).max():.1e}, |it - scipy's| {np.abs(ref_end - y).max():.1e}; "
+              f"distance {ref_dist:.1f} s (ratio {ref_dist / best['distance (log map)']:.0f}x, "
+              f"{ref.newton_steps} Newton steps), relative difference to ours "
+              f"{abs(float(K.distance(x, ref_end)) - ref_d) / ref_d:.1e}")
     python = None if args.skip_geomstats else geomstats_python()
     if python is None:
         print("geomstats not installed" + (" (skipped)" if args.skip_geomstats else ""))

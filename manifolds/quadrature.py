@@ -271,14 +271,17 @@ class QuadratureManifold(NumericManifold):
             return False
         return True
 
-    def reference(self, dps=30):
-        """The same expectations with mpmath at ``dps`` digits
-        (:class:`numeric.quadrature.reference.ReferenceExpectations`), to certify this route.
+    def reference(self, dps=30, rule="auto"):
+        """The same expectations with mpmath at ``dps`` digits, and the geodesics, log map
+        and distance they define, to certify this route; slow
+        (:class:`numeric.quadrature.reference.ReferenceExpectations`, a
+        :class:`numeric.geodesics.reference.ReferenceGeodesics` whose Christoffel symbols
+        are quadratures, as :meth:`manifolds.numerics.NumericManifold.reference` is for
+        exact families). ``rule``: the quadrature over the line, ``"tanh-sinh"``
+        (``mpmath.quad``), ``"trapezoid"`` or ``"auto"`` (tanh-sinh for the moments asked
+        for directly, the trapezoidal rule inside the geodesic integrator).
         """
         from numeric.quadrature.reference import ReferenceExpectations
 
         return ReferenceExpectations(model_to_score_jet(self.manifold.model, self._constants),
-                                     dps=dps)
-
-
-
+                                     dps=dps, rule=rule)

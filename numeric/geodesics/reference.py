@@ -9,6 +9,12 @@ cost only a few hundred right-hand sides per step. The log map is Newton's metho
 exp map with the Jacobian from the variational equations, started from a float64 guess
 (usually the compiled log map), so two or three iterations reach full precision.
 
+The field is three hooks, :meth:`ReferenceGeodesics.connection`, ``connection_jet`` and
+``metric_at``: here the lambdified sympy expressions; models with no closed-form geometry
+override them with 30-digit quadratures of the exact integrands
+(:class:`numeric.quadrature.reference.ReferenceExpectations`, ``M.numeric.reference()``
+of the numeric route).
+
 References
 ----------
 .. [1] E. Hairer, S. P. Nørsett and G. Wanner, *Solving Ordinary Differential Equations I*,
@@ -59,16 +65,40 @@ class ReferenceGeodesics:
         self._both = sympy.lambdify(self.args, gamma + dgamma, "mpmath", cse=True)
         self._metric = sympy.lambdify(self.args, list(sympy.Matrix(metric)), "mpmath")
         self.steps = 0  # accepted integrator steps, for the curious
+        self.fields = 0  # right-hand sides evaluated, for the curious
+        self.newton_steps = 0  # of the last log map
+
+    #: Steps the integrator starts with over [0, t1] (it halves a step that does not converge).
+    initial_steps = 8
+    #: Most digits of the exp map's Jacobian in the log map's Newton iteration (the Jacobian
+    #: only sets how fast Newton converges; the residual is checked at ``dps`` digits).
+    jacobian_dps = 20
+
+    # -- the field ---------------------------------------------------------------------------
+    def connection(self, x):
+        """``Γ^k_ij`` at ``x`` (mpf), flat in the order ``[k, i, j]``."""
+        return self._gamma(*x)
+
+    def connection_jet(self, x):
+        """``Γ^k_ij`` and ``∂_m Γ^k_ij`` at ``x``: two flat lists, ``[k, i, j]`` and
+        ``[k, i, j, m]`` (for the variational equations of the log map).
+        """
+        values = self._both(*x)
+        return values[:self.n ** 3], values[self.n ** 3:]
+
+    def metric_at(self, x):
+        """``g_ij`` at ``x`` (mpf), flat in the order ``[i, j]``."""
+        return self._metric(*x)
 
     # -- right-hand sides ------------------------------------------------------------------
     def _rhs(self, y):
         n = self.n
         x, v = y[:n], y[n:2 * n]
+        self.fields += 1
         if len(y) == 2 * n:
-            gamma = self._gamma(*x)
+            gamma = self.connection(x)
         else:
-            values = self._both(*x)
-            gamma, dgamma = values[:n ** 3], values[n ** 3:]
+            gamma, dgamma = self.connection_jet(x)
         acc = [mpmath.fsum(gamma[(k * n + i) * n + j] * v[i] * v[j]
                            for i in range(n) for j in range(n)) for k in range(n)]
         out = list(v) + [-a for a in acc]
@@ -124,7 +154,7 @@ class ReferenceGeodesics:
             y = [mpmath.mpf(a) for a in y0]
             t, t1 = mpmath.mpf(0), mpmath.mpf(t1)
             tol = mpmath.mpf(10) ** (-(dps + 2))
-            h = (t1 - t) / 8
+            h = (t1 - t) / self.initial_steps
             while t < t1:
                 h = min(h, t1 - t)
                 new, ok = self._gbs_step(y, h, tol)
@@ -147,41 +177,53 @@ class ReferenceGeodesics:
     def log(self, x, y, guess, max_iter=12):
         """``log_x(y)`` (a list of mpf) by Newton's method from the float ``guess``.
 
-        The Jacobian ``∂exp_x(v)/∂v`` is integrated once, at the guess and at 20 digits
-        (the variational equations cost several times the geodesic); the iteration with
-        this fixed Jacobian then gains about as many digits per step as the guess had.
+        The Jacobian ``∂exp_x(v)/∂v`` is integrated once, at the guess and at
+        :attr:`jacobian_dps` digits at most (the variational equations cost several times
+        the geodesic), and only if the guess itself misses ``y``; the iteration with this
+        fixed Jacobian then gains about as many digits per step as the guess had. The
+        Newton steps taken are left in :attr:`newton_steps`.
         """
         n = self.n
         with mpmath.workdps(self.dps + 10):
             x = [mpmath.mpf(a) for a in x]
             y = [mpmath.mpf(a) for a in y]
             v = [mpmath.mpf(float(a)) for a in guess]
-            eye = [mpmath.mpf(int(i == j)) for i in range(n) for j in range(n)]
-            state = self.integrate(x + v + [mpmath.mpf(0)] * (n * n) + eye,
-                                   dps=min(self.dps, 20))
-            J = mpmath.matrix(n, n)
-            for k in range(n):
-                for m in range(n):
-                    J[k, m] = state[2 * n + k * n + m]
             target = mpmath.mpf(10) ** (-(self.dps + 1))
             scale = 1 + mpmath.norm(mpmath.matrix(y), mpmath.inf)
+            J = None
+            self.newton_steps = 0
             for _ in range(max_iter):
                 end = self.integrate(x + v)[:n]
                 r = mpmath.matrix([end[k] - y[k] for k in range(n)])
                 if mpmath.norm(r, mpmath.inf) < target * scale:
                     return v
+                if J is None:
+                    J = self._exp_jacobian(x, v)
                 dv = mpmath.lu_solve(J, r)
                 v = [a - dv[k] for k, a in enumerate(v)]
+                self.newton_steps += 1
             raise RuntimeError(
                 f"reference log map did not converge in {max_iter} Newton iterations "
                 f"(residual {mpmath.nstr(mpmath.norm(r, mpmath.inf), 3)}); give a better guess")
+
+    def _exp_jacobian(self, x, v):
+        """``∂exp_x(v)/∂v`` by the variational equations, at :attr:`jacobian_dps` digits."""
+        n = self.n
+        eye = [mpmath.mpf(int(i == j)) for i in range(n) for j in range(n)]
+        state = self.integrate(x + v + [mpmath.mpf(0)] * (n * n) + eye,
+                               dps=min(self.dps, self.jacobian_dps))
+        J = mpmath.matrix(n, n)
+        for k in range(n):
+            for m in range(n):
+                J[k, m] = state[2 * n + k * n + m]
+        return J
 
     def distance(self, x, y, guess):
         """Fisher-Rao distance ``sqrt(g_x(v, v))``, ``v = log_x(y)``, as an mpf."""
         n = self.n
         v = self.log(x, y, guess)
         with mpmath.workdps(self.dps + 10):
-            g = self._metric(*[mpmath.mpf(a) for a in x])
+            g = self.metric_at([mpmath.mpf(a) for a in x])
             d2 = mpmath.fsum(g[i * n + j] * v[i] * v[j] for i in range(n) for j in range(n))
             d = mpmath.sqrt(d2)
         with mpmath.workdps(self.dps):

@@ -136,3 +136,30 @@ def test_mixture_geodesic_and_distance_match_the_mpmath_reference():
     # tolerance, a second module) is far below the agreement required
     added = K.geodesic_error(X0, V0)
     assert np.all(added <= 1e-10)
+
+
+@pytest.mark.slow
+def test_mixture_exp_and_distance_match_the_mpmath_geodesic_reference():
+    # the reference mode of the numeric route (K.reference(): Christoffel symbols from
+    # mpmath quadratures of the exact score derivatives, Gragg-Bulirsch-Stoer extrapolation,
+    # Newton shooting; numeric/quadrature/reference.py) at 10 digits, which suffice for a
+    # 1e-8 comparison: each integrator step to 1e-12, each moment to 1e-15, the log map's
+    # residual below 1e-11 (about 25 s: each field is one quadrature pass). Nothing is
+    # shared with the compiled route but the model.
+    from benchmarks.any_density import REFERENCE_END, REFERENCE_SPEED, V0, X0
+    from benchmarks.own_models import two_component_mixture
+
+    K = two_component_mixture().numeric_geometry("numeric")
+    ref = K.reference(dps=10)
+    end = np.array(ref.exp(X0, V0), dtype=float)
+    assert np.abs(K.exp(X0, V0) - end).max() <= 1e-8 * np.abs(end).max()
+    # and the scipy reference pinned in benchmarks/any_density.py (quad_vec + DOP853,
+    # independent of both) agrees with this one far below that
+    assert np.abs(end - np.array(REFERENCE_END[:2])).max() <= 1e-10
+    # the distance to the end point: shot by the reference's Newton iteration from the
+    # compiled log map (which already lands within its residual, so no step is needed);
+    # a short geodesic is minimising, so it is the geodesic's length sqrt(g(X0)(V0, V0))
+    guess = K.log(X0, end)
+    d = float(ref.distance(X0, end, guess=guess))
+    assert abs(float(K.distance(X0, end)) - d) <= 1e-8 * d
+    assert abs(d - REFERENCE_SPEED) <= 1e-10 * d
