@@ -341,7 +341,9 @@ def sinh_trapezoid(theta, theta2, kl, c, s, z, jet, jet2, f, level, tol, total, 
         if lev > 0:
             for k in range(m):
                 error[k] = abs(total[k] - previous[k]) + tail[k] + 50.0 * EPS * h * absum[k]
-            if status == 0 and abs(total[0] - 1.0) <= error[0] + tol:
+            # status 2 (a non-finite integrand where the weight exceeded 1e-250) leaves those
+            # nodes out, as the adaptive rule does; the status tells
+            if abs(total[0] - 1.0) <= error[0] + tol:
                 if kl:
                     # the log-ratio carries the rounding of both log-densities
                     error[1] += 4.0 * EPS * h * logs

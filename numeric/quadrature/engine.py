@@ -250,9 +250,10 @@ class ExpectationEngine:
         its Hessian), each weighted by the density over the normal one; the value is the
         mean of the independent estimates and the error the half-width of its 99% Student-t
         interval, ``t_0.995(R - 1) s / sqrt(R)`` [2]_. A weight close to normal gives nearly
-        flat ratios (on four iid normal observations the error is some 400 times smaller
-        than with the earlier map ``y = t / (1 - t^2)`` of the cube); a tail much heavier
-        than the normal one makes them large, and the spread of the scramblings says so.
+        flat ratios (on four iid normal observations, 8 x 1024 points, the mean error of the
+        metric is 0.004 against 0.041 with the earlier map ``y = t / (1 - t^2)`` of the
+        cube); a tail much heavier than the normal one makes them large, and the spread of the
+        scramblings says so.
 
         Parameters
         ----------
