@@ -253,9 +253,9 @@ def sinh_trapezoid(theta, theta2, kl, c, s, z, jet, jet2, f, level, tol, total, 
     (steps H0, H0/2, ... to H0/2^(LEVELS-1), each level adding the midpoints of the last),
     walked outward from the mode on each side until three successive nodes beyond where the
     last level's negligible nodes began each add less than 1e-3 tol (relative to their
-    group); sinh makes an
-    exponential tail of the weight decay double exponentially in tau, so the rule converges
-    exponentially for an integrand analytic near the line [3]_. The error of a level is its
+    group); sinh makes an exponential tail of the weight decay double exponentially in tau,
+    so the rule converges exponentially for an integrand analytic near the line
+    (Trefethen and Weideman, SIAM Review 56, 2014). The error of a level is its
     difference from the previous one (which bounds the error of the previous, coarser, level)
     plus the truncated nodes and the rounding of the sum. Accepted once converged, with the
     mass E[1] within that error (plus tol) of 1 (a mode beyond the truncation would take mass
@@ -313,6 +313,10 @@ def sinh_trapezoid(theta, theta2, kl, c, s, z, jet, jet2, f, level, tol, total, 
                             v[k] = h * abs(term)
                         else:
                             v[k] = 0.0
+                            # a weight below 1e-250 (of a total mass of 1) sits where the
+                            # density and the score's numerator and denominator underflow (0/0
+                            # in the tail of a mixture); what it leaves out is far below any
+                            # tolerance
                             if w > 1e-250:
                                 status = 2
                     if kl:
