@@ -220,6 +220,13 @@ class QuadratureManifold(NumericManifold):
         DerivationError
             where the compiled rule did not converge (a kink, a tail heavier than
             exponential): pass ``dps`` for mpmath.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> K = Normal().numeric_geometry("numeric")
+        >>> round(K.kl_divergence([0.0, 1.0], [1.0, 2.0]), 12)   # log 2 + (1 + 1)/8 - 1/2
+        0.44314718056
         """
         if dps is None and self.engine.variables == 1:
             estimate = self.kl_divergence_estimate(x, y)
