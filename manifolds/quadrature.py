@@ -10,8 +10,8 @@ scoring run on the same engines (:mod:`numeric.optim.gradient_methods`) as for t
 
 Beyond :class:`~manifolds.numerics.NumericManifold`'s quantities it gives the curvature of
 any α-connection (:meth:`QuadratureManifold.riemann`, ``ricci``, ``scalar_curvature``) from
-expectations of the exact third derivatives of the log-density, and the KL divergence by
-mpmath quadrature. ``M.numeric`` falls back on this route by itself when an exact
+expectations of the exact third derivatives of the log-density, and the KL divergence
+(compiled and batched for one continuous variable, else by mpmath quadrature). ``M.numeric`` falls back on this route by itself when an exact
 derivation runs out of its time budget (``M.numeric.route``, docs/guide/any-density.md).
 
 Accuracy: ``tol`` is the relative accuracy of every expectation (each moment within ``tol``
@@ -200,12 +200,42 @@ class QuadratureManifold(NumericManifold):
         return Estimate(value, np.abs(finer - value), status)
 
     # -- divergences by quadrature -------------------------------------------------------------
-    def kl_divergence(self, x, y, dps=30):
-        """``KL(p_x || p_y) = E_x[log p_x - log p_y]`` by mpmath quadrature of the exact
-        log-densities (:meth:`manifolds.numerics.NumericManifold.divergence` with
-        ``method="quadrature"``), one pair of points at a time.
+    def kl_divergence_estimate(self, x, y, tol=None):
+        """``KL(p_x || p_y)`` compiled and batched (``x`` and ``y`` broadcast), with its error
+        estimate (:meth:`numeric.quadrature.ExpectationEngine.kl_divergence`; one continuous
+        variable).
         """
-        return self.divergence("kl", x, y, method="quadrature", dps=dps)
+        return self.engine.kl_divergence(self.validate(x), self.validate(y, "y"), tol)
+
+    def kl_divergence(self, x, y, dps=None):
+        """``KL(p_x || p_y) = E_x[log p_x - log p_y]``.
+
+        For one continuous variable and ``dps`` None: compiled and batched over pairs, to
+        :attr:`tol` (:meth:`kl_divergence_estimate`); else by mpmath quadrature of the exact
+        log-densities at ``dps`` digits (default 30), one pair of points at a time
+        (:meth:`manifolds.numerics.NumericManifold.divergence` with ``method="quadrature"``).
+
+        Raises
+        ------
+        DerivationError
+            where the compiled rule did not converge (a kink, a tail heavier than
+            exponential): pass ``dps`` for mpmath.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> K = Normal().numeric_geometry("numeric")
+        >>> round(K.kl_divergence([0.0, 1.0], [1.0, 2.0]), 12)   # log 2 + (1 + 1)/8 - 1/2
+        0.44314718056
+        """
+        if dps is None and self.engine.variables == 1:
+            estimate = self.kl_divergence_estimate(x, y)
+            if np.any(np.asarray(estimate.status) != QuadratureStatus.CONVERGED):
+                raise DerivationError(f"the KL divergence: {estimate.message}; pass dps=30 "
+                                      f"for mpmath quadrature")
+            value = estimate.value
+            return float(value) if value.ndim == 0 else value
+        return self.divergence("kl", x, y, method="quadrature", dps=30 if dps is None else dps)
 
     @functools.cached_property
     def _metric_kernels(self):

@@ -18,7 +18,8 @@ s2 (N*N), s3 (N*N*N)]``, and ``inside_core``, the domain test. Placeholders:
     The function that takes the expectations: ``line_moments``, ``tensor_moments`` or
     ``sum_moments``.
 ``${KIND}``
-    0 for the real line (adaptive Gauss-Kronrod on ``u = c + s t / (1 - t^2)``), 1 for
+    0 for the real line (the sinh-trapezoid on ``u = c + s sinh(tau)``, else adaptive
+    Gauss-Kronrod on ``u = c + s t / (1 - t^2)``), 1 for
     integers ``${LOWER}`` .. ``${UPPER}`` (``${HAS_UPPER}`` False for no bound), 2 for the finite
     ``${VALUES}``, 3 for a tensor grid over D >= 2 mapped variables.
 
@@ -31,6 +32,8 @@ __all__ = ["ENGINE_TEMPLATE"]
 
 ENGINE_TEMPLATE = string.Template('''
 XK = np.array(${XK})
+HX5 = np.array(${HX5})
+HW5 = np.array(${HW5})
 HX10 = np.array(${HX10})
 HW10 = np.array(${HW10})
 HX20 = np.array(${HX20})
@@ -42,6 +45,10 @@ WG = np.array(${WG})
 VALUES = np.array(${VALUES}, dtype=np.float64)
 GROUP_START = np.array([0, 1, ${OFF_A}, ${OFF_T}, ${OFF_DA}, ${OFF_DT}, ${M}])
 EPS = 2.220446049250313e-16
+#: the sinh-trapezoid rung of one variable: first step, levels, reach of tau
+H0 = 0.5
+LEVELS = 6
+TAU_MAX = 6.5
 
 
 @njit(cache=True, error_model='numpy')
@@ -241,118 +248,199 @@ def worst(error, total, level):
 
 
 @njit(cache=True, error_model='numpy')
-def panel(theta, c, s, a, b, z, jet, f, fv, res, err, level):
-    """Gauss-Kronrod on t in (a, b); u = c + s t / (1 - t^2). Returns 2 if an integrand
-    with a nonzero weight was not finite, else 0.
+def sinh_trapezoid(theta, theta2, kl, c, s, z, jet, jet2, f, level, tol, total, error):
+    """The first rung for one variable: the trapezoidal rule in tau on u = c + s sinh(tau)
+    (steps H0, H0/2, ... to H0/2^(LEVELS-1), each level adding the midpoints of the last),
+    walked outward from the mode on each side until three successive nodes beyond where the
+    last level's negligible nodes began each add less than 1e-3 tol (relative to their
+    group); sinh makes an exponential tail of the weight decay double exponentially in tau,
+    so the rule converges exponentially for an integrand analytic near the line
+    (Trefethen and Weideman, SIAM Review 56, 2014). The error of a level is its
+    difference from the previous one (which bounds the error of the previous, coarser, level)
+    plus the truncated nodes and the rounding of the sum. Accepted once converged, with the
+    mass E[1] within that error (plus tol) of 1 (a mode beyond the truncation would take mass
+    away). Returns the status, or -1 if no level converged (the caller goes adaptive).
+
+    With ``kl`` the integrands are E[1] and E[log p(theta) - log p(theta2)] (the second
+    jet, ``jet2``, prepared at theta2); its scale is E|log p(theta) - log p(theta2)|.
     """
-    m = group_end(level)
-    half = 0.5 * (b - a)
-    mid = 0.5 * (a + b)
+    m = 2 if kl else group_end(level)
+    sums = np.zeros(${M})
+    absum = np.zeros(${M})
+    previous = np.zeros(${M})
+    tail = np.zeros(${M})
+    v = np.zeros(${M})
+    u = np.empty(1)
+    reach = np.zeros(2)
+    first = 0.0
+    logs = 0.0
     status = 0
-    u = np.empty(${D})
-    for q in range(XK.shape[0]):
-        t = mid + half * XK[q]
-        den = 1.0 - t * t
-        u[0] = c[0] + s[0] * t / den
-        w = 0.0
-        L = log_weight(theta, u, z, jet)
-        if L > -np.inf:
-            w = math.exp(L) * s[0] * (1.0 + t * t) / (den * den) * half
-        if w != 0.0 and math.isfinite(w):
-            products(jet, f, level)
+    h = H0
+    for lev in range(LEVELS):
+        tail[:m] = 0.0
+        for side in range(2):
+            direction = 1.0 if side == 0 else -1.0
+            j = 0 if (lev == 0 and side == 0) else 1
+            stride = 1 if lev == 0 else 2
+            quiet = 0
+            while True:
+                tau = direction * j * h
+                if abs(tau) > TAU_MAX:
+                    # the weight's tail reaches beyond the map: heavier than exponential
+                    return -1
+                u[0] = c[0] + s[0] * math.sinh(tau)
+                L = log_weight(theta, u, z, jet)
+                w = 0.0
+                if L > -np.inf:
+                    if not L < np.inf:
+                        return -1
+                    w = math.exp(L) * s[0] * math.cosh(tau)
+                small = True
+                L2 = 0.0
+                v[:m] = 0.0
+                if w != 0.0 and math.isfinite(w):
+                    if kl:
+                        f[0] = 1.0
+                        L2 = log_weight(theta2, u, z, jet2)
+                        f[1] = L - L2
+                    else:
+                        products(jet, f, level)
+                    for k in range(m):
+                        term = w * f[k]
+                        if math.isfinite(term):
+                            sums[k] += term
+                            absum[k] += abs(term)
+                            v[k] = h * abs(term)
+                        else:
+                            v[k] = 0.0
+                            # a weight below 1e-250 (of a total mass of 1) sits where the
+                            # density and the score's numerator and denominator underflow (0/0
+                            # in the tail of a mixture); what it leaves out is far below any
+                            # tolerance
+                            if w > 1e-250:
+                                status = 2
+                    if kl:
+                        if math.isfinite(L2):
+                            logs += w * (abs(L) + abs(L2))
+                        small = v[0] <= 1e-3 * tol * h * sums[0] and v[1] <= 1e-3 * tol * h * absum[1]
+                    else:
+                        for k in range(m):
+                            total[k] = h * sums[k]
+                        small = worst(v, total, level) <= 1e-3 * tol
+                if abs(tau) > reach[side] and small:
+                    if quiet == 0:
+                        first = abs(tau)
+                    quiet += 1
+                    for k in range(m):
+                        tail[k] += v[k]
+                    if quiet >= 3:
+                        break
+                else:
+                    quiet = 0
+                j += stride
+            # where the negligible nodes begin: a finer level walks at least that far
+            reach[side] = max(reach[side], first)
+        for k in range(m):
+            total[k] = h * sums[k]
+        if lev > 0:
             for k in range(m):
-                fv[q, k] = w * f[k]
-                if not math.isfinite(fv[q, k]):
-                    fv[q, k] = 0.0
-                    # a weight below 1e-250 (of a total mass of 1) sits where both the density
-                    # and the score's numerator and denominator underflow (0/0 in the tail of
-                    # a mixture); what it leaves out is far below any tolerance
-                    if w > 1e-250:
-                        status = 2
-        else:
-            if L > -np.inf and not (L < np.inf):
-                status = 2
-            for k in range(m):
-                fv[q, k] = 0.0
-    for k in range(m):
-        rk = 0.0
-        rg = 0.0
-        ra = 0.0
-        for q in range(XK.shape[0]):
-            rk += WK[q] * fv[q, k]
-            rg += WG[q] * fv[q, k]
-            ra += WK[q] * abs(fv[q, k])
-        mean = 0.5 * rk
-        rasc = 0.0
-        for q in range(XK.shape[0]):
-            rasc += WK[q] * abs(fv[q, k] - mean)
-        e = abs(rk - rg)
-        if rasc != 0.0 and e != 0.0:
-            e = rasc * min(1.0, (200.0 * e / rasc) ** 1.5)
-        # QUADPACK's estimate, floored by the rounding of the sum
-        res[k] = rk
-        err[k] = max(e, 50.0 * EPS * ra)
-    return status
+                error[k] = abs(total[k] - previous[k]) + tail[k] + 50.0 * EPS * h * absum[k]
+            # status 2 (a non-finite integrand where the weight exceeded 1e-250) leaves those
+            # nodes out, as the adaptive rule does; the status tells
+            if abs(total[0] - 1.0) <= error[0] + tol:
+                if kl:
+                    # the log-ratio carries the rounding of both log-densities
+                    error[1] += 4.0 * EPS * h * logs
+                    if error[1] - 4.0 * EPS * h * logs <= tol * max(h * absum[1], 1e-300):
+                        return status
+                elif converged(total, error, level, tol):
+                    return status
+        previous[:m] = total[:m]
+        h *= 0.5
+    return -1
 
 
 @njit(cache=True, error_model='numpy')
-def line_moments(theta, level, tol, total, error):
+def refine(theta, c, C, lo, hi, count, z, jet, f, level, tol, total, error):
+    """Globally adaptive tensor-product Gauss-Kronrod (:func:`box`) over the boxes
+    ``lo[:count]``, ``hi[:count]`` of (-1, 1)^D (u = c + C y, y_a = t_a / (1 - t_a^2)): the
+    box with the largest error is halved along its worst axis until every moment is within
+    tol, or ${MAX_PANELS} boxes (status 1). One loop for the line (D = 1) and the tensor grid.
+    """
     m = group_end(level)
-    z = np.empty(${N} + ${D})
-    jet = np.empty(${J})
-    f = np.zeros(${M})
-    fv = np.zeros((XK.shape[0], ${M}))
-    prepare(theta, z, jet)
-    c, s = center(theta, z, jet)
-    cap = 16
-    lo = np.empty(cap)
-    hi = np.empty(cap)
+    fv = np.zeros((XK.shape[0] ** ${D}, ${M}))
+    cap = lo.shape[0]
+    axis = np.zeros(cap, dtype=np.int64)
     res = np.zeros((cap, ${M}))
     err = np.zeros((cap, ${M}))
-    count = 4
     status = 0
-    for k in range(4):
-        lo[k] = -1.0 + 0.5 * k
-        hi[k] = -0.5 + 0.5 * k
-        status = max(status, panel(theta, c, s, lo[k], hi[k], z, jet, f, fv, res[k], err[k], level))
+    for b in range(count):
+        st, axis[b] = box(theta, c, C, lo[b], hi[b], z, jet, f, fv, res[b], err[b], level)
+        status = max(status, st)
     while True:
         total[:] = 0.0
         error[:] = 0.0
-        for k in range(count):
+        for b in range(count):
             for j in range(m):
-                total[j] += res[k, j]
-                error[j] += err[k, j]
+                total[j] += res[b, j]
+                error[j] += err[b, j]
         if converged(total, error, level, tol):
             return status
         if count >= ${MAX_PANELS}:
             return max(status, 1)
         pick = 0
         big = -1.0
-        for k in range(count):
-            e = worst(err[k], total, level)
+        for b in range(count):
+            e = worst(err[b], total, level)
             if e > big:
                 big = e
-                pick = k
+                pick = b
         if count + 1 > cap:
             cap *= 2
-            lo2 = np.empty(cap)
-            hi2 = np.empty(cap)
+            lo2 = np.empty((cap, ${D}))
+            hi2 = np.empty((cap, ${D}))
+            axis2 = np.zeros(cap, dtype=np.int64)
             res2 = np.zeros((cap, ${M}))
             err2 = np.zeros((cap, ${M}))
             lo2[:count] = lo[:count]
             hi2[:count] = hi[:count]
+            axis2[:count] = axis[:count]
             res2[:count] = res[:count]
             err2[:count] = err[:count]
-            lo, hi, res, err = lo2, hi2, res2, err2
-        a = lo[pick]
-        b = hi[pick]
-        middle = 0.5 * (a + b)
-        hi[pick] = middle
-        lo[count] = middle
-        hi[count] = b
-        status = max(status, panel(theta, c, s, a, middle, z, jet, f, fv, res[pick], err[pick], level))
-        status = max(status, panel(theta, c, s, middle, b, z, jet, f, fv, res[count], err[count], level))
+            lo, hi, axis, res, err = lo2, hi2, axis2, res2, err2
+        a = axis[pick]
+        middle = 0.5 * (lo[pick, a] + hi[pick, a])
+        lo[count] = lo[pick]
+        hi[count] = hi[pick]
+        hi[pick, a] = middle
+        lo[count, a] = middle
+        st, axis[pick] = box(theta, c, C, lo[pick], hi[pick], z, jet, f, fv, res[pick], err[pick], level)
+        status = max(status, st)
+        st, axis[count] = box(theta, c, C, lo[count], hi[count], z, jet, f, fv, res[count], err[count], level)
+        status = max(status, st)
         count += 1
+
+
+@njit(cache=True, error_model='numpy')
+def line_moments(theta, level, tol, total, error):
+    """One variable: the sinh-trapezoid rung, else adaptive Gauss-Kronrod from four panels
+    of t in (-1, 1) (u = c + s t / (1 - t^2))."""
+    z = np.empty(${N} + ${D})
+    jet = np.empty(${J})
+    f = np.zeros(${M})
+    prepare(theta, z, jet)
+    c, s = center(theta, z, jet)
+    st = sinh_trapezoid(theta, theta, False, c, s, z, jet, jet, f, level, tol, total, error)
+    if st >= 0:
+        return st
+    C = np.zeros((1, 1))
+    C[0, 0] = s[0]
+    lo = np.empty((16, 1))
+    hi = np.empty((16, 1))
+    for k in range(4):
+        lo[k, 0] = -1.0 + 0.5 * k
+        hi[k, 0] = -0.5 + 0.5 * k
+    return refine(theta, c, C, lo, hi, 4, z, jet, f, level, tol, total, error)
 
 
 @njit(cache=True, error_model='numpy')
@@ -737,19 +825,23 @@ def hermite(theta, c, C, hx, hw, z, jet, f, level, out, size):
 
 @njit(cache=True, error_model='numpy')
 def hermite_ladder(theta, c, C, z, jet, f, level, tol, total, error):
-    """Gauss-Hermite tensor rules of 10, 20 (and for D <= 2, 40) points per axis on the
+    """Gauss-Hermite tensor rules of 5, 10, 20 (and for D <= 2, 40) points per axis on the
     whitened variables; the difference of two successive rules estimates the error of the
-    coarser one, so the finer is accepted with that (larger) error once it is within tol.
+    coarser one, so the finer is accepted with that (larger) error once it is within tol
+    (5 and 10 agree for a normal weight times a polynomial of degree <= 9, as the score
+    products of a normal family: 125 nodes in 2-D instead of 500).
     Returns the status, or -1 if no pair met the tolerance (the caller then subdivides).
     """
     m = group_end(level)
     previous = np.zeros(${M})
     size = np.zeros(${M})
     status = 0
-    for stage in range(3 if ${D} <= 2 else 2):
+    for stage in range(4 if ${D} <= 2 else 3):
         if stage == 0:
-            st = hermite(theta, c, C, HX10, HW10, z, jet, f, level, total, size)
+            st = hermite(theta, c, C, HX5, HW5, z, jet, f, level, total, size)
         elif stage == 1:
+            st = hermite(theta, c, C, HX10, HW10, z, jet, f, level, total, size)
+        elif stage == 2:
             st = hermite(theta, c, C, HX20, HW20, z, jet, f, level, total, size)
         else:
             st = hermite(theta, c, C, HX40, HW40, z, jet, f, level, total, size)
@@ -768,11 +860,9 @@ def tensor_moments(theta, level, tol, total, error):
     """Globally adaptive tensor-product Gauss-Kronrod over (-1, 1)^D after whiten(): the box
     with the largest error is halved along its worst axis until every moment is within tol.
     """
-    m = group_end(level)
     z = np.empty(${N} + ${D})
     jet = np.empty(${J})
     f = np.zeros(${M})
-    fv = np.zeros((XK.shape[0] ** ${D}, ${M}))
     prepare(theta, z, jet)
     c, C, normal = whiten(theta, z, jet)
     # a weight close to a normal one is integrated by Gauss-Hermite at a fraction of the cost
@@ -781,69 +871,23 @@ def tensor_moments(theta, level, tol, total, error):
         if st >= 0:
             return st
     count = 2 ** ${D}
-    cap = max(16, 2 * count)
-    lo = np.empty((cap, ${D}))
-    hi = np.empty((cap, ${D}))
-    axis = np.zeros(cap, dtype=np.int64)
-    res = np.zeros((cap, ${M}))
-    err = np.zeros((cap, ${M}))
-    status = 0
+    lo = np.empty((max(16, 2 * count), ${D}))
+    hi = np.empty((max(16, 2 * count), ${D}))
     for b in range(count):
         for a in range(${D}):
             side = (b >> a) & 1
             lo[b, a] = -1.0 + side
             hi[b, a] = side + 0.0
-        st, axis[b] = box(theta, c, C, lo[b], hi[b], z, jet, f, fv, res[b], err[b], level)
-        status = max(status, st)
-    while True:
-        total[:] = 0.0
-        error[:] = 0.0
-        for b in range(count):
-            for j in range(m):
-                total[j] += res[b, j]
-                error[j] += err[b, j]
-        if converged(total, error, level, tol):
-            return status
-        if count >= ${MAX_PANELS}:
-            return max(status, 1)
-        pick = 0
-        big = -1.0
-        for b in range(count):
-            e = worst(err[b], total, level)
-            if e > big:
-                big = e
-                pick = b
-        if count + 1 > cap:
-            cap *= 2
-            lo2 = np.empty((cap, ${D}))
-            hi2 = np.empty((cap, ${D}))
-            axis2 = np.zeros(cap, dtype=np.int64)
-            res2 = np.zeros((cap, ${M}))
-            err2 = np.zeros((cap, ${M}))
-            lo2[:count] = lo[:count]
-            hi2[:count] = hi[:count]
-            axis2[:count] = axis[:count]
-            res2[:count] = res[:count]
-            err2[:count] = err[:count]
-            lo, hi, axis, res, err = lo2, hi2, axis2, res2, err2
-        a = axis[pick]
-        middle = 0.5 * (lo[pick, a] + hi[pick, a])
-        lo[count] = lo[pick]
-        hi[count] = hi[pick]
-        hi[pick, a] = middle
-        lo[count, a] = middle
-        st, axis[pick] = box(theta, c, C, lo[pick], hi[pick], z, jet, f, fv, res[pick], err[pick], level)
-        status = max(status, st)
-        st, axis[count] = box(theta, c, C, lo[count], hi[count], z, jet, f, fv, res[count], err[count], level)
-        status = max(status, st)
-        count += 1
+    return refine(theta, c, C, lo, hi, count, z, jet, f, level, tol, total, error)
 
 
 @njit(cache=True, error_model='numpy')
 def node_sums(theta, nodes, level, total):
-    """Sum over the rows of ``nodes`` (points of (-1, 1)^D, after whiten()) of the weighted
-    integrands times 2^D / len(nodes): one randomised quasi-Monte Carlo estimate. Returns
-    the status (2 for a non-finite integrand where the weight is not negligible).
+    """Sum over the rows of ``nodes`` (standard normal points y of R^D: a unit-cube point
+    set through the inverse normal CDF) of the integrands weighted by
+    p(c + C y) det C / phi(y) / len(nodes), after whiten(): one randomised quasi-Monte Carlo
+    estimate of E_phi[p f / phi], whose ratio p / phi is flat for a weight close to normal.
+    Returns the status (2 for a non-finite integrand where the weight is not negligible).
     """
     m = group_end(level)
     z = np.empty(${N} + ${D})
@@ -853,16 +897,29 @@ def node_sums(theta, nodes, level, total):
     c, C, _ = whiten(theta, z, jet)
     total[:] = 0.0
     status = 0
-    scale = 2.0 ** ${D} / nodes.shape[0]
+    # det C (2 pi)^(D/2) / N: C is triangular
+    scale = (2.0 * math.pi) ** (0.5 * ${D}) / nodes.shape[0]
+    for a in range(${D}):
+        scale *= C[a, a]
     u = np.empty(${D})
-    y = np.empty(${D})
     for q in range(nodes.shape[0]):
-        w = weighted(theta, c, C, nodes[q], z, jet, f, level, scale, u, y)
-        if w < 0.0:
+        half_norm = 0.0
+        for a in range(${D}):
+            acc = c[a]
+            for b in range(a, ${D}):
+                acc += C[a, b] * nodes[q, b]
+            u[a] = acc
+            half_norm += 0.5 * nodes[q, a] * nodes[q, a]
+        L = log_weight(theta, u, z, jet)
+        if not L > -np.inf:
+            continue
+        if not L < np.inf:
             status = 2
             continue
-        if w == 0.0:
+        w = math.exp(L + half_norm) * scale
+        if w == 0.0 or not math.isfinite(w):
             continue
+        products(jet, f, level)
         for k in range(m):
             v = w * f[k]
             if math.isfinite(v):
@@ -895,6 +952,32 @@ def moments(theta, level, tol, total, error):
 def moments_batch(thetas, level, tol, totals, errors, status):
     for b in prange(thetas.shape[0]):
         status[b] = moments(thetas[b], level, tol, totals[b], errors[b])
+
+
+@njit(cache=True, error_model='numpy')
+def kl_one(theta, theta2, tol, out, err):
+    """KL(p_theta || p_theta2) = E_theta[log p_theta - log p_theta2] of one variable on the
+    line by the sinh-trapezoid (no adaptive fallback: status 1 if it does not converge).
+    """
+    z = np.empty(${N} + ${D})
+    jet = np.empty(${J})
+    jet2 = np.empty(${J})
+    f = np.zeros(${M})
+    total = np.zeros(${M})
+    error = np.zeros(${M})
+    prepare(theta2, z, jet2)
+    prepare(theta, z, jet)
+    c, s = center(theta, z, jet)
+    st = sinh_trapezoid(theta, theta2, True, c, s, z, jet, jet2, f, 0, tol, total, error)
+    out[0] = total[1]
+    err[0] = error[1]
+    return 1 if st < 0 else st
+
+
+@njit(cache=True, error_model='numpy', parallel=True)
+def kl_batch(thetas, thetas2, tol, values, errors, status):
+    for b in prange(thetas.shape[0]):
+        status[b] = kl_one(thetas[b], thetas2[b], tol, values[b:b + 1], errors[b:b + 1])
 
 
 @njit(cache=True, error_model='numpy')

@@ -22,18 +22,27 @@ Rules by sample space:
 
 - a continuous variable moved to the real line (:func:`symbolic.integrands.interval_to_line`)
   is centred at the mode ``c`` of its log-weight and scaled by its width ``s`` (Newton's
-  method on the exact derivatives), mapped to ``t`` in (-1, 1) by ``u = c + s t / (1 - t²)``
+  method on the exact derivatives); first the trapezoidal rule in ``tau`` on
+  ``u = c + s sinh(tau)`` (steps 1/2, 1/4, ... 1/64, each level adding the midpoints of the
+  last, walked outward until the nodes are negligible): sinh turns an exponential tail into
+  a double-exponential one, and the rule converges exponentially for integrands analytic in a
+  strip about the line [3]_, so a smooth density takes some 50 to 150 nodes; the difference of
+  two levels (which bounds the error of the coarser), the truncated nodes and the rounding of
+  the sum are the error estimate, and the mass ``E[1]`` must come out 1 within it (a mode
+  beyond the truncation would be missing). Where no level converges (a kink, a tail heavier
+  than exponential) the variable is mapped to ``t`` in (-1, 1) by ``u = c + s t / (1 - t²)``
   and integrated by globally adaptive 21-point Gauss-Kronrod (QUADPACK's ``qag`` [1]_ with
   its error estimate, floored by the rounding of the sum);
 - two or three continuous variables (a product space, or a simplex moved to ``R^(k-1)`` by
   :func:`symbolic.integrands.simplex_to_line`): the weight is centred at its mode and
   whitened, ``u = c + C y`` with ``C C^T`` the inverse of minus its Hessian there; tensor
-  Gauss-Hermite rules of 10, 20 and 40 points per axis in ``y`` first (accepted when two
+  Gauss-Hermite rules of 5, 10, 20 and 40 points per axis in ``y`` first (accepted when two
   successive rules agree within the tolerance; their difference is the error estimate), else
   globally adaptive tensor-product Gauss-Kronrod on ``y_a = t_a / (1 - t_a^2)`` over
   ``(-1, 1)^D``, the worst box halved along the axis where the Gauss rule alone differs most;
 - four or more continuous variables: randomised quasi-Monte Carlo (:meth:`ExpectationEngine.
-  qmc_moments`, independent scramblings of a Sobol set on the same whitened cube, points
+  qmc_moments`, independent scramblings of a Sobol set taken to normal points by the inverse
+  normal CDF and whitened as above, each weighted by the density over the normal one, points
   doubled until the tolerance); no geodesic integrator there;
 - integers: an exact sum outward from the largest weight, stopped where the next terms, bounded
   by a geometric series of their ratio, fall below the tolerance (a bound where the ratios of
@@ -48,6 +57,9 @@ References
 ----------
 .. [1] R. Piessens, E. de Doncker-Kapenga, C. Überhuber and D. Kahaner, *QUADPACK*,
    Springer (1983), Sections 2.2 and 3.4 (``qk21``, ``qag``).
+.. [3] L. N. Trefethen and J. A. C. Weideman, "The exponentially convergent trapezoidal
+   rule", SIAM Review 56 (2014), 385-458, Sections 5 and 14 (the real line, and the sinh
+   map of exponential tails).
 """
 from __future__ import annotations
 
@@ -233,10 +245,16 @@ class ExpectationEngine:
         """The raw moments by randomised quasi-Monte Carlo, for continuous sample spaces.
 
         ``scramblings`` independent Owen-scrambled Sobol sets of ``points`` points each
-        (:class:`scipy.stats.qmc.Sobol`) on the whitened cube of the tensor rule (the weight
-        centred at its mode and scaled by the Cholesky factor of its Hessian); the value is the
+        (:class:`scipy.stats.qmc.Sobol`), taken to standard normal points ``y`` by the inverse
+        normal CDF (:func:`scipy.special.ndtri`) and to ``u = c + C y`` by the whitening of
+        the tensor rule (the weight centred at its mode and scaled by the Cholesky factor of
+        its Hessian), each weighted by the density over the normal one; the value is the
         mean of the independent estimates and the error the half-width of its 99% Student-t
-        interval, ``t_0.995(R - 1) s / sqrt(R)`` [2]_.
+        interval, ``t_0.995(R - 1) s / sqrt(R)`` [2]_. A weight close to normal gives nearly
+        flat ratios (on four iid normal observations, 8 x 1024 points, the mean error of the
+        metric is 0.004 against 0.041 with the earlier map ``y = t / (1 - t^2)`` of the
+        cube); a tail much heavier than the normal one makes them large, and the spread of the
+        scramblings says so.
 
         Parameters
         ----------
@@ -275,7 +293,7 @@ class ExpectationEngine:
                 status.reshape(batch))
 
     def _qmc(self, flat, level, points, scramblings, seed):
-        from scipy import stats
+        from scipy import special, stats
         from scipy.stats import qmc
 
         rng = np.random.default_rng(seed)
@@ -283,8 +301,8 @@ class ExpectationEngine:
         nodes = np.empty((scramblings, points, d))
         for r in range(scramblings):
             nodes[r] = qmc.Sobol(d=d, scramble=True, seed=rng).random(points)
-        # the open cube: t = +-1 maps to infinity
-        nodes = np.clip(2.0 * nodes - 1.0, -1.0 + 2.0**-52, 1.0 - 2.0**-52)
+        # standard normal points: the open cube through the inverse normal CDF
+        nodes = special.ndtri(np.clip(nodes, 2.0**-53, 1.0 - 2.0**-53))
         sums = np.zeros((flat.shape[0], scramblings, self.size))
         status = np.zeros(flat.shape[0], dtype=np.int64)
         self._module.node_sums_batch(flat, nodes, level, sums, status)
@@ -304,6 +322,41 @@ class ExpectationEngine:
                 status = np.where(ok, status, np.maximum(status, QuadratureStatus.WORK_LIMIT))
                 return total, error, status
             points *= 2
+
+    def kl_divergence(self, x, y, tol=None):
+        """``KL(p_x || p_y) = E_x[log p_x - log p_y]``, compiled and batched, for one
+        continuous variable (the sinh-trapezoid of the module notes with the log-ratio as
+        integrand; ``x`` and ``y`` broadcast against each other).
+
+        The error estimate is the difference of the last two levels, the truncated nodes and
+        the rounding of both log-densities; the status is ``CONVERGED`` once the first two are
+        within ``tol`` times ``E_x|log p_x - log p_y|`` (an upper bound of the divergence), and
+        ``WORK_LIMIT`` where the rule did not converge (a kink, a tail heavier than
+        exponential: :meth:`manifolds.quadrature.QuadratureManifold.kl_divergence` then takes
+        mpmath).
+
+        Returns
+        -------
+        Estimate
+            value and error of shape (...), the broadcast batch shape.
+        """
+        if self.variables != 1:
+            raise ValueError(f"the compiled KL divergence integrates one continuous variable; "
+                             f"this sample space has {self.variables} (0 for sums): use the "
+                             f"mpmath route (QuadratureManifold.kl_divergence(..., dps=30))")
+        tol = self.tol if tol is None else positive("tol", tol)
+        x, _ = self._points(x)
+        y, _ = self._points(y)
+        x, y = np.broadcast_arrays(x, y)
+        batch = x.shape[:-1]
+        fx = np.ascontiguousarray(x.reshape(-1, self.dim))
+        fy = np.ascontiguousarray(y.reshape(-1, self.dim))
+        value = np.zeros(fx.shape[0])
+        error = np.zeros(fx.shape[0])
+        status = np.zeros(fx.shape[0], dtype=np.int64)
+        if fx.shape[0]:
+            self._module.kl_batch(fx, fy, float(tol), value, error, status)
+        return Estimate(value.reshape(batch), error.reshape(batch), status.reshape(batch))
 
     def _part(self, array, name, rank):
         return array[..., self._slices[name]].reshape(array.shape[:-1] + (self.dim,) * rank)
@@ -447,7 +500,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
     third = [v for _, v in third]
     x, wk, wg = gauss_kronrod(rule)
     hermite = {}
-    for order in (10, 20, 40):
+    for order in (5, 10, 20, 40):
         hermite[f"HX{order}"], hermite[f"HW{order}"] = map(_literal_array, gauss_hermite(order))
     off_s1 = 1 + d + d * d
     off_s2 = off_s1 + n

@@ -162,19 +162,24 @@ def test_randomised_qmc_above_the_tensor_dimension():
     independent observations). Four variables are above the tensor rule's dimension, so the
     moments come from scrambled Sobol sets; the 99% interval of the independent scramblings
     must contain the exact value at (nearly) every seed, and the geodesic integrator, which
-    needs a deterministic rule, is refused with a message naming the dimension.
+    needs a deterministic rule, is refused with a message naming the dimension. The points go
+    through the inverse normal CDF: the mean error over the seeds is 0.004 (it was 0.041, and
+    the mean half-width 0.17, with the map t / (1 - t^2) of the cube).
     """
     K = _iid_normal_mean(4).numeric_geometry("numeric", tol=1e-6)
     assert K.engine.variables == 4
     covered = 0
+    errors = []
     for seed in range(20):
         total, error, status = K.engine.qmc_moments([0.3], level=0, points=1024, seed=seed)
         assert status == 0
         g, dg = total[1], error[1]
         assert abs(total[0] - 1) <= error[0] + 1e-15   # E[1] = 1
         covered += abs(g - 4.0) <= dg
-        assert dg < 0.1 * 4.0    # 8 x 1024 points in 4-D: a few percent
+        errors.append(abs(g - 4.0))
+        assert dg < 0.02 * 4.0    # 8 x 1024 points in 4-D: well under a percent
     assert covered >= 18
+    assert np.mean(errors) < 0.01
     g = K.metric_estimate([[0.3], [-0.5]])
     assert np.all(np.abs(g.value[:, 0, 0] - 4.0) <= np.maximum(g.error[:, 0, 0], 1e-6 * 4.0))
     with pytest.raises(ValueError, match="4 continuous variables"):
