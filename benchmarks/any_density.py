@@ -40,6 +40,7 @@ import sympy as sp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import benchmarks.common  # noqa: E402,F401 - no symbolic budget: derivations are not timed here
 from benchmarks.own_models import QUADRATURE_MODELS, two_component_mixture  # noqa: E402
 from manifolds import CATALOG  # noqa: E402
 from manifolds.catalog import TYPICAL_CONSTANTS  # noqa: E402
