@@ -185,5 +185,5 @@ def test_an_expiry_inside_a_finaliser_or_gc_callback_waits_for_the_derivation():
                 spin(5)
     finally:
         gc.callbacks.remove(slow_callback)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 4.5  # not the spin's 5 s (3.3 s on a loaded CI machine)
     assert _no_timer_left()
