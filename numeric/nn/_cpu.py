@@ -7,10 +7,10 @@ kernels, where BLAS may use every core.
 """
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
+from ..distributed import one_numba_thread
 from .activations import activation, activation_derivative, activation_second_derivative, nu
 
 # Entries of the pair-product buffer of :func:`weighted_grams` (8 bytes each): 32 MiB keeps
@@ -38,12 +38,7 @@ def launch(kernel, work, *args):
     """Call a ``prange`` kernel, on one thread when ``work`` (operations) is small."""
     if work >= SERIAL_WORK:
         return kernel(*args)
-    n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(n)
+    return one_numba_thread(kernel, *args)
 
 
 @njit(parallel=True, cache=True)
