@@ -532,7 +532,7 @@ class NumericManifold:
 
     def _compile_solver(self, with_alpha):
         return self._exact_or_numeric(lambda: self._compile_exact_solver(with_alpha),
-                                      lambda K: K.engine.solver(with_alpha))
+                                      lambda K: K._compile_solver(with_alpha))
 
     def _compile_exact_solver(self, with_alpha):
         if with_alpha:

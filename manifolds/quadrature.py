@@ -56,7 +56,8 @@ class QuadratureManifold(NumericManifold):
     Notes
     -----
     Made by ``M.numeric_geometry("numeric", tol=...)``, cached per ``tol``; the module is
-    compiled on first use and cached on disk.
+    compiled on first use and cached on disk, one for every ``tol`` (the tolerance is an
+    argument of the compiled quadrature).
     """
 
     def __init__(self, manifold, tol=1e-12):
@@ -242,7 +243,8 @@ class QuadratureManifold(NumericManifold):
         return {"metric": self.metric, "inverse_metric": self.inverse_metric}
 
     def _compile_solver(self, with_alpha):
-        return self.engine.solver(with_alpha)
+        # one solver for every α: its parameters are (alpha, tol), tol bound to self.tol
+        return self.engine.solver()
 
     @property
     def closed_form_distance(self):
@@ -253,18 +255,21 @@ class QuadratureManifold(NumericManifold):
         # no exact expression to fall back on: a non-finite value is reported as it is
         return value
 
-    def geodesic_error(self, x0, v0, t1=1.0, *, alpha=0.0, rtol=1e-12, factor=1e-3):
+    def geodesic_error(self, x0, v0, t1=1.0, *, alpha=0.0, rtol=1e-12, factor=0.1):
         """How much the quadrature moves the end points of geodesics.
 
         The geodesics are integrated twice, with the quadrature at :attr:`tol` and at
-        ``factor * tol`` (a second compiled module), and the difference of the end points
+        ``factor * tol`` (the same compiled module), and the difference of the end points
         is returned, shape (..., n): the error that the quadrature adds to
         ``geodesic(x0, v0, t1).x[..., -1, :]`` (the integrator's own error, ``rtol``, comes
-        on top).
+        on top). A finer tolerance much below 1e-13 is slow: near the rounding of float64
+        sums the moments reach their panel limit at every step.
         """
-        finer = self.manifold.numeric_geometry("numeric", tol=max(self.tol * factor, 1e-15))
+        factor = positive("factor", factor)
         a = self.geodesic(x0, v0, t1, alpha=alpha, rtol=rtol, throw=True).x[..., -1, :]
-        b = finer.geodesic(x0, v0, t1, alpha=alpha, rtol=rtol, throw=True).x[..., -1, :]
+        finer = self.engine.solver(max(self.tol * factor, 1e-15))
+        alpha = self._solver_for(alpha)[1]
+        b = finer(self.validate(x0, "x0"), v0, t1, params=alpha, rtol=rtol, throw=True).x[..., -1, :]
         return np.abs(a - b)
 
     # -- optimisation on the same engines as the catalog's ------------------------------------

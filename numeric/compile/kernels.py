@@ -66,6 +66,9 @@ class Kernel:
         The coordinates, in the order of the last axis of ``x``.
     params : tuple of sympy.Symbol
         Extra scalar parameters, passed after ``x`` (positionally or by name).
+    defaults : dict of str to float
+        Values of the parameters that may be left out (by name); empty unless a caller
+        binds some (:meth:`numeric.geodesics.integrate.GeodesicSolver.with_defaults`).
     shape : tuple of int
         Shape of the quantity at one point (``()`` for a scalar).
     core_shape : tuple of int
@@ -81,10 +84,11 @@ class Kernel:
         Where that source lives in the cache folder.
     """
 
-    def __init__(self, name, args, params, shape, module):
+    def __init__(self, name, args, params, shape, module, defaults=None):
         self.name = name
         self.args = tuple(args)
         self.params = tuple(params)
+        self.defaults = dict(defaults or {})
         self.shape = tuple(shape)
         self.core_shape = self.shape or (1,)
         self.core = getattr(module, f"{name}_core")
@@ -125,6 +129,8 @@ class Kernel:
                 value = values[k]
             elif pname in named:
                 value = named[pname]
+            elif pname in self.defaults:
+                value = self.defaults[pname]
             else:
                 raise ValueError(f"missing parameter {pname} of {self.name}")
             p[k] = real(pname, value)  # TypeError for a non-number, DomainError for nan/inf

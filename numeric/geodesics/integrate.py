@@ -375,16 +375,37 @@ class GeodesicSolver:
         The Christoffel symbols, ``[k, i, j] = Γ^k_ij``, from the same module.
     """
 
-    def __init__(self, module, args, params, domain, variational=False, backend="cpu"):
+    def __init__(self, module, args, params, domain, variational=False, backend="cpu",
+                 defaults=None):
         self.args = args
         self.params = params
+        self.defaults = dict(defaults or {})
         self.domain = domain
         self.has_variational = bool(variational)
         self.backend = _check_backend(backend)
         self._module = module
         self._cuda = {}
         n = len(args)
-        self.christoffel = Kernel("christoffel", args, params, (n, n, n), module)
+        self.christoffel = Kernel("christoffel", args, params, (n, n, n), module, self.defaults)
+
+    def _copy(self, backend, defaults):
+        other = GeodesicSolver(self._module, self.args, self.params, self.domain,
+                               self.has_variational, backend, defaults)
+        other._cuda = self._cuda
+        return other
+
+    def with_defaults(self, **values):
+        """The same solver (the compiled module is shared) with default values for some of
+        its ``params``, used where a call leaves them out: the quadrature route binds its
+        tolerance this way (:meth:`numeric.quadrature.ExpectationEngine.solver`).
+        """
+        names = {str(s) for s in self.params}
+        for name in values:
+            if name not in names:
+                raise ValueError(f"the solver has no parameter {name!r}; its parameters are "
+                                 f"{tuple(sorted(names))}")
+        values = {name: real(name, value) for name, value in values.items()}
+        return self._copy(self.backend, {**self.defaults, **values})
 
     def on(self, backend):
         """The same solver with its integrations on ``backend`` (``"cpu"`` or ``"cuda"``); the
@@ -393,10 +414,7 @@ class GeodesicSolver:
         """
         if _check_backend(backend) == self.backend:
             return self
-        other = GeodesicSolver(self._module, self.args, self.params, self.domain,
-                               self.has_variational, backend)
-        other._cuda = self._cuda
-        return other
+        return self._copy(backend, self.defaults)
 
     def cuda_kernel(self, jacobian=False):
         """The CUDA kernel of the integrator (with the variational equations if ``jacobian``),

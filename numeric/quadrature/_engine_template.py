@@ -12,8 +12,8 @@ s2 (N*N), s3 (N*N*N)]``, and ``inside_core``, the domain test. Placeholders:
     DT (N^4)]``.
 ``${XK}``, ``${WK}``, ``${WG}``
     The Gauss-Kronrod rule (:func:`numeric.quadrature.rules.gauss_kronrod`) as literals.
-``${TOL}``, ``${MAX_PANELS}``, ``${MAX_TERMS}``
-    The relative tolerance of every group of moments, and the work limits.
+``${MAX_PANELS}``, ``${MAX_TERMS}``
+    The work limits.
 ``${RULE}``
     The function that takes the expectations: ``line_moments``, ``tensor_moments`` or
     ``sum_moments``.
@@ -22,6 +22,12 @@ s2 (N*N), s3 (N*N*N)]``, and ``inside_core``, the domain test. Placeholders:
     Gauss-Kronrod on ``u = c + s t / (1 - t^2)``), 1 for
     integers ``${LOWER}`` .. ``${UPPER}`` (``${HAS_UPPER}`` False for no bound), 2 for the finite
     ``${VALUES}``, 3 for a tensor grid over D >= 2 mapped variables.
+
+The relative tolerance of every group of moments is an argument (inside the geodesic
+integrator the last of its parameters ``p = (alpha, tol)``), so one compiled module serves
+every tolerance. The moment level is passed as a run-time integer (``np.int64(level)``)
+wherever it is a constant: numba types a literal argument as its own type and would compile
+the whole quadrature again for each level.
 
 Status codes (:class:`numeric.quadrature.engine.QuadratureStatus`): 0 converged, 1 the work
 limit was reached before the tolerance, 2 a non-finite integrand where the weight was not zero.
@@ -1011,11 +1017,13 @@ def invert(g, out):
 
 
 @njit(cache=True, error_model='numpy')
-def connection(x, alpha, level, gamma, dgamma):
-    """Gamma^k_ij of the alpha-connection at x (and its derivatives if level == 2)."""
+def connection(x, alpha, tol, level, gamma, dgamma):
+    """Gamma^k_ij of the alpha-connection at x (and its derivatives if level == 2), the
+    moments to the relative tolerance tol.
+    """
     total = np.zeros(${M})
     error = np.zeros(${M})
-    moments(x[:${N}], level, ${TOL}, total, error)
+    moments(x[:${N}], level, tol, total, error)
     g = np.empty((${N}, ${N}))
     for i in range(${N}):
         for j in range(${N}):
@@ -1060,9 +1068,9 @@ def connection(x, alpha, level, gamma, dgamma):
 
 @njit(cache=True, error_model='numpy')
 def christoffel_core(x, p, out):
-    alpha = p[0] if p.shape[0] > 0 else 0.0
+    # p = (alpha, tol) (numeric.quadrature.ExpectationEngine.solver)
     dgamma = np.empty((1, 1, 1, 1))
-    connection(x, alpha, 1, out, dgamma)
+    connection(x, p[0], p[1], np.int64(1), out, dgamma)
 
 
 @njit(cache=True, error_model='numpy', parallel=True)
@@ -1073,10 +1081,9 @@ def christoffel_batch(x, p, out):
 
 @njit(cache=True, error_model='numpy')
 def geodesic_field_core(y, p, out):
-    alpha = p[0] if p.shape[0] > 0 else 0.0
     gamma = np.empty((${N}, ${N}, ${N}))
     dgamma = np.empty((1, 1, 1, 1))
-    connection(y, alpha, 1, gamma, dgamma)
+    connection(y, p[0], p[1], np.int64(1), gamma, dgamma)
     for k in range(${N}):
         out[k] = y[${N} + k]
         acc = 0.0
@@ -1091,11 +1098,10 @@ def variational_field_core(y, p, out):
     """(x, v, X, V)' with dX/dt = V and
     dV^k_m/dt = -d_l Gamma^k_ij v^i v^j X^l_m - Gamma^k_ij (v^i V^j_m + V^i_m v^j).
     """
-    alpha = p[0] if p.shape[0] > 0 else 0.0
     n = ${N}
     gamma = np.empty((n, n, n))
     dgamma = np.empty((n, n, n, n))
-    connection(y, alpha, 2, gamma, dgamma)
+    connection(y, p[0], p[1], np.int64(2), gamma, dgamma)
     for k in range(n):
         out[k] = y[n + k]
         acc = 0.0

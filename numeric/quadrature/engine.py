@@ -179,7 +179,8 @@ class ExpectationEngine:
     ----------
     coordinates : tuple of sympy.Symbol
     tol : float
-        Relative tolerance of the quadrature inside the geodesic integrator.
+        The default relative tolerance of the methods and of the geodesic integrator
+        (:meth:`solver`); the compiled module takes the tolerance as an argument.
     """
 
     def __init__(self, module, coordinates, domain, tol, variables=0, singular=False):
@@ -411,10 +412,12 @@ class ExpectationEngine:
                + np.einsum("...km,...mn,...nl,...ijl->...kij", a, dg, a, np.abs(first)))
         return Estimate(value, err, status)
 
-    def solver(self, with_alpha=False):
+    def solver(self, tol=None):
         """The geodesic integrator (:class:`numeric.geodesics.integrate.GeodesicSolver`)
-        whose Christoffel symbols are these quadratures at :attr:`tol`; with ``with_alpha``
-        it takes α as its parameter.
+        whose Christoffel symbols are these quadratures. Its parameters are ``(alpha, tol)``:
+        the α of the connection (default 0, Levi-Civita) and the relative tolerance of the
+        moments at every step (default ``tol``, else :attr:`tol`); one compiled module
+        serves every α and tolerance.
         """
         self._smooth("geodesics")
         if self.variables > TENSOR_MAX_DIM:
@@ -422,12 +425,22 @@ class ExpectationEngine:
                              f"this sample space has {self.variables} continuous variables, above "
                              f"the tensor rule's {TENSOR_MAX_DIM} (its moments come from "
                              f"randomised QMC)")
-        with_alpha = bool(with_alpha)
-        if with_alpha not in self._solvers:
-            params = (sp.Symbol("alpha", real=True),) if with_alpha else ()
-            self._solvers[with_alpha] = GeodesicSolver(self._module, self.coordinates, params,
-                                                       self.domain, variational=True)
-        return self._solvers[with_alpha]
+        tol = self.tol if tol is None else _tolerance(tol)
+        if "solver" not in self._solvers:
+            params = (sp.Symbol("alpha", real=True), sp.Symbol("tol", positive=True))
+            self._solvers["solver"] = GeodesicSolver(self._module, self.coordinates, params,
+                                                     self.domain, variational=True)
+        if tol not in self._solvers:
+            self._solvers[tol] = self._solvers["solver"].with_defaults(alpha=0.0, tol=tol)
+        return self._solvers[tol]
+
+
+def _tolerance(tol):
+    tol = positive("tol", tol)
+    if tol < 1e-15:
+        raise DomainError(f"tol must be >= 1e-15 (float64 sums carry a relative rounding of "
+                          f"a few 1e-16), got {tol!r}")
+    return tol
 
 
 def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
@@ -439,8 +452,8 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
     domain : sympy condition
         Where the coordinates are valid (the integrator stops at its boundary).
     tol : float
-        Relative tolerance of the quadrature inside the geodesic integrator (the
-        methods of :class:`ExpectationEngine` take their own).
+        The engine's default relative tolerance (:attr:`ExpectationEngine.tol`); the
+        compiled module does not depend on it.
     rule : int
         The Gauss rule of the Gauss-Kronrod pair (10: 21 points).
 
@@ -463,10 +476,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
     >>> g.value[:, 0, 0].round(14).tolist(), bool((g.error < 1e-12).all()), g.ok
     ([0.5, 4.0], True, True)
     """
-    tol = positive("tol", tol)
-    if tol < 1e-15:
-        raise DomainError(f"tol must be >= 1e-15 (float64 sums carry a relative rounding of "
-                          f"a few 1e-16), got {tol!r}")
+    tol = _tolerance(tol)
     n, d = len(jet.coordinates), len(jet.variables)
     if jet.kind == "line" and d > MAX_DIM:
         raise ValueError(f"the numeric route integrates at most {MAX_DIM} continuous variables; "
@@ -521,7 +531,7 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
         OFF_C=off_s3 + n**3 + n + d, M=off_dt + n**4, OFF_S1=off_s1, OFF_S2=off_s2, OFF_S3=off_s3,
         OFF_A=off_a, OFF_T=off_t, OFF_DA=off_da, OFF_DT=off_dt, XK=_literal_array(x),
         WK=_literal_array(wk), WG=_literal_array(wg), VALUES=_literal_array(values),
-        TOL=repr(float(tol)), MAX_PANELS=MAX_PANELS, MAX_TERMS=MAX_TERMS, KIND=kind,
+        MAX_PANELS=MAX_PANELS, MAX_TERMS=MAX_TERMS, KIND=kind,
         LOWER=repr(lower), UPPER=repr(upper), HAS_UPPER=repr(has_upper),
         RULE=("line_moments", "sum_moments", "sum_moments", "tensor_moments")[kind], **hermite)
     source += integrator_source("", "geodesic_field_core", 2 * n, 2 * n)
