@@ -18,7 +18,9 @@ For Beta and Dirichlet(3) (random points over (0.5, 4)^n, the same for every con
   package importable and its kernel cache writable);
 - ``--far``: per-pair cost of the shooting log map, single-threaded, for every catalog family
   of dimension >= 2 over its typical box widened as Beta's (0.5, 4)^2 is to (0.5, 10)^2, as
-  a ratio to Beta's cost (closed forms are not used: this measures shooting).
+  a ratio to Beta's cost (closed forms are not used: this measures shooting);
+  ``--only far --families VonMises`` measures only the named catalog families and Beta (the
+  pairs are those of the full run).
 
 - on a GPU (when numba.cuda finds one): exp maps per second and ``pairwise_distances`` with
   ``backend="cuda"`` against the CPU threads, with the largest difference between the two;
@@ -176,11 +178,13 @@ def run_cluster(name, N, n, workers, scheduler, rng, pairs=2000):
         print(f"  {name} N={n}: {b} workers / {a} worker = {rates[b] / rates[a]:.2f}x")
 
 
-def run_far(count, rng, repeats=3):
+def run_far(count, rng, repeats=3, families=None):
     """Per-pair cost of the shooting log map on far pairs, single-threaded, for every catalog
     family of dimension >= 2 (closed forms not used: this measures shooting), over its typical
     box widened as Beta's (0.5, 4)^2 is to (0.5, 10)^2 (benchmarks.common.far_box). The time
     is the best of ``repeats`` runs of the batch (the steps are the same in each).
+    ``families``: only these catalog names (Beta always, the reference); every family's pairs
+    are still drawn, so a family gets the same pairs as in the full run.
     """
     numba.set_num_threads(1)
     rows = []
@@ -191,6 +195,8 @@ def run_far(count, rng, repeats=3):
         N = M.numeric
         box = far_box(M)
         x, y = points_in_box(M, box, count, rng), points_in_box(M, box, count, rng)
+        if families is not None and name not in families and name != "Beta":
+            continue
         N.log(x[:2], y[:2], throw=False)  # load (or compile) the kernels
         cost = np.inf
         for _ in range(repeats):  # the best of a few runs: the machine may be shared
@@ -198,18 +204,39 @@ def run_far(count, rng, repeats=3):
             r = N.log(x, y, throw=False, full_output=True)
             cost = min(cost, (time.perf_counter() - t) / count)
         rows.append((name, box, cost, float(np.mean(r.status == 0)), float(np.mean(r.iterations)),
-                     float(np.mean(r.steps))))
+                     float(np.mean(r.steps)), guess_error(M, x, y, r)))
         print(f"  {name}: {cost * 1e3:.3f} ms/pair", file=sys.stderr, flush=True)
     beta = next(row for row in rows if row[0] == "Beta")
     print(f"\nfar pairs: shooting log map, one thread, {count} random pairs per family over its "
           f"typical box widened (Beta: (0.5, 10)^2), best of {repeats} runs")
-    print("  (steps: integrator steps per pair, the work whatever the load; /Beta: of the time)")
+    print("  (steps: integrator steps per pair, the work whatever the load; /Beta: of the time;")
+    print("  guess: the family's first guess, relative error against the log map in the Fisher")
+    print("  norm, median / 90th percentile)")
     print(f"  {'family':<22} {'ms/pair':>8} {'/Beta':>6} {'steps':>7} {'/Beta':>6} {'converged':>10} "
-          f"{'integrations':>13}  box")
-    for name, box, cost, ok, rounds, steps in rows:
+          f"{'integrations':>13} {'guess':>13}  box")
+    for name, box, cost, ok, rounds, steps, guess in rows:
         span = " x ".join(f"({lo:.3g}, {hi:.3g})" for lo, hi in box)
+        guess = "-" if guess is None else f"{guess[0]:.3f} / {guess[1]:.3f}"
         print(f"  {name:<22} {cost * 1e3:>8.3f} {cost / beta[2]:>6.2f} {steps:>7.0f} {steps / beta[5]:>6.2f} "
-              f"{ok:>10.4f} {rounds:>13.1f}  {span}")
+              f"{ok:>10.4f} {rounds:>13.1f} {guess:>13}  {span}")
+
+
+def guess_error(M, x, y, r):
+    """Median and 90th percentile over the converged pairs of ``|guess - v|_g / |v|_g`` for
+    the family's first guess (StatisticalManifold.shooting_guess) against the log maps ``r``,
+    in the Fisher norm at x; None where the family declares no guess.
+    """
+    if M.shooting_guess is None:
+        return None
+    N = M.numeric
+    ok = np.asarray(r.status) == 0
+    x, v = x[ok], np.asarray(r.v)[ok]
+    g = N.metric(x)
+    with np.errstate(invalid="ignore"):
+        w = np.asarray(M.shooting_guess(x, N.nearest_copy(x, y[ok]))) - v
+        norm = np.sqrt(np.einsum("mi,mij,mj->m", v, g, v))
+        error = np.sqrt(np.einsum("mi,mij,mj->m", w, g, w)) / norm
+    return float(np.nanmedian(error)), float(np.nanpercentile(error, 90))
 
 
 def run_gpu(name, N, rng, count=100_000, n=500):
@@ -331,8 +358,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--large", action="store_true", help="also N = 10^4 (5e7 pairs)")
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES),
-                        choices=list(FAMILIES) + list(EXTRA_FAMILIES))
+    parser.add_argument("--families", nargs="+", default=None,
+                        choices=sorted(set(FAMILIES) | set(EXTRA_FAMILIES) | {row[0] for row in CATALOG}),
+                        help="the families to run (default Beta Dirichlet(3); --far then measures "
+                             "these, all catalog families without --families); with --only far, any "
+                             "catalog families (default all; Beta always measured)")
     parser.add_argument("--pairs", type=int, default=2000, help="pairs for the distance() baseline")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cluster-n", type=int, default=2000, help="N of the cluster runs")
@@ -351,7 +381,12 @@ def main():
                         help="run only this part (cluster: the LocalCluster runs, no local ones)")
     args = parser.parse_args()
     if args.only == "far":
-        return run_far(args.far_pairs, np.random.default_rng(0))
+        return run_far(args.far_pairs, np.random.default_rng(0), families=args.families)
+    far_families = args.families
+    if args.families is None:
+        args.families = list(FAMILIES)
+    elif not set(args.families) <= set(FAMILIES) | set(EXTRA_FAMILIES):
+        parser.error(f"--families: outside --far only {sorted(set(FAMILIES) | set(EXTRA_FAMILIES))}")
     if args.only == "ptx":
         print("CUDA kernels compiled for sm_90 (no GPU needed)")
         for name in args.families:
@@ -383,7 +418,7 @@ def main():
         for name in args.families:
             run_ptx(name)
     if args.far:
-        run_far(args.far_pairs, rng)
+        run_far(args.far_pairs, rng, families=far_families)
 
 
 if __name__ == "__main__":

@@ -305,3 +305,43 @@ def test_von_mises_log_goes_to_the_nearest_copy_of_the_angle():
     speeds = [float(v @ N.metric(p) @ v) for p, v in zip(sol.x, sol.v, strict=True)]
     np.testing.assert_allclose(speeds, speeds[0], rtol=1e-9)
     assert np.sqrt(speeds[0]) == pytest.approx(d_xy, rel=1e-12)
+
+
+def test_von_mises_log_converges_over_the_far_box_from_its_guess():
+    # issue 15: the family's first guess (numeric.geodesics.guesses.von_mises_log_guess, a
+    # plane of constant curvature in geodesic polar coordinates about the uniform law) on
+    # the far box of benchmarks/scale.py, its corners, half a turn apart and near the uniform
+    # law: every log map converges, exp_x(log_x(y)) = y (integrated in the natural chart
+    # theta = kappa (cos mu, sin mu), where geodesics through kappa = 0 stay), the guess is
+    # near the converged log map, and Newton's method takes fewer integrations than from the
+    # large-kappa (wrapped normal) guess
+    from manifolds import VonMises
+    from numeric.geodesics.guesses import von_mises_log_guess, von_mises_wrapped_normal_guess
+
+    M = VonMises()
+    N = M.numeric
+    rng = np.random.default_rng(15)
+    x = np.column_stack([rng.uniform(-3.6, 3.6, 16), rng.uniform(0.5, 10.0, 16)])
+    y = np.column_stack([rng.uniform(-3.6, 3.6, 16), rng.uniform(0.5, 10.0, 16)])
+    x = np.concatenate([x, [[0.0, 0.5], [0.0, 10.0], [-3.6, 0.5], [1.0, 0.05], [1.0, 3.0]]])
+    y = np.concatenate([y, [[3.6, 10.0], [np.pi, 10.0], [3.6, 0.5], [1.0 + np.pi, 0.08], [1.0, 9.0]]])
+    r = N.log(x, y, full_output=True)
+    assert r.ok, r.message
+    jacobian = N._dual_kernels["natural_jacobian"]
+    end = M.in_chart("natural").numeric.exp(N.natural(x), np.einsum("mij,mj->mi", jacobian(x), r.v))
+    np.testing.assert_allclose(end, N.natural(y), rtol=0, atol=1e-8 * np.abs(N.natural(y)).max())
+    g = N.metric(x)
+
+    def norm(w):
+        return np.sqrt(np.einsum("mi,mij,mj->m", w, g, w))
+
+    error = norm(von_mises_log_guess(x, N.nearest_copy(x, y)) - r.v) / norm(r.v)
+    assert np.median(error) < 0.05 and error.max() < 0.2, error
+    try:
+        M.shooting_guess = von_mises_wrapped_normal_guess
+        old = N.log(x, y, full_output=True)
+    finally:
+        del M.shooting_guess
+    assert old.ok
+    np.testing.assert_allclose(r.v, old.v, rtol=1e-8, atol=1e-8 * np.abs(old.v).max())
+    assert r.iterations.sum() < old.iterations.sum(), (r.iterations.sum(), old.iterations.sum())
