@@ -715,7 +715,9 @@ def _tolerances(rtol, atol, batch):
         except ValueError as exc:
             raise ValueError(f"{name} of shape {array.shape} does not broadcast against the "
                              f"batch shape {batch}") from exc
-        out.append(np.ascontiguousarray(array.reshape(-1)))
+        # a writable copy: numba types a read-only array (a broadcast view) as a type of
+        # its own and would compile the integrator a second time for it
+        out.append(np.array(array.reshape(-1), dtype=np.float64))
     both_zero = (out[0] == 0.0) & (out[1] == 0.0)
     if both_zero.any():
         raise DomainError(
