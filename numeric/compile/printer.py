@@ -761,12 +761,18 @@ def rewrite_quotients(expr):
         arg = rewrite_quotients(expr.args[0])
         squares = _log_of_squares(arg)
         return sympy.log(arg) if squares is None else squares
-    if expr.is_Add:
-        terms = expr.args
-    elif expr.is_Mul:
-        terms = (expr,)
-    else:
+    if not (expr.is_Add or expr.is_Mul):
         return expr.func(*(rewrite_quotients(a) for a in expr.args))
+    hidden = {e: sympy.Dummy(positive=True) for e in expr.atoms(sympy.exp)}
+    if hidden:
+        # exp(a) stays a factor of its own: as_numer_denom() moves exp(-a) below the line as
+        # exp(a), and expand() splits exp(-(u - m)**2/2) into exp(-u**2/2) exp(m u) ...; over a
+        # common denominator these overflow where the quotient is an ordinary number (the
+        # score of the mixture (1 - w) N(0, 1) + w N(m, 1) became inf/inf beyond |u| = 27,
+        # where the density is still 1e-158)
+        masked = rewrite_quotients(expr.xreplace(hidden))
+        return masked.xreplace({d: sympy.exp(rewrite_quotients(e.args[0])) for e, d in hidden.items()})
+    terms = expr.args if expr.is_Add else (expr,)
     plain = []
     groups = defaultdict(list)
     for term in terms:

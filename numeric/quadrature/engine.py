@@ -501,8 +501,16 @@ def compile_expectations(jet, domain=True, tol=1e-12, rule=10):
 
     head = [split(e) for e in (rewrite_quotients(jet.log_weight),
                                *[rewrite_quotients(e) for e in jet.score])]
-    second = [split(pointwise(e)) for e in sp.flatten(jet.score2)]
-    third = [split(pointwise(e)) for e in sp.flatten(jet.score3)]
+    # derivatives with exponentials (a mixture's) as rewrite_quotients writes them: sympy's
+    # own form puts exp(-a) below the line as exp(a), which overflows in the tails where the
+    # weight is not yet zero; the others as they are (collected over one denominator, the
+    # Bernoulli's second derivatives lost a digit)
+    def stable(e):
+        e = pointwise(e)
+        return rewrite_quotients(e) if e.has(sp.exp) else e
+
+    second = [split(stable(e)) for e in sp.flatten(jet.score2)]
+    third = [split(stable(e)) for e in sp.flatten(jet.score3)]
     constant = [c for c, _ in head + second + third]
     entries = [head[0][1], *[pointwise(e) for e in jet.gradient],
                *[pointwise(e) for e in sp.flatten(jet.hessian)], *[v for _, v in head[1:]]]

@@ -189,6 +189,43 @@ def test_ratio_power_keeps_tiny_scales_finite():
     assert K([0.0, 1e-170, 1.0]) == -np.inf
 
 
+MIXTURE_SCORES = {}
+
+
+def _mixture_score_kernel():
+    # the score in m and its derivative in m of log((1 - w) e^{-u^2/2} + w e^{-(u - m)^2/2}),
+    # rewritten as the engine of the numeric route rewrites them
+    if not MIXTURE_SCORES:
+        w, m, u = sympy.symbols("w m u", real=True)
+        logp = sympy.log((1 - w) * sympy.exp(-u**2 / 2) + w * sympy.exp(-(u - m) ** 2 / 2))
+        exprs = [rewrite_quotients(sympy.diff(logp, m)), rewrite_quotients(sympy.diff(logp, m, 2))]
+        MIXTURE_SCORES["kernel"] = compile_kernel([w, m, u], sympy.Matrix(exprs), name="mixture_scores")
+    return MIXTURE_SCORES["kernel"]
+
+
+@examples(40)
+@given(w=st.floats(0.05, 0.95), m=st.floats(-2.0, 2.0), u=st.floats(20.0, 37.0),
+       sign=st.sampled_from([-1.0, 1.0]))
+def test_quotients_of_exponentials_stay_finite_in_the_tails(w, m, u, sign):
+    # put over a common denominator, exp(-(u - m)^2/2) / (...) became exp(u^2) / (...
+    # exp(u^2/2) ...): inf/inf beyond |u| = 27, where the density is still 1e-158 (the
+    # numeric route then flagged every point of a two-component mixture NON_FINITE)
+    u *= sign
+    values = np.asarray(_mixture_score_kernel()([w, m, u])).reshape(-1)
+    with mp.workdps(60):
+        W, Mu, U = mp.mpf(w), mp.mpf(m), mp.mpf(u)
+        a, b = (1 - W) * mp.exp(-U**2 / 2), W * mp.exp(-(U - Mu) ** 2 / 2)
+        s1 = b * (U - Mu) / (a + b)
+        s2 = b * ((U - Mu) ** 2 - 1) / (a + b) - s1**2
+    assert np.isfinite(values).all()
+    assert abs(mp.mpf(float(values[0])) - s1) <= 1e-12 * max(abs(s1), 1)
+    # the second derivative's expanded numerator multiplies two exponentials: beyond |u| =
+    # 26 their product is subnormal and loses digits (where the density is below 1e-150,
+    # so no expectation sees it), but it stays finite
+    if abs(u) <= 26.0:
+        assert abs(mp.mpf(float(values[1])) - s2) <= 1e-12 * max(abs(s2), 1)
+
+
 # ---- fused differences (one call per argument pair, all orders) ----------------------------
 FUSED_DIFFERENCES = {2: (S.polygamma_difference_upto2, S.polygamma_upto2),
                      3: (S.polygamma_difference_upto3, S.polygamma_upto3),
