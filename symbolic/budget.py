@@ -22,6 +22,7 @@ and what keeps a grader's check short are the parser's limits on the answer.
 """
 from __future__ import annotations
 
+import _weakrefset
 import contextlib
 import gc
 import math
@@ -246,18 +247,24 @@ def time_limit(seconds):
 # the frames the alarm never interrupts: leaving a deadline must finish its bookkeeping
 _OWN_CODE = frozenset({deadline.__wrapped__.__code__, time_limit.__wrapped__.__code__})
 _FINALIZER_CODE = weakref.finalize.__call__.__code__
+# the weak containers' removal callbacks (WeakSet._remove, WeakValueDictionary's remove, ...):
+# an exception there is printed as "ignored", or leaves the container half-updated
+_WEAKREF_FILES = frozenset({weakref.__file__, _weakrefset.__file__})
 
 
 def _not_interruptible(frame, depth=4):
     """Whether the alarm struck in this module's bookkeeping, in a ``weakref.finalize`` call,
-    a ``__del__`` or a ``gc.callbacks`` function (checked on the innermost ``depth`` frames).
+    a ``__del__``, a ``gc.callbacks`` function or the weak containers of the standard library
+    (checked on the innermost ``depth`` frames). A weakref callback of the user's own cannot
+    be told from ordinary code: there the exception is still printed as "ignored".
     """
     if frame.f_code in _OWN_CODE:
         return True
     callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
     while frame is not None and depth > 0:
         code = frame.f_code
-        if code is _FINALIZER_CODE or code.co_name == "__del__" or code in callbacks:
+        if (code is _FINALIZER_CODE or code.co_name == "__del__" or code in callbacks
+                or code.co_filename in _WEAKREF_FILES):
             return True
         frame, depth = frame.f_back, depth - 1
     return False

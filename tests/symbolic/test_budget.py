@@ -152,6 +152,33 @@ def test_an_expiry_swallowed_by_a_bare_except_fires_again():
     assert _no_timer_left()
 
 
+def test_the_alarm_never_strikes_inside_a_weak_containers_callback():
+    # a CI run printed "Exception ignored in: WeakSet.__init__.<locals>._remove ... OutOfTime":
+    # the frames of the standard library's weak containers are not interruptible
+    import sys
+    import weakref
+
+    class Thing:
+        pass
+
+    frames = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "_remove":
+            frames.append(frame)
+
+    things = weakref.WeakSet()
+    thing = Thing()
+    things.add(thing)
+    sys.setprofile(profile)
+    try:
+        del thing  # WeakSet._remove runs as the weakref callback
+    finally:
+        sys.setprofile(None)
+    assert frames and all(budget._not_interruptible(f) for f in frames)
+    assert not budget._not_interruptible(sys._getframe())
+
+
 def test_an_expiry_inside_a_finaliser_or_gc_callback_waits_for_the_derivation():
     """An alarm that strikes inside a ``weakref.finalize`` or a ``gc.callbacks`` function would
     raise where Python can only print the exception as "ignored" (two CI warnings did so); it
