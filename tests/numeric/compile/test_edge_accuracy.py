@@ -267,6 +267,112 @@ def test_von_mises_metric_and_christoffel_symbols_keep_every_digit(kappa):
     assert K["alpha_christoffel"](point, 1.0)[1, 1, 1] == 0.0
 
 
+@functools.lru_cache(maxsize=None)
+def von_mises_natural_chart():
+    from manifolds import VonMises
+
+    C = VonMises().in_chart("natural")
+    return C, compile_kernels(C.coordinates, {
+        "metric": C.fisher_metric(), "christoffel": sympy.Array(C.christoffel(kind=2))})
+
+
+def natural_chart_reference(theta):
+    """Metric and Christoffel symbols ``[k, i, j]`` of the von Mises natural chart, F(theta) =
+    log I0(r), r = |theta|, n = theta/r, P = 1 - n n^T (a Hessian metric: Gamma_ij,k =
+    F_ijk / 2): g = A' n n^T + (A/r) P and F_ijk = A'' n_i n_j n_k + (A'/r - A/r^2)
+    (P_ij n_k + P_ik n_j + P_jk n_i), with A, A', A'' from mpmath (reference_ratio).
+    """
+    with mp.workdps(60):
+        t = [mp.mpf(float(c)) for c in theta]
+        r = mp.sqrt(t[0] ** 2 + t[1] ** 2)
+        n = [c / r for c in t]
+        ratio, d1, d2 = reference_ratio(r)
+
+        def proj(i, j):
+            return (1 if i == j else 0) - n[i] * n[j]
+
+        g = mp.matrix([[d1 * n[i] * n[j] + ratio / r * proj(i, j) for j in range(2)]
+                       for i in range(2)])
+        c = d1 / r - ratio / r ** 2
+        third = [[[d2 * n[i] * n[j] * n[k] + c * (proj(i, j) * n[k] + proj(i, k) * n[j]
+                                                  + proj(j, k) * n[i]) for k in range(2)]
+                  for j in range(2)] for i in range(2)]
+        gi = g ** -1
+        gamma = [[[sum(gi[k, m] * third[i][j][m] for m in range(2)) / 2 for j in range(2)]
+                  for i in range(2)] for k in range(2)]
+        return g, gamma
+
+
+def test_von_mises_natural_chart_reference_is_the_hessian_of_the_log_partition():
+    # the closed forms above against mpmath's numerical derivatives of log I0(|theta|)
+    theta = (3.1, -2.2)
+    g, gamma = natural_chart_reference(theta)
+    with mp.workdps(30):
+        def f(a, b):
+            return mp.log(mp.besseli(0, mp.sqrt(a * a + b * b)))
+
+        def partial(*indices):
+            return mp.diff(f, theta, (indices.count(0), indices.count(1)))
+
+        h = mp.matrix([[partial(i, j) for j in range(2)] for i in range(2)])
+        hi = h ** -1
+        assert mp.mnorm(g - h, 1) < 1e-20
+        for k, i, j in np.ndindex(2, 2, 2):
+            expected = sum(hi[k, m] * partial(i, j, m) for m in range(2)) / 2
+            assert abs(gamma[k][i][j] - expected) < 1e-20
+
+
+@pytest.mark.parametrize("r", [1.0, 3.0, 10.0, 31.6, 100.0, 1e3, 1e4, 1e6, 1e8])
+def test_von_mises_natural_chart_keeps_every_digit_at_large_kappa(r):
+    # the chart the log map shoots in (VonMises.shooting_chart): r = kappa. Its metric and
+    # Christoffel symbols cancelled like those in (mu, kappa) did (Christoffel symbols 6e-12
+    # relative at r = 100, 6e-8 at 1e4, 20 at 1e8; metric 2e-12 at 100), until rewrite_bessel
+    # took the ratio form of a radius sqrt(theta1**2 + theta2**2) too
+    C, K = von_mises_natural_chart()
+    for angle in (0.0, 0.3, np.pi / 2, 2.5, -1.2, np.pi - 1e-7):
+        theta = [r * np.cos(angle), r * np.sin(angle)]
+        g_ref, gamma_ref = natural_chart_reference(theta)
+        g = K["metric"](theta)
+        for i, j in np.ndindex(2, 2):
+            if g_ref[i, j] != 0:
+                assert relative_error(g[i, j], g_ref[i, j]) <= REL_TOL, (angle, i, j)
+        gamma = K["christoffel"](theta)
+        largest = max(abs(gamma_ref[k][i][j]) for k, i, j in np.ndindex(2, 2, 2))
+        for k, i, j in np.ndindex(2, 2, 2):
+            expected = gamma_ref[k][i][j]
+            error = abs(gamma[k, i, j] - expected)
+            assert error <= 1e-14 * largest, (angle, k, i, j)
+            if abs(expected) > 1e-3 * largest:
+                assert error <= REL_TOL * abs(expected), (angle, k, i, j)
+
+
+def test_radius_ratio_form_is_the_bessel_form_on_both_branches():
+    # the rewrite is an identity: its ratio branch (r >= 1) against the Bessel expression at
+    # 50 digits, above and below the switch, and the Bessel branch is the expression itself
+    from numeric.compile import printer as P
+
+    C, _ = von_mises_natural_chart()
+    t1, t2 = C.coordinates
+    expr = C.christoffel(kind=2)[1, 0, 1]
+    rewritten = P.rewrite_bessel(expr)
+    assert isinstance(rewritten, sympy.Piecewise)
+    (ratio_form, condition), (bessel_form, _) = rewritten.args
+    assert condition == (sympy.sqrt(t1 ** 2 + t2 ** 2) >= 1)
+    assert not ratio_form.has(P.besseli_scaled) and ratio_form.has(P.bessel_i1_over_i0_d2)
+    functions = {"bessel_i1_over_i0": lambda x: mp.besseli(1, x) / mp.besseli(0, x),
+                 "bessel_i1_over_i0_d1": lambda x: reference_ratio(x)[1],
+                 "bessel_i1_over_i0_d2": lambda x: reference_ratio(x)[2],
+                 "besseli_scaled": lambda nu, x: mp.besseli(nu, x) * mp.exp(-abs(x)),
+                 "besseli": mp.besseli}
+    with mp.workdps(50):
+        for point in ((0.3, 0.5), (2.0, -0.7), (-30.0, 41.0)):
+            values = [mp.mpf(c) for c in point]
+            reference = sympy.lambdify((t1, t2), expr, modules=[functions, "mpmath"])(*values)
+            for branch in (ratio_form, bessel_form):
+                value = sympy.lambdify((t1, t2), branch, modules=[functions, "mpmath"])(*values)
+                assert abs(value - reference) <= mp.mpf(10) ** -40 * abs(reference)
+
+
 # ---- Student's t and Cauchy at tiny and huge scales ----------------------------------------
 def reference_log1p_square(a, b):
     with mp.workdps(60):
