@@ -335,6 +335,12 @@ def _radius_ratio_form(expr, z):
     base, exponent = z.as_base_exp()
     if z.is_nonnegative is not True or z.is_number or exponent != sympy.S.Half:
         return expr
+    if expr.count_ops() > _RADIUS_RATIO_MAX_OPS:
+        # the derivatives of the Christoffel symbols in the variational equations (21,000
+        # operations each in the natural chart): 35 s each to rewrite, twice the size after,
+        # and the solver's first compile went from about 40 s to about 4 min. They only steer
+        # Newton's method (the Jacobian); the residual comes from the rewritten field.
+        return expr
     r = sympy.Dummy("r", positive=True)
 
     def is_half_power(w):
@@ -355,6 +361,9 @@ def _radius_ratio_form(expr, z):
 # group of terms keeps one sign to show it. Measured against mpmath (componentwise relative
 # error of the Christoffel symbols): ratio form 4e-11 at r = 0.1, 2e-14 at 1, 6e-15 from 10
 # to 1e8; Bessel form 1e-12 at 0.1, 2e-14 at 1, 3e-12 at 10, 1e-9 at 100, 2e+1 at 1e8.
+#: Expressions above this many operations keep their Bessel form in the natural chart
+#: (see :func:`_radius_ratio_form`).
+_RADIUS_RATIO_MAX_OPS = 5000
 _RADIUS_RATIO_MIN = 1
 
 
