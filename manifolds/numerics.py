@@ -879,7 +879,21 @@ class NumericManifold:
 
         A family declares it in the catalog (``closed_forms["distance"]``, see
         :class:`numeric.geodesics.distances.ClosedFormDistance`); a reparametrised chart
-        declares none, so it is shot numerically.
+        declares none, so it is shot numerically. ``f`` checks its points as
+        :meth:`distance` does (a point outside the domain, NaN or of the wrong shape raises
+        rather than giving NaN); ``f.unchecked`` is the bare formula, for points already
+        checked.
+
+        Examples
+        --------
+        >>> from manifolds import Normal
+        >>> f = Normal().numeric.closed_form_distance
+        >>> float(f([0.0, 1.0], [0.0, 2.0]))   # sqrt(2) log 2
+        0.980258143468547...
+        >>> f([0.0, 1.0], [0.0, -2.0])
+        Traceback (most recent call last):
+        ...
+        symbolic.errors.DomainError: y: sigma must be > 0, got -2.0
 
         Raises
         ------
@@ -897,7 +911,16 @@ class NumericManifold:
                 f"{self.manifold.name} declares the closed-form distance {declared!r}, the distance "
                 f"of the metric {assumed.tolist()}, but its Fisher metric is {g.tolist()}; correct "
                 f"the declaration in manifolds/catalog.py")
-        return declared.bind(self._constants)
+        unchecked = declared.bind(self._constants)
+        validate = self.validate
+
+        def checked(x, y):
+            return unchecked(validate(x, "x"), validate(y, "y"))
+
+        checked.__name__ = checked.__qualname__ = unchecked.__name__
+        checked.__doc__ = unchecked.__doc__
+        checked.unchecked = unchecked
+        return checked
 
     def distance(self, x, y, *, method="auto", **options):
         """Fisher-Rao distance, shape (...).
@@ -946,7 +969,7 @@ class NumericManifold:
                 tol = positive("tol", options["tol"])
                 if tol < MIN_LOG_TOL:
                     raise DomainError(f"tol must be >= {MIN_LOG_TOL:g}, got {tol!r}")
-            return f(x, y)
+            return f.unchecked(x, y)
         x, y = np.broadcast_arrays(x, y)
         v = self.log(x, y, **options)
         g = self._metric_kernels["metric"](x)
@@ -1371,7 +1394,8 @@ class _PairDistance:
         nm = self.numeric
         if self.closed:
             with np.errstate(all="ignore"):
-                d = np.asarray(nm.closed_form_distance(xs, ys), dtype=np.float64)
+                # the rows were checked by pairwise_distances
+                d = np.asarray(nm.closed_form_distance.unchecked(xs, ys), dtype=np.float64)
             status = np.where(np.isfinite(d), 0, CLOSED_FORM_NOT_FINITE)
             d = np.where(status == 0, d, np.nan)
             return d, status

@@ -1298,6 +1298,17 @@ def _in_positive(n, x, scaled):
         return v * math.exp(-x) if scaled else v
     if x == math.inf:
         return 0.0 if scaled else math.inf
+    if x >= float(n) * float(n):
+        # Hankel's expansion: for x >= n^2 every ratio of consecutive terms up to k = n is
+        # below 1/(2k) and the smallest term is ~exp(-2x); within 3e-16 of mpmath for n <= 40
+        # (tests/test_special.py). Miller's recurrence below costs sqrt(40 x) steps: 6e6 at
+        # x = 1e12, reached by a von Mises geodesic running out to large kappa (one
+        # integration of 85 steps took 1.7 s).
+        v = (1.0 + _hankel_minus_one(float(n), x)) / math.sqrt(_TWO_PI * x)
+        if scaled:
+            return v
+        e = math.exp(0.5 * x)
+        return (v * e) * e
     # Miller's backward recurrence I_{k-1} = I_{k+1} + (2k/x) I_k, which is stable downwards
     # (I_k is the minimal solution), normalised by I0. Starting at N with
     # N^2 - n^2 > 40 x makes the relative truncation error ~exp(-(N^2 - n^2)/x) < 1e-17.

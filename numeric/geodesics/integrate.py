@@ -48,6 +48,7 @@ References
    with their Fortran code DOP853 (http://www.unige.ch/~hairer/software.html).
 """
 import enum
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -208,6 +209,40 @@ def integrator_source(suffix, rhs, dim, err_dim, n=None):
         INITIAL_STEP_BOOST=_literal(tableau.INITIAL_STEP_BOOST),
         **{status.name: int(status) for status in IntegrationStatus},
     )
+
+
+# the rows of shoot_batch (xs, ys, scale, v, chart_dx, speed_limit and the outputs) are
+# split into blocks; p, lower, upper, settings and limits are shared
+_PER_ROW = (0, 1, 2, 3, 7, 8)
+
+
+def _in_blocks(shoot_batch, arrays, outputs, deadline):
+    """Run ``shoot_batch`` on blocks of rows while ``time.monotonic() < deadline``.
+
+    The first block has two rows per numba thread; each next one is sized to take about a
+    quarter of the time left at the rate measured so far (at least that first size), so the
+    stage overruns the deadline by at most one block of a quarter of the time that was left
+    (plus the slowest row's spread). Rows not started keep their ``NOT_RUN`` code.
+    """
+    import numba
+
+    m = arrays[0].shape[0]
+    smallest = 2 * numba.get_num_threads()
+    size = smallest
+    start = 0
+    spent = 0.0
+    while start < m:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        stop = min(m, start + size)
+        block = [a[start:stop] if i in _PER_ROW else a for i, a in enumerate(arrays)]
+        shoot_batch(*block, *(out[start:stop] for out in outputs))
+        spent += time.monotonic() - now
+        start = stop
+        per_row = spent / start
+        left = deadline - time.monotonic()
+        size = max(smallest, int(0.25 * left / per_row) if per_row > 0.0 else m)
 
 
 def shooting_source(n):
@@ -435,13 +470,18 @@ class GeodesicSolver:
         return self._cuda["module"]
 
     def newton_stage(self, xs, ys, v, scale, *, params=(), lower, upper, chart_dx, speed_limit,
-                     settings, limits):
+                     settings, limits, deadline=None):
         """The compiled Newton stage of the shooting log map on this solver's backend.
 
         Runs the generated ``shoot_one`` (``_shooting_template``) for each row: on numba
         threads, or one CUDA thread per pair (the same source compiled for the device). The
         arguments are those of ``shoot_batch`` (``numeric/geodesics/_shooting_template.py``),
         prepared by :func:`numeric.geodesics.shooting.shoot`, which is the way to call this.
+
+        With a ``deadline`` (a :func:`time.monotonic` time) the CPU target runs the rows in
+        blocks sized from the time per row so far and starts no block after it; rows it did
+        not reach stay ``NOT_RUN``. A block, and the CUDA target's single launch, runs to its
+        end once started.
 
         Returns
         -------
@@ -477,7 +517,10 @@ class GeodesicSolver:
         if m == 0:
             return v, stage, residual, counts
         if self.backend == "cpu":
-            self._module.shoot_batch(*arrays, stage, residual, counts)
+            if deadline is None:
+                self._module.shoot_batch(*arrays, stage, residual, counts)
+            else:
+                _in_blocks(self._module.shoot_batch, arrays, (stage, residual, counts), deadline)
             return v, stage, residual, counts
         from numba import config
 

@@ -330,7 +330,9 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
         else:
             r_step, jac_step = r, jac
         jac_ok = good & np.isfinite(jac_step).all(axis=(1, 2)) & np.isfinite(r_step).all(axis=1)
-        jac_ok[jac_ok] = np.abs(np.linalg.det(jac_step[jac_ok])) > 0.0
+        # singular or not: the sign of the determinant (slogdet does not overflow where det
+        # does, e.g. VonMises at kappa ~ 1e4, whose Jacobians reach 1e160)
+        jac_ok[jac_ok] = np.linalg.slogdet(jac_step[jac_ok])[0] != 0.0
 
         # the final target must be met to tol by an integration at rtol; intermediate ones
         # are only starting points for the next continuation step
@@ -392,7 +394,7 @@ def _newton_continuation(solver, xs, ys, v, params, tol, rtol, atol, max_newton,
 
 
 def _newton_stage(solver, xs, ys, guess, params, tol, rtol, atol, chart, max_newton, min_step,
-                  max_rounds, max_steps):
+                  max_rounds, max_steps, deadline=None):
     """The coarse phase's Newton's method on the full target and the chord iterations, per
     pair in compiled code on the solver's backend (``_shooting_template``): the same
     iterates as :func:`_newton_continuation` (with ``loosest``, ``step_when_done`` and the
@@ -412,7 +414,7 @@ def _newton_stage(solver, xs, ys, guess, params, tol, rtol, atol, chart, max_new
     limits = [max_newton, max_rounds, max_steps, _MAX_POLISH]
     return solver.newton_stage(xs, ys, guess, _residual_scale(xs, ys), params=params, lower=lower,
                                upper=upper, chart_dx=chart_dx, speed_limit=speed_limit,
-                               settings=settings, limits=limits)
+                               settings=settings, limits=limits, deadline=deadline)
 
 
 def _polish(solver, xs, ys, v, jac, params, tol, rtol, atol, max_polish, max_steps=None):
@@ -528,9 +530,10 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         counts as a failed iterate, and the continuation step is shortened.
     time_limit : float, optional
         Seconds for the whole batch; pairs not converged when they run out end with
-        ``TIME_LIMIT`` (checked between integrations on the host; the compiled Newton stage,
-        at most ``max_newton + 5`` integrations per pair, runs to its end once started).
-        None: no limit.
+        ``TIME_LIMIT`` (checked between integrations on the host, and between blocks of
+        pairs in the compiled Newton stage, whose blocks are sized to a quarter of the time
+        left; a pair there takes at most ``max_newton + 5`` integrations; with a CUDA solver
+        the stage is one launch that runs to its end). None: no limit.
     bounds : array_like, shape (n, 2), optional
         Lower and upper bound of each coordinate (``±inf`` for none), e.g. ``[[0, inf]]``
         for a scale parameter: Newton's method then measures the residual in the chart
@@ -634,7 +637,7 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
         if deadline is None or time.monotonic() <= deadline:
             v_s, stage_s, res_s, counts = _newton_stage(
                 solver, xs[todo], ys[todo], guess[todo], params, tol, rtol, atol, chart,
-                max_newton, min_step, max_rounds, max_steps)
+                max_newton, min_step, max_rounds, max_steps, deadline)
             stage[todo] = stage_s
             rounds[todo] += counts[:, 0]
             steps[todo] += counts[:, 1]

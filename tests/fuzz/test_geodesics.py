@@ -121,11 +121,13 @@ def test_log_and_distance(name, fuzz_log):
         out = call_checked(AREA, K.log, x, y, full_output=True, throw=False, tol=tol, names=words,
                            expect=None if good_tol else "error", budget_s=5.0)
         if K.closed_form_distance is not None:
-            # the raw formula, unvalidated: y may lie outside the domain (step 3), where it is
-            # NaN (numpy warns) and K.distance must raise
+            # the bare formula: y may lie outside the domain (step 3), where it is NaN (numpy
+            # warns) and K.distance and the public closed_form_distance must raise
             with np.errstate(invalid="ignore", divide="ignore"):
-                closed = K.closed_form_distance(x, y)
+                closed = K.closed_form_distance.unchecked(x, y)
             call_checked(AREA, K.distance, x, y, names=words, reference=closed, ref_rtol=1e-12)
+            call_checked(AREA, K.closed_form_distance, x, y, names=words, reference=closed,
+                         ref_rtol=0.0)
             if out.kind == "ok":
                 call_checked(AREA, K.distance, x, y, method="numerical", names=words,
                              reference=closed, ref_rtol=1e-6, ref_atol=1e-9, budget_s=5.0)

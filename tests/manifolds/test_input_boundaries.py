@@ -61,3 +61,16 @@ def test_log_at_the_tol_bound_meets_the_closed_form():
         assert d == pytest.approx(K.closed_form_distance(x, y), rel=1e-9)
     else:
         assert "tol" in r.message
+
+
+@pytest.mark.parametrize("y, word", [([0.0, -2.0], "sigma"), ([np.nan, 1.0], "y"),
+                                     ([0.0, 1.0, 2.0], "y"), ("1", "y")])
+def test_public_closed_form_distance_checks_its_points(y, word):
+    # it gave NaN (with a numpy warning) outside the domain; the bare formula stays reachable
+    # as .unchecked, and agrees with the checked one inside: sqrt(2) log 2 for sigma 1 -> 2
+    # (the Normal family's half-plane, Atkinson & Mitchell 1981)
+    f = Normal().numeric.closed_form_distance
+    with pytest.raises((DomainError, ValueError, TypeError), match=word):
+        f([0.0, 1.0], y)
+    assert float(f([0.0, 1.0], [0.0, 2.0])) == pytest.approx(np.sqrt(2) * np.log(2), rel=1e-14)
+    assert f.unchecked([0.0, 1.0], [0.0, 2.0]) == f([0.0, 1.0], [0.0, 2.0])

@@ -74,12 +74,15 @@ def test_polygamma_order_zero_is_digamma():
 
 
 def test_digamma_keeps_relative_accuracy_at_its_zero():
-    root = mp.findroot(mp.digamma, 1.46)
-    for k in range(-20, 21):
-        x = float(root) + k * 2.0 ** -52
-        ref = mp.digamma(mp.mpf(x))
-        if ref != 0:
-            assert abs((S.digamma(x) - ref) / ref) <= REL_TOL
+    # at its own precision: another test (in random order) may have left mp.dps lower, and
+    # psi(x) ~ 1e-16 next to the root needs the 30 digits
+    with mp.workdps(30):
+        root = mp.findroot(mp.digamma, 1.46)
+        for k in range(-20, 21):
+            x = float(root) + k * 2.0 ** -52
+            ref = mp.digamma(mp.mpf(x))
+            if ref != 0:
+                assert abs((S.digamma(x) - ref) / ref) <= REL_TOL
 
 
 @examples(150)
@@ -207,6 +210,20 @@ def test_bessel_in_matches_mpmath(n):
     assert_relative(lambda x: S.bessel_in(n, x), lambda x: mp.besseli(n, x), grid)
     assert_relative(lambda x: S.bessel_ine(n, x), lambda x: mp.besseli(n, x) * mp.exp(-x),
                     WIDE_GRID[::3])
+
+
+@pytest.mark.parametrize("n", [2, 7, 30])
+def test_bessel_ine_on_both_sides_of_the_hankel_switch_and_far_out(n):
+    # Miller's recurrence below x = n^2, Hankel's expansion (DLMF 10.40.1) from there on; far
+    # out (a von Mises geodesic running to kappa ~ 1e14) the recurrence would take sqrt(40 x)
+    # steps, the expansion a few terms
+    switch = float(n * n)
+    xs = [switch * (1 - 1e-12), switch, switch * (1 + 1e-12), 1.5 * switch, 1e8, 1e14]
+    xs = [x for x in xs if x > S._BESSEL_SERIES_MAX]
+    assert_relative(lambda x: S.bessel_ine(n, x), lambda x: mp.besseli(n, x) * mp.exp(-x), xs,
+                    tol=5e-15)
+    assert_relative(lambda x: S.bessel_in(n, x), lambda x: mp.besseli(n, x),
+                    [x for x in xs if x < 700.0], tol=5e-15)
 
 
 def test_bessel_in_low_orders_agree_with_dedicated_functions():

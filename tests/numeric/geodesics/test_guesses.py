@@ -89,8 +89,7 @@ def test_von_mises_radius_is_the_distance_from_the_uniform_law():
     # small-kappa nodes, the log-kappa nodes and the asymptotic series of A' (kappa >= 100)
     import mpmath
 
-    mpmath.mp.dps = 30
-    try:
+    with mpmath.workdps(30):  # and back to the caller's precision, whatever it was
         def integrand(t):
             a = mpmath.besseli(1, t) / mpmath.besseli(0, t)
             return mpmath.sqrt(1 - a / t - a * a) if t else mpmath.sqrt(mpmath.mpf(1) / 2)
@@ -100,8 +99,6 @@ def test_von_mises_radius_is_the_distance_from_the_uniform_law():
             cuts = [0] + [c for c in (1, 4, 16, 64, 256, 1e3, 1e4, 1e5) if c < kappa] + [kappa]
             exact = float(mpmath.quad(integrand, cuts))
             assert abs(von_mises_radius(kappa) - exact) <= 1e-12 * exact, kappa
-    finally:
-        mpmath.mp.dps = 15
     assert np.isnan(von_mises_radius([-1.0, np.nan, np.inf])).all()
 
 

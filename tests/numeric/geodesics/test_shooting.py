@@ -3,6 +3,8 @@
 Uses the compiled geodesic module of Normal() (shared with tests/test_numeric_manifold.py
 through the disk cache), whose distance has a closed form, and Beta() for far-apart points.
 """
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -199,6 +201,58 @@ def test_time_limit_stops_the_batch_with_its_own_status(beta):
     assert "TIME_LIMIT" in r.message and "time_limit" in r.message
     with pytest.raises(ValueError, match="time_limit"):
         shoot(beta, x, y, time_limit=-1.0)
+
+
+def test_time_limit_reaches_into_the_compiled_newton_stage(beta):
+    # a batch whose Newton stage alone takes longer than the limit: the stage stops between
+    # blocks of pairs (before, it ran all of them once started); what it solved stays solved
+    # (each certified by an integration at rtol), the rest end with TIME_LIMIT
+    rng = np.random.default_rng(4)
+    m = 4000
+    x = rng.uniform(0.5, 8.0, (m, 2))
+    y = rng.uniform(0.5, 8.0, (m, 2))
+    shoot(beta, x[:4], y[:4])  # compiled or loaded outside the clock
+    t = time.monotonic()
+    full = shoot(beta, x[:400], y[:400])
+    per_pair = (time.monotonic() - t) / 400
+    limit = 50 * per_pair  # about 1% of the batch
+    t = time.monotonic()
+    r = shoot(beta, x, y, time_limit=limit)
+    took = time.monotonic() - t
+    assert took < 0.5 * m * per_pair, (took, m * per_pair)
+    late = r.status == ShootingStatus.TIME_LIMIT
+    assert late.sum() > m // 2
+    assert (r.newton_stage[late] == NewtonStage.NOT_RUN).any()
+    done = r.status == ShootingStatus.SUCCESS
+    assert done.any() and (r.residual[done] <= 1e-10).all()
+    # the same pairs as without a limit (the same iterates)
+    both = done[:400] & (full.status == ShootingStatus.SUCCESS)
+    np.testing.assert_allclose(r.v[:400][both], full.v[both], rtol=1e-9, atol=1e-12)
+
+
+def test_newton_stage_blocks_stop_at_the_deadline():
+    # the block schedule itself, against a stand-in for shoot_batch that takes 2 ms a row
+    from numeric.geodesics.integrate import _in_blocks
+
+    m = 5000
+    arrays = [np.zeros((m, 2)), np.zeros((m, 2)), np.zeros(m), np.zeros((m, 2)), np.zeros(1),
+              np.zeros(2), np.zeros(2), np.zeros((m, 2)), np.zeros(m), np.zeros(7),
+              np.zeros(4, dtype=np.int64)]
+    stage = np.full(m, -1)
+
+    def fake(*args):
+        rows = args[0].shape[0]
+        assert all(args[i].shape[0] == rows for i in (1, 2, 3, 7, 8, 11))
+        assert args[4].shape == (1,) and args[9].shape == (7,)
+        time.sleep(0.002 * rows)
+        args[11][:] = 0
+
+    t = time.monotonic()
+    _in_blocks(fake, arrays, (stage, np.zeros(m), np.zeros((m, 4))), t + 0.2)
+    took = time.monotonic() - t
+    ran = int((stage == 0).sum())
+    assert 50 <= ran < 200 and took < 0.3, (ran, took)
+    assert (stage[:ran] == 0).all() and (stage[ran:] == -1).all()  # contiguous from the start
 
 
 def test_step_bound_makes_a_runaway_iterate_a_failed_step(beta):
