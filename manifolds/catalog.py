@@ -13,6 +13,7 @@ family's metric is the one the formula assumes, and shoots geodesics for every o
 from __future__ import annotations
 
 import functools
+import math
 
 import sympy as sp
 
@@ -52,8 +53,30 @@ def _x(**assumptions):
 MAX_BINOMIAL_N = 10**6
 
 
+#: Largest numeric ``nu`` whose Student t normalising constant stays exact (sympy evaluates
+#: loggamma at integers and half-integers through the factorial: minutes at nu = 1e8; from
+#: about nu = 340 the printed kernel held gamma(nu/2) beyond float64, "inf", and failed to
+#: compile; at nu = 100 the exact form lost 1e-14 of log p to a log of a large rational).
+_EXACT_LOGGAMMA_MAX = 50
+
+
+def _loggamma_ratio(nu):
+    """``loggamma((nu + 1)/2) - loggamma(nu/2)`` for a large number nu, as a 30-digit Float."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        n = mpmath.mpmathify(str(sp.N(nu, 45)))
+        return sp.Float(mpmath.loggamma((n + 1) / 2) - mpmath.loggamma(n / 2), 30)
+
+
 def _short(value):
-    text = str(value)
+    try:
+        text = str(value)
+    except ValueError:
+        # an integer beyond Python's int-to-str limit (4,300 digits), e.g. n = 9**9111 from
+        # the safe parser: its size, not its digits
+        digits = int(int(value).bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits} digits"
     return text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
 
 
@@ -362,7 +385,13 @@ class StudentT(StatisticalManifold):
         nu = _fixed("nu", nu, positive=True)
         mu, sigma, x = parameter("mu"), parameter("sigma", 0, typical=(0.5, 2)), _x()
         m, s = mu.symbol, sigma.symbol
-        logp = (sp.loggamma((nu + 1) / 2) - sp.loggamma(nu / 2) - sp.log(nu * sp.pi) / 2 - sp.log(s)
+        # sympy evaluates loggamma at an integer or half-integer exactly, through the
+        # factorial, whenever an expression holding it is rebuilt: StudentT(9**9) took
+        # minutes to construct (the fuzz suite). Past _EXACT_LOGGAMMA_MAX the constant is a
+        # 30-digit float (mpmath), which no rewrite evaluates again.
+        const = sp.loggamma((nu + 1) / 2) - sp.loggamma(nu / 2) if not (
+            nu.is_number and nu > _EXACT_LOGGAMMA_MAX) else _loggamma_ratio(nu)
+        logp = (const - sp.log(nu * sp.pi) / 2 - sp.log(s)
                 - (nu + 1) / 2 * sp.log(1 + (x - m) ** 2 / (nu * s**2)))
         metric = sp.diag((nu + 1) / ((nu + 3) * s**2), 2 * nu / ((nu + 3) * s**2))
         t112 = 2 * (nu + 1) * (nu - 1) / ((nu + 3) * (nu + 5) * s**3)

@@ -57,6 +57,7 @@ import sympy as sp
 from numeric.compile.kernels import compile_kernels
 from numeric.compile.printer import rewrite_quotients
 from numeric.geodesics.integrate import BACKENDS, compile_geodesic
+from numeric.geodesics.line import shoot_line
 from numeric.geodesics.shooting import ShootingStatus, shoot, shoot_in_chart
 from symbolic.errors import DomainError, NotClosedFormError, SingularMatrixError
 from symbolic.parsing import to_sympy
@@ -295,8 +296,16 @@ class NumericManifold:
 
     @functools.cached_property
     def _constraint_functions(self):
-        return [(sp.lambdify(self.coordinates, self._subs(c.expr), "numpy"), c.text)
+        return [(sp.lambdify(self.coordinates, self._subs(c.expr), "numpy"), c.text, c.expr)
                 for c in self.manifold.model.constraints]
+
+    def _constraint_exact(self, expr, point):
+        """A constraint's value at one point in mpmath (where float64 overflows)."""
+        import mpmath
+
+        f = sp.lambdify(self.coordinates, self._subs(expr), "mpmath")
+        with mpmath.workdps(30):
+            return f(*(mpmath.mpf(float(v)) for v in point))
 
     # -- input checks ------------------------------------------------------------------------
     def validate(self, x, name="x"):
@@ -348,8 +357,13 @@ class NumericManifold:
                 i = int(np.flatnonzero(~inside)[0])
                 raise DomainError(
                     f"{label(i)}: {p.name} must be {p.domain_text()}, got {float(values[i])!r}")
-        for function, text in self._constraint_functions:
-            values = np.broadcast_to(function(*flat.T), flat.shape[:1])
+        for function, text, expr in self._constraint_functions:
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = np.array(np.broadcast_to(function(*flat.T), flat.shape[:1]), dtype=float)
+            # an overflowing term (sigma11 sigma22 at 1e308) is inf, or NaN against another
+            # inf: the sign of such a row comes from an exact evaluation
+            for i in np.flatnonzero(~np.isfinite(values)):
+                values[i] = 1.0 if self._constraint_exact(expr, flat[i]) > 0 else -1.0
             if not (values > 0).all():
                 i = int(np.flatnonzero(~(values > 0))[0])
                 raise DomainError(
@@ -867,10 +881,20 @@ class NumericManifold:
                     v0 = np.einsum("mij,mj->mi", self._dual_kernels[name + "_jacobian"](
                         x.reshape(-1, self.dim)), v0)
             options["v0"] = v0.reshape(x.shape)
+        if chart is None and self.dim == 1 and float(alpha) == 0.0:
+            # a curve: the log map from the arc length, Newton's method with the exact
+            # derivative s(x) / s(exp_x(v)) (no variational equations to compile)
+            return shoot_line(solver.on(backend), self._speed, x, y, params=params, **options)
         if chart is None:
             return shoot(solver.on(backend), x, y, params=params, **options)
         return shoot_in_chart(solver.on(backend), getattr(self, name),
                               self._dual_kernels[name + "_jacobian"], x, y, params=params, **options)
+
+    def _speed(self, z):
+        """``sqrt(g(z))`` of a one-coordinate family at points of shape (m, 1), shape (m,)."""
+        g = self._metric_kernels["metric"](z)
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.asarray(g, dtype=np.float64).reshape(z.shape[0]))
 
     # -- distances ---------------------------------------------------------------------------
     @functools.cached_property

@@ -11,8 +11,9 @@ holding two ``@njit(cache=True)`` functions per quantity:
     ``out`` a preallocated array of shape :attr:`Kernel.core_shape` that it fills. It
     allocates nothing, so other ``njit`` code (an integrator, say) can call it in a loop.
 ``<name>_batch(x, p, out)``
-    ``x`` of shape ``(m, n)``, ``out`` of shape ``(m, *core_shape)``; a ``prange`` loop over
-    the m points.
+    ``x`` of shape ``(m, n)``, ``out`` of shape ``(m, *core_shape)``: the m points on numba's
+    number of threads, through the compiled serial loop ``<name>_rows(lo, hi, x, p, out)``
+    (``nogil``; see :mod:`numeric.compile.rows`, which says why not ``prange``).
 
 The module's name is a hash of the inputs and of the toolchain (see :mod:`numeric.compile.cache`),
 so a second process finds the module, and numba's compiled code beside it, without
@@ -76,8 +77,11 @@ class Kernel:
         scalar.
     core : numba dispatcher
         ``core(x, p, out)`` (see :mod:`numeric.compile.kernels`), for use inside other ``njit`` code.
-    batch : numba dispatcher
-        ``batch(x, p, out)`` with ``x`` of shape ``(m, n)``, parallel over the m points.
+    batch : callable
+        ``batch(x, p, out)`` with ``x`` of shape ``(m, n)``, parallel over the m points (on
+        numba's number of threads, :func:`numeric.compile.rows.over_rows`).
+    rows : numba dispatcher
+        ``rows(lo, hi, x, p, out)``: the compiled loop over the points ``lo .. hi - 1``.
     source : str
         The generated module's source.
     path : str
@@ -93,6 +97,7 @@ class Kernel:
         self.core_shape = self.shape or (1,)
         self.core = getattr(module, f"{name}_core")
         self.batch = getattr(module, f"{name}_batch")
+        self.rows = getattr(module, f"{name}_rows")
         self.path = module.__file__
         self._param_names = [str(s) for s in self.params]
 
@@ -366,10 +371,14 @@ def _function_source(name, args, params, shape, entries):
     lines += [
         "",
         "",
-        "@njit(cache=True, error_model='numpy', parallel=True)",
-        f"def {name}_batch(x, p, out):",
-        "    for i in prange(x.shape[0]):",
+        "@njit(cache=True, error_model='numpy', nogil=True)",
+        f"def {name}_rows(lo, hi, x, p, out):",
+        "    for i in range(lo, hi):",
         f"        {name}_core(x[i], p, out[i])",
+        "",
+        "",
+        f"def {name}_batch(x, p, out):",
+        f"    _over_rows({name}_rows, x.shape[0], x, p, out)",
         "",
     ]
     return lines, printer.special_functions
@@ -428,7 +437,8 @@ def _module_source(args, params, outputs, predicates, extra_source, extra_import
         lines, used = _predicate_source(name, args, params, condition)
         bodies += ["", *lines]
         specials |= used
-    header += ["import math", "", "import numpy as np", "from numba import njit, prange"]
+    header += ["import math", "", "import numpy as np", "from numba import njit, prange", "",
+               "from numeric.compile.rows import over_rows as _over_rows"]
     if specials:
         imported = ", ".join(f"{f} as _sp_{f}" for f in sorted(specials))
         header.append(f"from numeric.compile.special import {imported}")

@@ -246,32 +246,36 @@ def solve_one${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, K, y, y
     return ${SUCCESS}, t, n_steps, n_rejected
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
+@njit(cache=True, error_model='numpy', nogil=True)
+def solve_rows${SUFFIX}(lo, hi, y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status,
+                        t_stop, steps):
+    """solve_one over rows lo .. hi - 1 of y0 (shape (m, dim)), row b to the tolerances
+    rtol[b], atol[b]; steps[:, 0] accepted, steps[:, 1] rejected. The workspace is
+    allocated once per call (allocating it per row cost about a tenth of a Beta exp map).
+    """
+    K = np.empty((16, ${DIM}))
+    y = np.empty(${DIM})
+    y_new = np.empty(${DIM})
+    work = np.empty(${DIM})
+    scale = np.empty(${DIM})
+    F = np.empty((7, ${DIM}))
+    for b in range(lo, hi):
+        code, t_end, n_ok, n_bad = solve_one${SUFFIX}(
+            y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, y, y_new,
+            work, scale, F)
+        status[b] = code
+        t_stop[b] = t_end
+        steps[b, 0] = n_ok
+        steps[b, 1] = n_bad
+
+
 def solve_batch${SUFFIX}(y0, p, t0, t1, t_eval, rtol, atol, max_steps, ys, status, t_stop,
                          steps):
-    """solve_one over the rows of y0 (shape (m, dim)) in parallel, row b to the tolerances
-    rtol[b], atol[b]; steps[:, 0] accepted, steps[:, 1] rejected.
-
-    The rows go in contiguous chunks, each with its workspace allocated once (allocating
-    it per row cost about a tenth of a Beta exp map).
+    """solve_rows over all rows of y0, in blocks on numba's number of threads
+    (numeric.compile.rows.over_rows).
     """
-    m = y0.shape[0]
-    chunks = min(m, 64)
-    for c in prange(chunks):
-        K = np.empty((16, ${DIM}))
-        y = np.empty(${DIM})
-        y_new = np.empty(${DIM})
-        work = np.empty(${DIM})
-        scale = np.empty(${DIM})
-        F = np.empty((7, ${DIM}))
-        for b in range(c * m // chunks, (c + 1) * m // chunks):
-            code, t_end, n_ok, n_bad = solve_one${SUFFIX}(
-                y0[b], p, t0, t1, t_eval, rtol[b], atol[b], max_steps, ys[b], K, y, y_new,
-                work, scale, F)
-            status[b] = code
-            t_stop[b] = t_end
-            steps[b, 0] = n_ok
-            steps[b, 1] = n_bad
+    _over_rows(solve_rows${SUFFIX}, y0.shape[0], y0, p, t0, t1, t_eval, rtol, atol, max_steps,
+               ys, status, t_stop, steps)
 ''')
 
 

@@ -294,32 +294,38 @@ def shoot_one(x, y, scale, v, p, lower, upper, chart_dx, speed_limit, settings, 
     return ${POLISH_FAILED}, math.inf
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
+@njit(cache=True, error_model='numpy', nogil=True)
+def shoot_rows(lo, hi, xs, ys, scale, v, p, lower, upper, chart_dx, speed_limit, settings,
+               limits, stage, residual, counts):
+    \"\"\"shoot_one over rows lo .. hi - 1, with one workspace.\"\"\"
+    t_eval = np.empty(2)
+    t_eval[0] = 0.0
+    t_eval[1] = 1.0
+    Kv = np.empty((16, ${DIM}))
+    Fv = np.empty((7, ${DIM}))
+    wv = np.empty((5, ${DIM}))
+    ysv = np.empty((2, ${DIM}))
+    Kp = np.empty((16, ${PDIM}))
+    Fp = np.empty((7, ${PDIM}))
+    wp = np.empty((5, ${PDIM}))
+    ysp = np.empty((2, ${PDIM}))
+    vec = np.empty((4, ${N}))
+    mat = np.empty((3, ${N}, ${N}))
+    for b in range(lo, hi):
+        code, res = shoot_one(xs[b], ys[b], scale[b], v[b], p, lower, upper, chart_dx[b],
+                              speed_limit[b], settings, limits, counts[b], t_eval, Kv, Fv,
+                              wv, ysv, Kp, Fp, wp, ysp, vec, mat)
+        stage[b] = code
+        residual[b] = res
+
+
 def shoot_batch(xs, ys, scale, v, p, lower, upper, chart_dx, speed_limit, settings, limits,
                 stage, residual, counts):
-    \"\"\"shoot_one over the rows in parallel, in contiguous chunks with one workspace each.\"\"\"
-    m = xs.shape[0]
-    chunks = min(m, 64)
-    for c in prange(chunks):
-        t_eval = np.empty(2)
-        t_eval[0] = 0.0
-        t_eval[1] = 1.0
-        Kv = np.empty((16, ${DIM}))
-        Fv = np.empty((7, ${DIM}))
-        wv = np.empty((5, ${DIM}))
-        ysv = np.empty((2, ${DIM}))
-        Kp = np.empty((16, ${PDIM}))
-        Fp = np.empty((7, ${PDIM}))
-        wp = np.empty((5, ${PDIM}))
-        ysp = np.empty((2, ${PDIM}))
-        vec = np.empty((4, ${N}))
-        mat = np.empty((3, ${N}, ${N}))
-        for b in range(c * m // chunks, (c + 1) * m // chunks):
-            code, res = shoot_one(xs[b], ys[b], scale[b], v[b], p, lower, upper, chart_dx[b],
-                                  speed_limit[b], settings, limits, counts[b], t_eval, Kv, Fv,
-                                  wv, ysv, Kp, Fp, wp, ysp, vec, mat)
-            stage[b] = code
-            residual[b] = res
+    \"\"\"shoot_rows over all rows, in blocks on numba's number of threads
+    (numeric.compile.rows.over_rows).
+    \"\"\"
+    _over_rows(shoot_rows, xs.shape[0], xs, ys, scale, v, p, lower, upper, chart_dx,
+               speed_limit, settings, limits, stage, residual, counts)
 ''')
 
 

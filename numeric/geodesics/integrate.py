@@ -6,7 +6,7 @@
 
     x''^k = -Γ^k_ij(x) x'^i x'^j
 
-for a batch of initial conditions in parallel (``prange``), with Dormand and Prince's
+for a batch of initial conditions in parallel (numba's threads, :mod:`numeric.compile.rows`), with Dormand and Prince's
 8th-order method DOP853 [1]_ (embedded 5th- and 3rd-order error estimators, 7th-order dense
 output). Failures are returned as data: every trajectory has a status code (:class:`IntegrationStatus`)
 whose message says how to fix the problem; ``throw=True`` turns a failure into an
@@ -190,8 +190,9 @@ def integrator_source(suffix, rhs, dim, err_dim, n=None):
     Returns
     -------
     str
-        Python source that needs ``math``, ``numpy as np``, numba's ``njit`` and
-        ``prange``, ``inside_core`` and ``rhs`` in its module, and nothing else.
+        Python source that needs ``math``, ``numpy as np``, numba's ``njit``,
+        ``_over_rows`` (:func:`numeric.compile.rows.over_rows`), ``inside_core`` and ``rhs``
+        in its module, and nothing else.
 
     Examples
     --------

@@ -191,6 +191,16 @@ class _BoxChart:
         """Initial velocity of the straight line from x to y in this chart."""
         return (self.value(y) - self.value(x)) / self.derivative(x)
 
+    def inverse(self, u):
+        """The point x with ``value(x) = u``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            below = self.lower + np.exp(np.where(self.has_lower, u, 0.0))
+            above = self.upper - np.exp(np.where(self.has_upper, -u, 0.0))
+            # both bounds: lower + (upper - lower) / (1 + exp(-u)), the logistic function
+            both = self.lower + (self.upper - self.lower) * 0.5 * (1.0 + np.tanh(0.5 * u))
+        return np.where(self.has_lower & self.has_upper, both,
+                        np.where(self.has_lower, below, np.where(self.has_upper, above, u)))
+
 
 def _residual_scale(xs, ys):
     """Per-coordinate scale of the convergence test: max(|x_k|, |y_k|); where both are
@@ -485,6 +495,63 @@ _MAX_CHART_SPEED = 16.0
 MAX_SHOOTING_STEPS = 5_000
 
 
+@dataclass(frozen=True)
+class _Call:
+    """The checked arguments of :func:`shoot` (and :func:`numeric.geodesics.line.shoot_line`)."""
+
+    tol: float
+    rtol: float
+    atol: float
+    max_rounds: int
+    max_steps: int
+    deadline: float
+    batch: tuple
+    xs: np.ndarray
+    ys: np.ndarray
+    chart: object
+
+
+def _checked_call(solver, x, y, params, tol, rtol, atol, max_rounds, max_steps, time_limit,
+                  bounds):
+    """Check the arguments shared by the log-map solvers; the pairs as rows (m, n)."""
+    kernel = solver.christoffel
+    x = kernel.check_points(x, "x")
+    y = kernel.check_points(y, "y")
+    try:
+        x, y = np.broadcast_arrays(x, y)
+    except ValueError as exc:
+        raise ValueError(f"x of shape {x.shape} and y of shape {y.shape} do not broadcast") from exc
+    tol = positive("tol", tol)
+    rtol = nonnegative("rtol", rtol)
+    atol = nonnegative("atol", atol)
+    if rtol == 0.0 and atol == 0.0:
+        raise DomainError("rtol and atol must not both be 0 (rtol >= 0 is the relative and "
+                          "atol >= 0 the absolute accuracy of a step), got rtol = 0, atol = 0")
+    max_rounds = integer("max_rounds", max_rounds, minimum=1)
+    max_steps = integer("max_steps", max_steps, minimum=1)
+    deadline = None
+    if time_limit is not None:
+        deadline = time.monotonic() + positive("time_limit", time_limit)
+    batch = x.shape[:-1]
+    n = x.shape[-1]
+    xs = np.ascontiguousarray(x.reshape(-1, n))
+    ys = np.ascontiguousarray(y.reshape(-1, n))
+    # targets must be inside the domain too: the integrator checks only starting points
+    if ys.shape[0]:
+        try:
+            solver(ys, np.zeros_like(ys), 0.0, params=params)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("x0", "y", 1)) from exc
+    chart = None
+    if bounds is not None:
+        bounds = np.asarray(bounds, dtype=np.float64)
+        if bounds.shape != (n, 2) or np.isnan(bounds).any() or np.any(bounds[:, 0] >= bounds[:, 1]):
+            raise ValueError(f"bounds must be an array of shape ({n}, 2) of lower < upper "
+                             f"(±inf for none), got {bounds.tolist()}")
+        chart = _BoxChart(bounds)
+    return _Call(tol, rtol, atol, max_rounds, max_steps, deadline, batch, xs, ys, chart)
+
+
 def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newton=8,
           min_step=2.0 ** -12, max_rounds=400, max_steps=MAX_SHOOTING_STEPS, time_limit=None,
           bounds=None, coarse=True, throw=False, v0=None):
@@ -568,44 +635,15 @@ def shoot(solver, x, y, *, params=(), tol=1e-10, rtol=1e-12, atol=0.0, max_newto
     """
     if not getattr(solver, "has_variational", False):
         raise ValueError("shoot needs a solver compiled with compile_geodesic(..., variational=True)")
-    kernel = solver.christoffel
-    x = kernel.check_points(x, "x")
-    y = kernel.check_points(y, "y")
-    try:
-        x, y = np.broadcast_arrays(x, y)
-    except ValueError as exc:
-        raise ValueError(f"x of shape {x.shape} and y of shape {y.shape} do not broadcast") from exc
-    tol = positive("tol", tol)
+    c = _checked_call(solver, x, y, params, tol, rtol, atol, max_rounds, max_steps, time_limit,
+                      bounds)
     min_step = positive("min_step", min_step)
-    rtol = nonnegative("rtol", rtol)
-    atol = nonnegative("atol", atol)
-    if rtol == 0.0 and atol == 0.0:
-        raise DomainError("rtol and atol must not both be 0 (rtol >= 0 is the relative and "
-                          "atol >= 0 the absolute accuracy of a step), got rtol = 0, atol = 0")
     max_newton = integer("max_newton", max_newton, minimum=1)
-    max_rounds = integer("max_rounds", max_rounds, minimum=1)
-    max_steps = integer("max_steps", max_steps, minimum=1)
-    deadline = None
-    if time_limit is not None:
-        deadline = time.monotonic() + positive("time_limit", time_limit)
-    batch = x.shape[:-1]
-    n = x.shape[-1]
-    xs = np.ascontiguousarray(x.reshape(-1, n))
-    ys = np.ascontiguousarray(y.reshape(-1, n))
-    # targets must be inside the domain too: the integrator checks only starting points
-    if ys.shape[0]:
-        try:
-            solver(ys, np.zeros_like(ys), 0.0, params=params)
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("x0", "y", 1)) from exc
+    tol, rtol, atol, max_rounds, max_steps = c.tol, c.rtol, c.atol, c.max_rounds, c.max_steps
+    deadline, batch, xs, ys, chart = c.deadline, c.batch, c.xs, c.ys, c.chart
+    x = xs.reshape(batch + (xs.shape[1],))
+    n = xs.shape[1]
     m = xs.shape[0]
-    chart = None
-    if bounds is not None:
-        bounds = np.asarray(bounds, dtype=np.float64)
-        if bounds.shape != (n, 2) or np.isnan(bounds).any() or np.any(bounds[:, 0] >= bounds[:, 1]):
-            raise ValueError(f"bounds must be an array of shape ({n}, 2) of lower < upper "
-                             f"(±inf for none), got {bounds.tolist()}")
-        chart = _BoxChart(bounds)
     if chart is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             guess = chart.straight(xs, ys)

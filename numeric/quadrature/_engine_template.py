@@ -935,17 +935,22 @@ def node_sums(theta, nodes, level, total):
     return status
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
-def node_sums_batch(thetas, nodes, level, totals, status):
-    """node_sums at every point (rows of thetas) and every node set (nodes[r]):
+@njit(cache=True, error_model='numpy', nogil=True)
+def node_sums_rows(lo, hi, thetas, nodes, level, totals, status):
+    """node_sums at the points lo .. hi - 1 (rows of thetas) and every node set (nodes[r]):
     totals[b, r], status[b] the worst over the sets.
     """
-    for b in prange(thetas.shape[0]):
+    for b in range(lo, hi):
         worst_status = 0
         for r in range(nodes.shape[0]):
             st = node_sums(thetas[b], nodes[r], level, totals[b, r])
             worst_status = max(worst_status, st)
         status[b] = worst_status
+
+
+def node_sums_batch(thetas, nodes, level, totals, status):
+    """node_sums_rows over every point (numeric.compile.rows.over_rows)."""
+    _over_rows(node_sums_rows, thetas.shape[0], thetas, nodes, level, totals, status)
 
 
 @njit(cache=True, error_model='numpy')
@@ -954,10 +959,15 @@ def moments(theta, level, tol, total, error):
     return ${RULE}(theta, level, tol, total, error)
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
-def moments_batch(thetas, level, tol, totals, errors, status):
-    for b in prange(thetas.shape[0]):
+@njit(cache=True, error_model='numpy', nogil=True)
+def moments_rows(lo, hi, thetas, level, tol, totals, errors, status):
+    for b in range(lo, hi):
         status[b] = moments(thetas[b], level, tol, totals[b], errors[b])
+
+
+def moments_batch(thetas, level, tol, totals, errors, status):
+    """moments_rows over every point (numeric.compile.rows.over_rows)."""
+    _over_rows(moments_rows, thetas.shape[0], thetas, level, tol, totals, errors, status)
 
 
 @njit(cache=True, error_model='numpy')
@@ -980,10 +990,15 @@ def kl_one(theta, theta2, tol, out, err):
     return 1 if st < 0 else st
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
-def kl_batch(thetas, thetas2, tol, values, errors, status):
-    for b in prange(thetas.shape[0]):
+@njit(cache=True, error_model='numpy', nogil=True)
+def kl_rows(lo, hi, thetas, thetas2, tol, values, errors, status):
+    for b in range(lo, hi):
         status[b] = kl_one(thetas[b], thetas2[b], tol, values[b:b + 1], errors[b:b + 1])
+
+
+def kl_batch(thetas, thetas2, tol, values, errors, status):
+    """kl_rows over every pair (numeric.compile.rows.over_rows)."""
+    _over_rows(kl_rows, thetas.shape[0], thetas, thetas2, tol, values, errors, status)
 
 
 @njit(cache=True, error_model='numpy')
@@ -1073,10 +1088,14 @@ def christoffel_core(x, p, out):
     connection(x, p[0], p[1], np.int64(1), out, dgamma)
 
 
-@njit(cache=True, error_model='numpy', parallel=True)
-def christoffel_batch(x, p, out):
-    for i in prange(x.shape[0]):
+@njit(cache=True, error_model='numpy', nogil=True)
+def christoffel_rows(lo, hi, x, p, out):
+    for i in range(lo, hi):
         christoffel_core(x[i], p, out[i])
+
+
+def christoffel_batch(x, p, out):
+    _over_rows(christoffel_rows, x.shape[0], x, p, out)
 
 
 @njit(cache=True, error_model='numpy')

@@ -239,3 +239,20 @@ def test_exact_path_polygamma_is_mpmaths(m, x):
     with mp.workdps(60):
         mine, theirs = _polygamma(m, mp.mpf(x)), mp.psi(m, mp.mpf(x))
         assert abs(mine - theirs) <= mp.mpf(10) ** -55 * abs(theirs)
+
+
+def test_constraint_that_overflows_in_float64_is_decided_exactly():
+    # det = s11 s22 - s21^2 at entries near 1e200: inf - inf in float64 (NaN, refused with a
+    # RuntimeWarning before); exactly, 1e400 (2e-10) > 0 inside and < 0 outside
+    import warnings
+
+    import manifolds
+
+    K = manifolds.MultivariateNormal(2).numeric
+    big = 1e200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inside = K.validate([0.0, 0.0, big, big * (1 - 1e-10), big])
+        assert inside.shape == (5,)
+        with pytest.raises(DomainError, match="violates the constraint"):
+            K.validate([0.0, 0.0, big, big * (1 + 1e-10), big])

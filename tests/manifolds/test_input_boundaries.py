@@ -32,7 +32,7 @@ def test_i_squared_is_real_and_accepted():
     assert path.ok
 
 
-@pytest.mark.parametrize("n", ["1e308", "9**9", MAX_BINOMIAL_N + 1, 2**2000])
+@pytest.mark.parametrize("n", ["1e308", "9**9", MAX_BINOMIAL_N + 1, 2**2000, "9**9111"])
 def test_binomial_n_beyond_the_listed_sample_space_is_refused(n):
     with pytest.raises(DomainError, match=rf"n must be an integer <= {MAX_BINOMIAL_N}"):
         Binomial(n)
@@ -74,3 +74,28 @@ def test_public_closed_form_distance_checks_its_points(y, word):
         f([0.0, 1.0], y)
     assert float(f([0.0, 1.0], [0.0, 2.0])) == pytest.approx(np.sqrt(2) * np.log(2), rel=1e-14)
     assert f.unchecked([0.0, 1.0], [0.0, 2.0]) == f([0.0, 1.0], [0.0, 2.0])
+
+
+@pytest.mark.parametrize("nu", [3, "7/2", 50, 51, 1000, "2001/2", "9**9", 10**12])
+def test_student_t_of_any_size_constructs_at_once_and_normalises(nu):
+    # StudentT("9**9") hung in sympy's factorial (loggamma of an integer); from nu ~ 340 the
+    # density kernel did not compile (gamma(nu/2) printed as inf). Reference: the t density
+    # by mpmath at 40 digits, log Gamma((nu+1)/2) - log Gamma(nu/2) - log(nu pi)/2 - log(s)
+    # - (nu+1)/2 log(1 + u^2/nu)
+    import time
+
+    import mpmath as mp
+
+    from manifolds import StudentT
+
+    start = time.perf_counter()
+    K = StudentT(nu=nu).numeric
+    assert time.perf_counter() - start < 30.0
+    n = {"7/2": sp.Rational(7, 2), "2001/2": sp.Rational(2001, 2), "9**9": sp.Integer(9**9)}.get(
+        nu, sp.Integer(nu) if not isinstance(nu, str) else None)
+    with mp.workdps(40):
+        v = mp.mpf(n.p) / n.q
+        u = (mp.mpf("1.3") - mp.mpf("0.5")) / 2
+        exact = (mp.loggamma((v + 1) / 2) - mp.loggamma(v / 2) - mp.log(v * mp.pi) / 2 - mp.log(2)
+                 - (v + 1) / 2 * mp.log(1 + u * u / v))
+    assert float(K.log_density([0.5, 2.0], 1.3)) == pytest.approx(float(exact), rel=2e-15)

@@ -138,15 +138,15 @@ def test_unreadable_numba_cache_is_discarded_and_rebuilt(folder, normal, suffix,
     with pytest.warns(RuntimeWarning, match="could not be read") as record:
         kernel = load(normal)
         values = kernel(POINTS)
-    assert any("metric_batch" in str(w.message) for w in record)
+    assert any("metric_rows" in str(w.message) for w in record)
     np.testing.assert_allclose(values, symbolic_values(normal), rtol=1e-15)
     # rebuilt: the next process loads the compiled code silently, without compiling
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         kernel = load(normal)
         np.testing.assert_allclose(kernel(POINTS), symbolic_values(normal), rtol=1e-15)
-    assert sum(kernel.batch.stats.cache_hits.values()) >= 1
-    assert sum(kernel.batch.stats.cache_misses.values()) == 0
+    assert sum(kernel.rows.stats.cache_hits.values()) >= 1
+    assert sum(kernel.rows.stats.cache_misses.values()) == 0
 
 
 # -- folders that cannot be written --------------------------------------------------------------

@@ -259,7 +259,7 @@ _SUBPROCESS = textwrap.dedent("""
     K([0.0, 1.0])
     stats = {f: {"hits": sum(d.stats.cache_hits.values()),
                  "misses": sum(d.stats.cache_misses.values())}
-             for f, d in (("core", K.core), ("batch", K.batch))}
+             for f, d in (("core", K.core), ("rows", K.rows))}
     print(json.dumps({"stats": stats, "path": K.path, "seconds": time.perf_counter() - t0}))
 """)
 
@@ -275,7 +275,7 @@ def test_second_process_loads_compiled_kernel_from_disk(tmp_path):
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     first = run()
-    assert first["stats"]["core"]["misses"] >= 1 and first["stats"]["batch"]["misses"] >= 1
+    assert first["stats"]["core"]["misses"] >= 1 and first["stats"]["rows"]["misses"] >= 1
     cached = sorted(os.listdir(tmp_path / "__pycache__"))
     assert any(name.endswith(".nbi") for name in cached)
     assert any(name.endswith(".nbc") for name in cached)
@@ -284,7 +284,7 @@ def test_second_process_loads_compiled_kernel_from_disk(tmp_path):
     second = run()
     assert second["path"] == first["path"]
     assert os.path.getmtime(second["path"]) == mtime  # the module was not rewritten
-    for function in ("core", "batch"):
+    for function in ("core", "rows"):
         assert second["stats"][function]["misses"] == 0, second
         assert second["stats"][function]["hits"] >= 1, second
     print(f"cold {first['seconds']:.2f} s, warm {second['seconds']:.2f} s")

@@ -287,7 +287,7 @@ _SUBPROCESS = textwrap.dedent("""
     solve = compile_geodesic([x, y], christoffel_second_kind(METRIC, [x, y]),
                              domain=y > ymin, params=[lam, ymin])
     sol = solve([0.0, 1.0], [1.0, 0.0], params={"lam": 1.0, "ymin": 0.0})
-    d = solve._module.solve_batch
+    d = solve._module.solve_rows
     print(json.dumps({"hits": sum(d.stats.cache_hits.values()),
                       "misses": sum(d.stats.cache_misses.values()), "ok": sol.ok}))
 """)
