@@ -1,7 +1,8 @@
 """Shared test configuration: hypothesis profiles and markers.
 
-Profiles: ``ci`` (default; fixed seeds, no deadline) and ``long`` (random seeds and 5 times the examples: the fuzz suite's 20,000-input run),
-chosen with ``pytest --hypothesis-profile=long``. Markers: ``slow`` (seconds to minutes;
+Profiles: ``ci`` (default; fixed seeds, no deadline) and ``long`` (random seeds, 20 times the
+examples, and the log maps of every family in the fuzz suite: its 20,000-input run), chosen
+with ``pytest --hypothesis-profile=long``. Markers: ``slow`` (seconds to minutes;
 ``pytest -m "not slow"`` is the quick loop) and ``gpu`` (CUDA kernels; under numba's
 simulator on machines without a GPU, skipped when numba-cuda is absent).
 """

@@ -91,7 +91,8 @@ def mp_function(name, what):
     consts = {k: sp.sympify(v, strict=True) for k, v in M.model.constants.items()}
     expr = sp.Array(expr).xreplace(consts) if consts else sp.Array(expr)
     flat_expr = list(sp.flatten(expr))
-    f = sp.lambdify(M.coordinates, flat_expr, "mpmath")
+    # cse: each polygamma at each argument once (a 1,000-digit psi costs tens of ms)
+    f = sp.lambdify(M.coordinates, flat_expr, "mpmath", cse=True)
     return f, expr.shape
 
 
