@@ -201,7 +201,8 @@ class ExpectationEngine:
             self._slices[name] = slice(start, start + size)
             start += size
         self.size = start
-        self._solvers = {}
+        self._solver = None  # the one compiled solver, parameters (alpha, tol)
+        self._bound = {}  # tol -> that solver with alpha = 0 and tol bound as defaults
 
     def __repr__(self):
         return f"ExpectationEngine(coordinates={self.coordinates}, tol={self.tol!r})"
@@ -426,13 +427,13 @@ class ExpectationEngine:
                              f"the tensor rule's {TENSOR_MAX_DIM} (its moments come from "
                              f"randomised QMC)")
         tol = self.tol if tol is None else _tolerance(tol)
-        if "solver" not in self._solvers:
+        if self._solver is None:
             params = (sp.Symbol("alpha", real=True), sp.Symbol("tol", positive=True))
-            self._solvers["solver"] = GeodesicSolver(self._module, self.coordinates, params,
-                                                     self.domain, variational=True)
-        if tol not in self._solvers:
-            self._solvers[tol] = self._solvers["solver"].with_defaults(alpha=0.0, tol=tol)
-        return self._solvers[tol]
+            self._solver = GeodesicSolver(self._module, self.coordinates, params, self.domain,
+                                          variational=True)
+        if tol not in self._bound:
+            self._bound[tol] = self._solver.with_defaults(alpha=0.0, tol=tol)
+        return self._bound[tol]
 
 
 def _tolerance(tol):
