@@ -16,9 +16,14 @@ BENCHMARKS = REPO / "benchmarks"
 _FACTOR = {"ci": 1, "long": 20}
 
 
+def profile():
+    """The name of the active hypothesis profile (``"ci"`` or ``"long"``)."""
+    return settings._current_profile
+
+
 def examples(n, **kwargs):
     """``hypothesis.settings`` with ``n`` examples, scaled by the active profile."""
-    factor = _FACTOR.get(settings._current_profile, 1)
+    factor = _FACTOR.get(profile(), 1)
     return settings(max_examples=n * factor, **kwargs)
 
 

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support import examples
+from tests.support import examples, profile
 
 from .harness import call_checked
 from .inputs import manifold
@@ -101,7 +101,7 @@ def test_geodesic_arguments(name, fuzz_log):
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_log_and_distance(name, fuzz_log):
-    if name not in LOG_IN_CI and settings._current_profile != "long":
+    if name not in LOG_IN_CI and profile() != "long":
         pytest.skip("long profile only (--hypothesis-profile=long): see LOG_IN_CI")
     M = manifold(name)
     K = M.numeric
